@@ -1,0 +1,60 @@
+import type { Config } from './config.js';
+import { createDb, type Db } from './db.js';
+import { createLogger, type Logger } from './logger.js';
+import { createRedis, type Redis } from './redis.js';
+
+/**
+ * What every part of the engine is built from. One per process in production; one per test file in tests
+ * (each with its own Redis key prefix and Postgres schema).
+ */
+export interface Context {
+  config: Config;
+  log: Logger;
+  /** Commands (auto-pipelined). */
+  redis: Redis;
+  /** Subscriber connection for pub/sub (created lazily by whoever needs it via `newRedis`). */
+  newRedis: (purpose: 'queue' | 'subscriber' | 'plain') => Redis;
+  db: Db;
+  /** Connection options for BullMQ queues and workers (they share `config.redisPrefix`). */
+  bull: { connection: Redis; prefix: string };
+  /** Registers something to stop when the context closes (workers, servers); run in reverse order. */
+  onClose: (fn: () => Promise<void> | void) => void;
+  close: () => Promise<void>;
+}
+
+export function createContext(config: Config): Context {
+  if (!config.redisUrl || !config.databaseUrl) throw new Error('createContext needs redisUrl and databaseUrl');
+  const log = createLogger(config.logLevel);
+  const extra: Redis[] = [];
+  const newRedis = (purpose: 'queue' | 'subscriber' | 'plain') => {
+    const r = createRedis(config.redisUrl!, { forQueues: purpose !== 'plain', name: `fs-${purpose}` });
+    extra.push(r);
+    return r;
+  };
+  const redis = createRedis(config.redisUrl, { name: 'fs-cmd' });
+  const db = createDb(config.databaseUrl, config.dbSchema);
+  const bull = { connection: newRedis('queue'), prefix: `${config.redisPrefix}bull` };
+  const closers: Array<() => Promise<void> | void> = [];
+  return {
+    config,
+    log,
+    redis,
+    newRedis,
+    db,
+    bull,
+    onClose: (fn) => {
+      closers.push(fn);
+    },
+    close: async () => {
+      for (const c of closers.reverse()) {
+        try {
+          await c();
+        } catch (err) {
+          log.warn({ err }, 'error while closing');
+        }
+      }
+      await Promise.all([redis, ...extra].map((r) => r.quit().catch(() => r.disconnect())));
+      await db.end().catch(() => {});
+    },
+  };
+}

@@ -1,0 +1,29 @@
+import pg from 'pg';
+
+export type Db = pg.Pool;
+export type DbClient = pg.PoolClient;
+
+// int8 (bigint) ids and counts come back as JS numbers; ours stay far below 2^53.
+pg.types.setTypeParser(20, (v) => Number(v));
+
+/** A Postgres pool whose connections all use `schema` first on the search path. */
+export function createDb(url: string, schema = 'public', max = 20): Db {
+  const searchPath = schema === 'public' ? 'public' : `"${schema}",public`;
+  return new pg.Pool({ connectionString: url, max, options: `-c search_path=${searchPath}` });
+}
+
+/** Runs `fn` in one transaction; rolls back on any throw. */
+export async function inTransaction<T>(db: Db, fn: (client: DbClient) => Promise<T>): Promise<T> {
+  const client = await db.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await fn(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw err;
+  } finally {
+    client.release();
+  }
+}

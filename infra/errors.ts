@@ -1,0 +1,47 @@
+/**
+ * Every error a client can see: one code, one HTTP status, kept in this one table.
+ * The wire shape is {"error":{"code","message"}} (plus `field` for validation errors).
+ */
+export const errorStatus = {
+  invalid_request: 400,
+  unauthorized: 401,
+  not_admitted: 403,
+  forbidden: 403,
+  not_found: 404,
+  method_not_allowed: 405,
+  conflict: 409,
+  sold_out: 409,
+  limit_reached: 409,
+  sale_not_open: 409,
+  hold_expired: 409,
+  idempotency_conflict: 409,
+  invalid_state: 409,
+  out_of_stock: 409,
+  email_taken: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  too_many_requests: 429,
+  internal: 500,
+  unavailable: 503,
+} as const;
+
+export type ErrorCode = keyof typeof errorStatus;
+
+export class AppError extends Error {
+  readonly status: number;
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+    this.status = errorStatus[code];
+  }
+
+  toJSON() {
+    return { error: { code: this.code, message: this.message, ...(this.field ? { field: this.field } : {}) } };
+  }
+}
+
+export const notFound = (what: string) => new AppError('not_found', `${what} not found`);
+export const invalid = (field: string, message: string) => new AppError('invalid_request', `${field}: ${message}`, field);

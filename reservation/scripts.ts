@@ -1,0 +1,62 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Redis } from '../infra/redis.js';
+
+/**
+ * Loads every `lua/<name>-<numberOfKeys>.lua` and registers it with ioredis `defineCommand` as
+ * `<camelName>V<SCRIPT_VERSION>`, so two versions of the engine can share one Redis. Lines of the form
+ * `--- @include "includes/x"` are replaced by that file (BullMQ's convention).
+ */
+export const SCRIPT_VERSION = 1;
+const luaDir = fileURLToPath(new URL('./lua/', import.meta.url));
+
+interface Script {
+  name: string;
+  command: string;
+  numberOfKeys: number;
+  lua: string;
+}
+
+function camel(name: string): string {
+  return name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+function inline(lua: string): string {
+  return lua.replace(/^--- @include "([^"]+)"$/gm, (_, path: string) => readFileSync(`${luaDir}${path}.lua`, 'utf8'));
+}
+
+let cache: Script[] | undefined;
+export function loadScripts(): Script[] {
+  cache ??= readdirSync(luaDir)
+    .filter((f) => f.endsWith('.lua'))
+    .map((file) => {
+      const m = /^(.+)-(\d+)\.lua$/.exec(file);
+      if (!m) throw new Error(`Lua script ${file} must be named <name>-<numberOfKeys>.lua`);
+      return {
+        name: m[1],
+        command: `${camel(m[1])}V${SCRIPT_VERSION}`,
+        numberOfKeys: Number(m[2]),
+        lua: inline(readFileSync(luaDir + file, 'utf8')),
+      };
+    });
+  return cache;
+}
+
+const defined = new WeakSet<Redis>();
+
+/** Registers the scripts on a client (once per client). */
+export function defineScripts(redis: Redis): void {
+  if (defined.has(redis)) return;
+  for (const s of loadScripts()) redis.defineCommand(s.command, { numberOfKeys: s.numberOfKeys, lua: s.lua });
+  defined.add(redis);
+}
+
+/** Runs script `name` (file name without the key count) with its keys and args. */
+export async function runScript<T = unknown>(redis: Redis, name: string, keys: string[], args: Array<string | number>): Promise<T> {
+  defineScripts(redis);
+  const script = loadScripts().find((s) => s.name === name);
+  if (!script) throw new Error(`no Lua script named ${name}`);
+  if (keys.length !== script.numberOfKeys) throw new Error(`${name} takes ${script.numberOfKeys} keys, got ${keys.length}`);
+  const fn = (redis as unknown as Record<string, (...a: Array<string | number>) => Promise<T>>)[script.command];
+  return fn.call(redis, ...keys, ...args);
+}

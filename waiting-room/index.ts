@@ -1,0 +1,1 @@
+export { issueAdmissionToken, verifyAdmissionToken, type AdmissionClaims } from './admission-token.js';
