@@ -1,0 +1,68 @@
+import type { Context } from '../infra/context.js';
+import { buildUi, uiRoutes, type Page } from '../ui/build.js';
+import { createGateway, listen, type Gateway, type Mount } from './app.js';
+import type { Route } from './http.js';
+import { authRoutes, type AuthHook } from './routes/auth.js';
+
+/**
+ * One part of the engine as the gateway sees it: HTTP routes, extra mounts (WebSocket behaviours), shopper
+ * pages, hooks after login/register, and background work started with the engine (workers, sweepers,
+ * tickers). Each part's folder builds its own; this file only lists them.
+ */
+export interface Part {
+  name: string;
+  routes?: Route[];
+  mounts?: Mount[];
+  pages?: Page[];
+  afterAuth?: AuthHook[];
+  /** Starts background work; resolves to its stop function. */
+  start?: () => Promise<() => Promise<void>>;
+}
+
+export interface EngineOptions {
+  host?: string;
+  port?: number;
+  /** Run background work (workers, sweeper, tickers) in this process. Default true. */
+  background?: boolean;
+}
+
+export interface Engine {
+  gateway: Gateway;
+  port: number;
+  stop: () => Promise<void>;
+}
+
+/** Every part of the engine, in the order their routes are registered. */
+export async function buildParts(ctx: Context): Promise<Part[]> {
+  const parts: Part[] = [];
+  // Parts are added here as they are built (reservation, waiting room, settlement, storefront).
+  void ctx;
+  return parts;
+}
+
+export async function startEngine(ctx: Context, opts: EngineOptions = {}): Promise<Engine> {
+  const parts = await buildParts(ctx);
+  const assets = await buildUi();
+  const routes: Route[] = [
+    ...authRoutes(ctx, parts.flatMap((p) => p.afterAuth ?? [])),
+    ...parts.flatMap((p) => p.routes ?? []),
+    ...uiRoutes(assets, parts.flatMap((p) => p.pages ?? [])),
+  ];
+  const app = createGateway(ctx, routes, parts.flatMap((p) => p.mounts ?? []));
+  const gateway = await listen(app, opts.host ?? ctx.config.host, opts.port ?? ctx.config.port);
+  const stops: Array<() => Promise<void>> = [];
+  if (opts.background !== false) {
+    for (const part of parts) if (part.start) stops.push(await part.start());
+  }
+  let stopped = false;
+  return {
+    gateway,
+    port: gateway.port,
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      gateway.close();
+      for (const stop of stops.reverse()) await stop().catch((err) => ctx.log.warn({ err }, 'stop failed'));
+    },
+  };
+}
