@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import type { Route } from '../gateway/http.js';
+import type { Reply, Route } from '../gateway/http.js';
 
 /**
  * The shopper pages: each `ui/pages/<name>.ts` is bundled by esbuild (in memory, at start-up) to
@@ -58,7 +58,7 @@ export function uiRoutes(assets: Assets, pages: Page[]): Route[] {
   const assetRoute: Route = {
     method: 'get',
     path: '/assets/:file',
-    handler: (req) => {
+    handler: (req): Reply => {
       const asset = assets.get(`/assets/${req.params.file}`);
       if (!asset) return { status: 404, raw: 'not found', headers: { 'content-type': 'text/plain' } };
       return { status: 200, raw: asset.body, headers: { 'content-type': asset.type, 'cache-control': 'no-cache' } };
