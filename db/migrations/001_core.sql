@@ -36,7 +36,12 @@ CREATE TABLE sales (
   per_user_limit integer NOT NULL CHECK (per_user_limit > 0),
   hold_seconds   integer NOT NULL CHECK (hold_seconds > 0),
   waiting_room   boolean NOT NULL DEFAULT false,
+  -- Waiting-room settings: {batchSize, intervalMs, windowSeconds, overAdmissionFactor}.
   admission      jsonb NOT NULL DEFAULT '{}'::jsonb,
+  -- When the waiting room starts taking joins (default startsAt - 10 min), and its proof-of-work difficulty
+  -- (leading zero bits of sha256; 0 = none).
+  queue_opens_at timestamptz,
+  pow_difficulty integer NOT NULL DEFAULT 0 CHECK (pow_difficulty BETWEEN 0 AND 32),
   status         text NOT NULL DEFAULT 'scheduled' CHECK (status IN ('scheduled', 'open', 'closed', 'cancelled')),
   -- Units given back to inventory after close; NULL until that one-time return has happened.
   units_returned integer,
