@@ -73,3 +73,26 @@ CREATE TABLE order_items (
   unit_price_cents integer NOT NULL CHECK (unit_price_cents >= 0),
   PRIMARY KEY (order_id, product_id)
 );
+
+-- One row per charge attempt that reached the PSP, keyed by its idempotency key (for flash orders, the
+-- reservation id). A card is charged at most once per key, and the order it paid for is recorded here.
+CREATE TABLE payments (
+  idempotency_key text PRIMARY KEY,
+  charge_id       text,
+  order_id        uuid REFERENCES orders (id),
+  amount_cents    integer NOT NULL CHECK (amount_cents >= 0),
+  status          text NOT NULL CHECK (status IN ('succeeded', 'declined', 'refunded', 'unknown')),
+  created_at      timestamptz NOT NULL DEFAULT now(),
+  updated_at      timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX payments_order ON payments (order_id);
+
+-- Transactional outbox: product and inventory changes write a row here in the same transaction; a worker
+-- drains it (in id order) into the search index. It stands in for CDC (Debezium) without Kafka.
+CREATE TABLE outbox (
+  id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  topic      text NOT NULL,
+  key        text NOT NULL,
+  payload    jsonb NOT NULL DEFAULT '{}'::jsonb,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
