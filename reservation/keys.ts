@@ -13,6 +13,8 @@
  *   stats           hash   held (units in held or paying holds), sold (units)
  *   events          stream type, rid, userId, quantity: for settlement, the waiting room and audits
  *   admission:<jti> string single-use marker of a spent admission token
+ *   recon           string JSON of the last reconciliation result (written by settlement, shown by admin)
+ *   wr:*            the waiting room's own keys
  */
 export function saleKeys(prefix: string, saleId: string | number) {
   const base = `${prefix}{sale:${saleId}}:`;
@@ -26,6 +28,7 @@ export function saleKeys(prefix: string, saleId: string | number) {
     seq: `${base}seq`,
     stats: `${base}stats`,
     events: `${base}events`,
+    recon: `${base}recon`,
     hold: (rid: string) => `${base}hold:${rid}`,
     admission: (jti: string) => `${base}admission:${jti}`,
   };
@@ -35,6 +38,9 @@ export type SaleKeys = ReturnType<typeof saleKeys>;
 
 /** Sales the sweeper and reconciliation must look at (open, or closed with holds outstanding). */
 export const activeSalesKey = (prefix: string) => `${prefix}sales:active`;
+
+/** Channel where sale status changes are published as JSON {saleId, status} (open, closed, cancelled). */
+export const saleStatusChannel = (prefix: string) => `${prefix}sales:status`;
 
 /** Reservation ids are "<saleId>-<seq>", so the sale (and its hash tag) can be found from the id alone. */
 export function saleIdOfReservation(rid: string): string | null {
