@@ -1,0 +1,184 @@
+/**
+ * The shopper queue page's state, as a pure reducer over server messages and local events. No DOM here, so
+ * it is unit-tested in Node (queue-state.test.ts) and the page only renders what this decides.
+ *
+ * Server messages (WS /ws/sales/:id, see docs/waiting-room.md):
+ *   queued   {ticket, position, etaSeconds}     on join and on every (re)connect
+ *   position {position?, etaSeconds?, serving?} per admission tick; `serving` is the broadcast form (the
+ *                                                client derives its position from its ticket)
+ *   admitted {admissionToken, expiresAt}
+ *   sold_out {final}                             final=false while holds may still return stock
+ *   closed   {}
+ *   order    {orderId, status}
+ *   error    {code, message}
+ */
+export interface SaleView {
+  id: string;
+  productId: string;
+  name: string;
+  priceCents: number;
+  startsAt: string;
+  endsAt: string;
+  status: 'scheduled' | 'open' | 'closed' | 'cancelled';
+  remaining: number;
+}
+
+export interface Reservation {
+  reservationId: string;
+  quantity: number;
+  expiresAt: string;
+}
+
+export type Phase =
+  | 'connecting' // no queue place known yet
+  | 'queued'
+  | 'admitted'
+  | 'reserving'
+  | 'reserved'
+  | 'expired' // the admission window ended unused
+  | 'sold_out'
+  | 'closed';
+
+export interface QueueState {
+  phase: Phase;
+  ticket?: number;
+  position?: number;
+  /** The first position seen for this ticket: the progress bar runs from it to 0. */
+  startPosition?: number;
+  etaSeconds?: number;
+  /** Highest serving position broadcast so far (used with `ticket` when ticks carry `serving`). */
+  serving?: number;
+  admissionToken?: string;
+  admissionExpiresAt?: string;
+  /** Set by sold_out; false while outstanding holds may still free units. */
+  soldOutFinal?: boolean;
+  reservation?: Reservation;
+  order?: { orderId: string; status: string };
+  /** The server said the sale has closed (nothing more will come on the socket). */
+  saleClosed?: boolean;
+  /** A short, human message about the last problem (server error, reservation refused). */
+  notice?: string;
+}
+
+export type ServerMessage =
+  | { type: 'queued'; ticket: number; position: number; etaSeconds?: number }
+  | { type: 'position'; position?: number; etaSeconds?: number; serving?: number; ticket?: number }
+  | { type: 'admitted'; admissionToken: string; expiresAt: string }
+  | { type: 'sold_out'; final?: boolean }
+  | { type: 'closed' }
+  | { type: 'order'; orderId: string; status: string }
+  | { type: 'error'; code: string; message: string };
+
+export const initialState: QueueState = { phase: 'connecting' };
+
+/** Terminal phases: nothing more will happen on this socket, so the page stops reconnecting. */
+export function isFinished(s: QueueState): boolean {
+  return s.saleClosed === true || s.phase === 'closed' || (s.phase === 'sold_out' && s.soldOutFinal === true);
+}
+
+const finite = (n: unknown): n is number => typeof n === 'number' && Number.isFinite(n);
+
+/** A position that never goes up for the same ticket. */
+function lower(prev: number | undefined, next: number): number {
+  return prev === undefined ? next : Math.min(prev, next);
+}
+
+function withPosition(s: QueueState, position: number, etaSeconds: number | undefined): QueueState {
+  const p = Math.max(0, lower(s.position, position));
+  return {
+    ...s,
+    position: p,
+    startPosition: Math.max(s.startPosition ?? 0, p),
+    etaSeconds: finite(etaSeconds) ? Math.max(0, etaSeconds) : s.etaSeconds,
+  };
+}
+
+export function applyMessage(s: QueueState, msg: ServerMessage): QueueState {
+  if (s.phase === 'closed') return s;
+  switch (msg.type) {
+    case 'queued': {
+      if (!finite(msg.ticket) || !finite(msg.position)) return s;
+      // A new ticket (the old place was lost after the grace period) restarts the progress bar.
+      const base: QueueState = s.ticket === msg.ticket ? s : { ...s, position: undefined, startPosition: undefined };
+      const next = withPosition({ ...base, ticket: msg.ticket }, msg.position, msg.etaSeconds);
+      const keep = s.phase === 'admitted' || s.phase === 'reserving' || s.phase === 'reserved' || s.phase === 'sold_out';
+      return keep ? next : { ...next, phase: 'queued' };
+    }
+    case 'position': {
+      let position = msg.position;
+      if (!finite(position) && finite(msg.serving) && s.ticket !== undefined) {
+        const serving = Math.max(s.serving ?? 0, msg.serving);
+        position = Math.max(0, s.ticket - serving);
+        s = { ...s, serving };
+      }
+      if (!finite(position)) return s;
+      const next = withPosition(s, position, msg.etaSeconds);
+      // Admission resumed after a non-final sold-out: back in line.
+      if (s.phase === 'sold_out' && !s.soldOutFinal) return { ...next, phase: 'queued', soldOutFinal: undefined };
+      return s.phase === 'connecting' ? { ...next, phase: 'queued' } : next;
+    }
+    case 'admitted':
+      if (typeof msg.admissionToken !== 'string' || typeof msg.expiresAt !== 'string') return s;
+      if (s.phase === 'reserved' || s.phase === 'reserving') return s;
+      return { ...s, phase: 'admitted', admissionToken: msg.admissionToken, admissionExpiresAt: msg.expiresAt, position: 0, notice: undefined };
+    case 'sold_out': {
+      const final = msg.final === true;
+      // An admitted shopper keeps the Reserve button while holds may come back; a final sell-out ends it.
+      if (s.phase === 'reserved' || s.phase === 'reserving') return { ...s, soldOutFinal: final };
+      if (s.phase === 'admitted' && !final) return { ...s, soldOutFinal: false };
+      return { ...s, phase: 'sold_out', soldOutFinal: final };
+    }
+    case 'closed':
+      // A shopper with a hold keeps the confirmation on screen; everyone else sees the sale has ended.
+      return s.phase === 'reserved' ? { ...s, saleClosed: true } : { ...s, phase: 'closed', saleClosed: true };
+    case 'order':
+      return { ...s, order: { orderId: String(msg.orderId), status: String(msg.status) } };
+    case 'error':
+      return { ...s, notice: String(msg.message ?? msg.code ?? 'error') };
+    default:
+      return s;
+  }
+}
+
+/** Local events: the reservation call and the admission window running out. */
+export type LocalEvent =
+  | { type: 'reserve_started' }
+  | { type: 'reserved'; reservation: Reservation }
+  | { type: 'reserve_failed'; code: string; message: string }
+  | { type: 'admission_expired' };
+
+export function applyLocal(s: QueueState, ev: LocalEvent): QueueState {
+  switch (ev.type) {
+    case 'reserve_started':
+      return s.phase === 'admitted' ? { ...s, phase: 'reserving', notice: undefined } : s;
+    case 'reserved':
+      return { ...s, phase: 'reserved', reservation: ev.reservation, notice: undefined };
+    case 'reserve_failed':
+      if (ev.code === 'sold_out') return { ...s, phase: 'sold_out', soldOutFinal: s.soldOutFinal ?? false, notice: ev.message };
+      if (ev.code === 'not_admitted') return { ...s, phase: 'expired', admissionToken: undefined, notice: ev.message };
+      if (ev.code === 'sale_not_open') return { ...s, phase: 'admitted', notice: 'The sale is not open yet.' };
+      return { ...s, phase: 'admitted', notice: ev.message };
+    case 'admission_expired':
+      return s.phase === 'admitted' ? { ...s, phase: 'expired', admissionToken: undefined } : s;
+  }
+}
+
+/** Progress from the first position seen (0) to the head of the line (1). */
+export function progress(s: QueueState): number {
+  if (s.phase === 'admitted' || s.phase === 'reserving' || s.phase === 'reserved') return 1;
+  if (s.position === undefined || !s.startPosition) return 0;
+  return Math.min(1, Math.max(0, 1 - s.position / s.startPosition));
+}
+
+/** "1 h 05 min", "4 min 10 s", "12 s". */
+export function formatDuration(seconds: number): string {
+  const t = Math.max(0, Math.round(seconds));
+  const d = Math.floor(t / 86400);
+  const h = Math.floor((t % 86400) / 3600);
+  const m = Math.floor((t % 3600) / 60);
+  const sec = t % 60;
+  if (d > 0) return `${d} d ${h} h`;
+  if (h > 0) return `${h} h ${String(m).padStart(2, '0')} min`;
+  if (m > 0) return `${m} min ${String(sec).padStart(2, '0')} s`;
+  return `${sec} s`;
+}

@@ -1,0 +1,199 @@
+/**
+ * The shopper queue page, `/sales/:id`: product and price, countdown to the start, a live place in line
+ * (WebSocket, reconnecting with backoff; HTTP polling where WebSocket is missing), "You're in" with the
+ * time left and a Reserve button, the confirmation, and the sold-out and closed states. Signs the shopper
+ * in on the page when there is no token in localStorage.
+ */
+import { api, ApiError, session } from '../lib/api.js';
+import { powParams } from '../lib/queue-pow.js';
+import { startPolling } from '../lib/queue-poll.js';
+import { QueueSocket, queueSocketUrl, type SocketStatus } from '../lib/queue-socket.js';
+import { applyLocal, applyMessage, initialState, isFinished, type QueueState, type Reservation, type SaleView, type ServerMessage } from '../lib/queue-state.js';
+import { createQueueView, type QueueView } from '../lib/queue-view.js';
+
+const app = document.getElementById('app')!;
+const saleId = decodeURIComponent(location.pathname.split('/').filter(Boolean)[1] ?? '');
+const stashKey = `fs.queue.${saleId}`;
+
+/** Admission and reservation survive a reload of the tab (not of the browser). */
+function loadStash(): Partial<QueueState> {
+  try {
+    const s = JSON.parse(sessionStorage.getItem(stashKey) ?? '{}') as Partial<QueueState> & { userId?: string };
+    if (s.userId !== session.userId) return {};
+    if (s.admissionExpiresAt && Date.parse(s.admissionExpiresAt) > Date.now() && s.admissionToken) {
+      return { phase: 'admitted', admissionToken: s.admissionToken, admissionExpiresAt: s.admissionExpiresAt, position: 0 };
+    }
+    if (s.reservation && Date.parse(s.reservation.expiresAt) > Date.now()) return { phase: 'reserved', reservation: s.reservation };
+  } catch {
+    /* a corrupt stash is ignored */
+  }
+  return {};
+}
+
+function saveStash(s: QueueState): void {
+  const keep = s.phase === 'admitted' || s.phase === 'reserving' ? { admissionToken: s.admissionToken, admissionExpiresAt: s.admissionExpiresAt } : s.phase === 'reserved' ? { reservation: s.reservation } : null;
+  if (keep) sessionStorage.setItem(stashKey, JSON.stringify({ ...keep, userId: session.userId }));
+  else sessionStorage.removeItem(stashKey);
+}
+
+function randomKey(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+async function main(): Promise<void> {
+  let sale: SaleView;
+  try {
+    sale = await api<SaleView>('GET', `/api/sales/${encodeURIComponent(saleId)}`);
+  } catch (err) {
+    const missing = err instanceof ApiError && err.status === 404;
+    app.innerHTML = '';
+    app.append(Object.assign(document.createElement('h1'), { textContent: missing ? 'No such sale' : 'The sale could not be loaded' }));
+    app.append(Object.assign(document.createElement('p'), { className: 'muted', textContent: missing ? 'Check the link.' : 'Reload the page to try again.' }));
+    return;
+  }
+
+  let state: QueueState = sale.status === 'closed' || sale.status === 'cancelled' ? { phase: 'closed', saleClosed: true } : initialState;
+  let socket: QueueSocket | null = null;
+  let stopPolling: (() => void) | null = null;
+  let connection: SocketStatus | null = null;
+  let reserveKey = '';
+  let authChecks = 0;
+
+  const view: QueueView = createQueueView(app, sale, {
+    reserve: () => void reserve(),
+    rejoin: () => {
+      dispatchLocal({ type: 'admission_expired' });
+      state = { ...initialState };
+      render();
+      restart();
+    },
+    signIn: async (mode, email, password) => {
+      const out = await api<{ userId: string; token: string }>('POST', `/api/auth/${mode}`, { email, password });
+      session.signIn(String(out.userId), out.token);
+      view.hideSignIn();
+      begin();
+    },
+    signOut: () => {
+      stop();
+      session.signOut();
+      sessionStorage.removeItem(stashKey);
+      state = sale.status === 'closed' ? state : { ...initialState };
+      render();
+      view.showSignIn();
+    },
+  });
+
+  function render(): void {
+    view.update(state, Date.now());
+    saveStash(state);
+  }
+
+  function dispatch(msg: ServerMessage): void {
+    state = applyMessage(state, msg);
+    if (msg.type === 'sold_out') view.setRemaining(0);
+    if (msg.type === 'closed' || (msg.type === 'sold_out' && msg.final)) stop();
+    render();
+  }
+
+  function dispatchLocal(ev: Parameters<typeof applyLocal>[1]): void {
+    state = applyLocal(state, ev);
+    render();
+  }
+
+  function setConnection(st: SocketStatus | null): void {
+    connection = st;
+    view.setConnection(st, !!session.token);
+  }
+
+  async function reserve(): Promise<void> {
+    if (state.phase !== 'admitted' || !state.admissionToken) return;
+    reserveKey ||= randomKey();
+    dispatchLocal({ type: 'reserve_started' });
+    try {
+      const r = await api<Reservation>('POST', `/api/sales/${encodeURIComponent(saleId)}/reservations`, { quantity: 1 }, { 'admission-token': state.admissionToken, 'idempotency-key': reserveKey });
+      dispatchLocal({ type: 'reserved', reservation: r });
+      api<SaleView>('GET', `/api/sales/${encodeURIComponent(saleId)}`).then((s) => view.setRemaining(s.remaining), () => {});
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401) return expireSession();
+      const e = err instanceof ApiError ? err : new ApiError(0, 'network', 'Network problem, try again.');
+      // The same key is kept after a network failure, so a retry cannot reserve twice.
+      if (e.status !== 0) reserveKey = '';
+      dispatchLocal({ type: 'reserve_failed', code: e.code, message: e.message });
+    }
+  }
+
+  /** The token was refused: forget it and ask the shopper to sign in again. */
+  function expireSession(): void {
+    stop();
+    session.signOut();
+    state = { ...initialState };
+    render();
+    view.showSignIn('Your session has expired. Sign in again to keep your place.');
+  }
+
+  /** A socket that never opens may be a refused token (401 at upgrade is invisible to the browser). */
+  async function checkAuth(): Promise<void> {
+    try {
+      await api('GET', `/api/sales/${encodeURIComponent(saleId)}/queue`);
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401) expireSession();
+    }
+  }
+
+  function begin(): void {
+    state = { ...state, ...loadStash() };
+    render();
+    if (state.phase === 'closed') return;
+    if (typeof WebSocket === 'undefined') {
+      stopPolling = startPolling(saleId, dispatch, (st) => setConnection(st));
+      return;
+    }
+    socket = new QueueSocket({
+      url: async () => queueSocketUrl(location, saleId, session.token ?? '', await powParams(saleId, session.userId ?? '')),
+      onMessage: (msg) => {
+        if (msg && typeof msg === 'object' && typeof (msg as { type?: unknown }).type === 'string') dispatch(msg as ServerMessage);
+      },
+      onStatus: (st) => {
+        setConnection(st);
+        if (st.kind === 'open') authChecks = 0;
+        if (st.kind === 'waiting' && st.attempt >= 2 && authChecks++ < 3) void checkAuth();
+      },
+      shouldReconnect: () => !isFinished(state) && !!session.token,
+    });
+    socket.start();
+  }
+
+  function stop(): void {
+    socket?.stop();
+    socket = null;
+    stopPolling?.();
+    stopPolling = null;
+    setConnection(null);
+  }
+
+  function restart(): void {
+    stop();
+    begin();
+  }
+
+  // Countdowns tick every second; the admission window ends on its own.
+  setInterval(() => {
+    if ((state.phase === 'admitted' || state.phase === 'reserving') && state.admissionExpiresAt && Date.parse(state.admissionExpiresAt) <= Date.now()) {
+      dispatchLocal({ type: 'admission_expired' });
+    }
+    view.update(state, Date.now());
+    if (connection?.kind === 'waiting') view.setConnection(connection, !!session.token);
+  }, 1000);
+  addEventListener('online', () => socket?.reconnectNow());
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'visible') socket?.reconnectNow();
+  });
+
+  render();
+  if (state.phase === 'closed') return;
+  if (session.token) begin();
+  else view.showSignIn();
+}
+
+void main();
