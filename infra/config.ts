@@ -27,6 +27,12 @@ export interface Config {
   overAdmissionFactor: number;
   maxConnectionsPerIp: number;
   disconnectGraceSeconds: number;
+  /** Settlement: BullMQ attempts per checkout job, base of its exponential backoff, and its lock time. */
+  settleAttempts: number;
+  settleBackoffMs: number;
+  settleLockMs: number;
+  /** How often the repeating reconciliation job checks every active sale. */
+  reconcileIntervalMs: number;
 }
 
 function num(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -66,6 +72,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     overAdmissionFactor: num(env, 'OVER_ADMISSION_FACTOR', 1.5),
     maxConnectionsPerIp: num(env, 'MAX_CONNECTIONS_PER_IP', 50),
     disconnectGraceSeconds: num(env, 'DISCONNECT_GRACE_SECONDS', 60),
+    settleAttempts: num(env, 'SETTLE_ATTEMPTS', 8),
+    settleBackoffMs: num(env, 'SETTLE_BACKOFF_MS', 500),
+    settleLockMs: num(env, 'SETTLE_LOCK_MS', 30_000),
+    reconcileIntervalMs: num(env, 'RECONCILE_INTERVAL_MS', 60_000),
     ...overrides,
   };
 }
