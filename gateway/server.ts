@@ -3,6 +3,7 @@ import { buildUi, uiRoutes, type Page } from '../ui/build.js';
 import { createGateway, listen, type Gateway, type Mount } from './app.js';
 import type { Route } from './http.js';
 import { authRoutes, type AuthHook } from './routes/auth.js';
+import { reservationPart } from '../reservation/index.js';
 
 /**
  * One part of the engine as the gateway sees it: HTTP routes, extra mounts (WebSocket behaviours), shopper
@@ -35,6 +36,7 @@ export interface Engine {
 /** Every part of the engine, in the order their routes are registered. */
 export async function buildParts(ctx: Context): Promise<Part[]> {
   const parts: Part[] = [];
+  parts.push(reservationPart(ctx));
   // Parts are added here as they are built (reservation, waiting room, settlement, storefront).
   void ctx;
   return parts;

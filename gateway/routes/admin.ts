@@ -1,0 +1,95 @@
+import type { Context } from '../../infra/context.js';
+import { notFound } from '../../infra/errors.js';
+import {
+  createProduct,
+  createSale,
+  endSale,
+  getProduct,
+
+  loadSale,
+  productInput,
+  saleInput,
+  saleReconciliation,
+  saleStats,
+  scheduleSale,
+  type Sale,
+} from '../../reservation/index.js';
+import { requireAdmin } from '../auth.js';
+import type { Route } from '../http.js';
+
+function saleView(sale: Sale) {
+  return {
+    id: sale.id,
+    productId: sale.productId,
+    name: sale.name,
+    status: sale.status,
+    quantity: sale.quantity,
+    priceCents: sale.priceCents,
+    startsAt: sale.startsAt.toISOString(),
+    endsAt: sale.endsAt.toISOString(),
+    perUserLimit: sale.perUserLimit,
+    holdSeconds: sale.holdSeconds,
+    waitingRoom: sale.waitingRoom,
+    admission: sale.admission,
+    queueOpensAt: sale.queueOpensAt.toISOString(),
+    powDifficulty: sale.powDifficulty,
+  };
+}
+
+/** Merchant API; every route needs `Authorization: Bearer <ADMIN_API_KEY>`. */
+export function adminRoutes(ctx: Context): Route[] {
+  const detail = async (id: string) => {
+    const sale = await loadSale(ctx, ctx.db, id);
+    if (!sale) throw notFound('sale');
+    const [stats, reconciliation] = await Promise.all([saleStats(ctx, id), saleReconciliation(ctx, id)]);
+    if (sale.status === 'scheduled') stats.remaining = sale.quantity;
+    return { ...saleView(sale), stats: { ...stats, ...(reconciliation === undefined ? {} : { reconciliation }) } };
+  };
+  const end = (to: 'closed' | 'cancelled') => async (req: { headers: Record<string, string>; params: Record<string, string> }) => {
+    requireAdmin(ctx.config, req);
+    const status = await endSale(ctx, req.params.id, to);
+    if (!status) throw notFound('sale');
+    return { status: 200, body: { id: req.params.id, status } };
+  };
+  return [
+    {
+      method: 'post',
+      path: '/admin/products',
+      handler: async (req) => {
+        requireAdmin(ctx.config, req);
+        return { status: 201, body: await createProduct(ctx, productInput.parse(req.body)) };
+      },
+    },
+    {
+      method: 'get',
+      path: '/admin/products/:id',
+      handler: async (req) => {
+        requireAdmin(ctx.config, req);
+        const product = await getProduct(ctx, req.params.id);
+        if (!product) throw notFound('product');
+        return { status: 200, body: product };
+      },
+    },
+    {
+      method: 'post',
+      path: '/admin/sales',
+      handler: async (req) => {
+        requireAdmin(ctx.config, req);
+        const sale = await createSale(ctx, saleInput.parse(req.body));
+        await scheduleSale(ctx, sale);
+        return { status: 201, body: saleView(sale) };
+      },
+    },
+    {
+      method: 'get',
+      path: '/admin/sales/:id',
+      handler: async (req) => {
+        requireAdmin(ctx.config, req);
+        return { status: 200, body: await detail(req.params.id) };
+      },
+    },
+    { method: 'post', path: '/admin/sales/:id/close', handler: end('closed') },
+    { method: 'post', path: '/admin/sales/:id/cancel', handler: end('cancelled') },
+  ];
+}
+

@@ -1,0 +1,61 @@
+import { z } from 'zod';
+import type { Context } from '../../infra/context.js';
+import { notFound } from '../../infra/errors.js';
+import { getHold, getSale, publicSaleView, releaseHold, reserve } from '../../reservation/index.js';
+import { requireUser } from '../auth.js';
+import type { Route } from '../http.js';
+
+const reserveBody = z.object({ quantity: z.number().int().min(1).max(10_000) });
+
+/** Shopper API: the public sale view, reserving (a hold), looking at and releasing a hold. */
+export function reservationRoutes(ctx: Context): Route[] {
+  return [
+    {
+      method: 'get',
+      path: '/api/sales/:id',
+      handler: async (req) => {
+        const sale = await getSale(ctx, req.params.id);
+        if (!sale) throw notFound('sale');
+        return { status: 200, body: await publicSaleView(ctx, sale) };
+      },
+    },
+    {
+      method: 'post',
+      path: '/api/sales/:id/reservations',
+      handler: async (req) => {
+        const userId = requireUser(ctx.config, req);
+        const { quantity } = reserveBody.parse(req.body);
+        const r = await reserve(ctx, {
+          saleId: req.params.id,
+          userId,
+          quantity,
+          idempotencyKey: req.headers['idempotency-key'],
+          admissionToken: req.headers['admission-token'],
+        });
+        return {
+          status: 201,
+          body: { reservationId: r.reservationId, quantity: r.quantity, expiresAt: r.expiresAt },
+          headers: r.replayed ? { 'idempotent-replayed': 'true' } : undefined,
+        };
+      },
+    },
+    {
+      method: 'get',
+      path: '/api/reservations/:id',
+      handler: async (req) => {
+        const userId = requireUser(ctx.config, req);
+        const hold = await getHold(ctx, req.params.id, userId);
+        if (!hold) throw notFound('reservation');
+        return { status: 200, body: hold };
+      },
+    },
+    {
+      method: 'del',
+      path: '/api/reservations/:id',
+      handler: async (req) => {
+        const userId = requireUser(ctx.config, req);
+        return { status: 200, body: await releaseHold(ctx, req.params.id, userId) };
+      },
+    },
+  ];
+}

@@ -1,0 +1,111 @@
+import type { Context } from '../infra/context.js';
+import { AppError, invalid, notFound } from '../infra/errors.js';
+import { verifyAdmissionToken } from '../waiting-room/index.js';
+import { saleIdOfReservation, saleKeys } from './keys.js';
+import { getSale } from './sales.js';
+import { runScript } from './scripts.js';
+
+export interface ReserveInput {
+  saleId: string;
+  userId: string;
+  quantity: number;
+  idempotencyKey?: string;
+  admissionToken?: string;
+}
+
+export interface Reservation {
+  reservationId: string;
+  saleId: string;
+  quantity: number;
+  expiresAt: string;
+  /** True when an earlier request with the same Idempotency-Key made it (nothing was taken twice). */
+  replayed: boolean;
+}
+
+type ReserveReply = [status: string, rid: string, quantity: number, expiresAt: number];
+
+const refusals: Record<string, () => AppError> = {
+  NOT_OPEN: () => new AppError('sale_not_open', 'the sale is not open'),
+  SOLD_OUT: () => new AppError('sold_out', 'not enough units left'),
+  LIMIT: () => new AppError('limit_reached', 'this would take you past the per-user limit'),
+  NOT_ADMITTED: () => new AppError('not_admitted', 'this admission token has already been used'),
+};
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
+/** Extra life for an admission marker beyond the token's expiry (clock skew between processes). */
+const MARKER_MARGIN_S = 60;
+
+/**
+ * Reserves units for a user: checks the input, the sale and (for waiting-room sales) the admission token,
+ * then does everything else in one atomic Lua call (open, idempotency, single-use admission, stock, limit,
+ * decrement, hold, event). Throws AppError with the client-facing code on every refusal.
+ */
+export async function reserve(ctx: Context, input: ReserveInput, nowMs = Date.now()): Promise<Reservation> {
+  const { saleId, userId, quantity } = input;
+  const sale = await getSale(ctx, saleId);
+  if (!sale) throw notFound('sale');
+  if (!Number.isInteger(quantity) || quantity < 1) throw invalid('quantity', 'must be a whole number of at least 1');
+  if (quantity > sale.perUserLimit) throw invalid('quantity', `at most ${sale.perUserLimit} per shopper in this sale`);
+  const idem = input.idempotencyKey ?? '';
+  if (idem !== '' && !IDEMPOTENCY_KEY.test(idem)) throw invalid('Idempotency-Key', 'must be 1 to 200 visible ASCII characters');
+  let jti = '';
+  let markerSeconds = 0;
+  if (sale.waitingRoom) {
+    const claims = verifyAdmissionToken(ctx.config.tokenSecret, input.admissionToken, userId, saleId, nowMs);
+    if (!claims) throw new AppError('not_admitted', 'a valid Admission-Token from the waiting room is required');
+    jti = claims.jti;
+    markerSeconds = Math.max(1, Math.ceil(claims.exp - nowMs / 1000)) + MARKER_MARGIN_S;
+  }
+  const k = saleKeys(ctx.config.redisPrefix, saleId);
+  const [status, rid, q, expiresAt] = await runScript<ReserveReply>(
+    ctx.redis,
+    'reserve',
+    [k.meta, k.stock, k.holds, k.users, k.idem, k.stats, k.events],
+    [userId, quantity, nowMs, idem, jti, markerSeconds],
+  );
+  if (status === 'OK' || status === 'DUPLICATE') {
+    if (status === 'DUPLICATE' && q !== quantity) {
+      throw new AppError('idempotency_conflict', 'this Idempotency-Key was used for a different quantity');
+    }
+    return { reservationId: rid, saleId, quantity: q, expiresAt: new Date(expiresAt).toISOString(), replayed: status === 'DUPLICATE' };
+  }
+  const refuse = refusals[status];
+  if (!refuse) throw new Error(`reserve script answered ${status}`);
+  throw refuse();
+}
+
+/** Gives a hold back before it expires. Only its owner may; a hold being paid for cannot be released. */
+export async function releaseHold(ctx: Context, rid: string, userId: string): Promise<{ reservationId: string; status: 'released' }> {
+  const saleId = saleIdOfReservation(rid);
+  if (!saleId) throw notFound('reservation');
+  const k = saleKeys(ctx.config.redisPrefix, saleId);
+  const [status] = await runScript<[string]>(ctx.redis, 'release', [k.meta, k.stock, k.holds, k.users, k.stats, k.events], [rid, userId, '0']);
+  if (status === 'NOT_FOUND') throw notFound('reservation');
+  if (status === 'BUSY') throw new AppError('invalid_state', 'this reservation is being paid for or already sold');
+  return { reservationId: rid, status: 'released' };
+}
+
+export interface HoldView {
+  reservationId: string;
+  saleId: string;
+  quantity: number;
+  status: string;
+  expiresAt: string;
+  createdAt: string;
+}
+
+/** A hold as its owner sees it (null when it does not exist or is someone else's). */
+export async function getHold(ctx: Context, rid: string, userId: string): Promise<HoldView | null> {
+  const saleId = saleIdOfReservation(rid);
+  if (!saleId) return null;
+  const h = await ctx.redis.hgetall(saleKeys(ctx.config.redisPrefix, saleId).hold(rid));
+  if (!h.userId || h.userId !== userId) return null;
+  return {
+    reservationId: rid,
+    saleId,
+    quantity: Number(h.quantity),
+    status: h.status,
+    expiresAt: new Date(Number(h.expiresAt)).toISOString(),
+    createdAt: new Date(Number(h.createdAt)).toISOString(),
+  };
+}
