@@ -1,0 +1,161 @@
+/**
+ * One client process of the queue benchmark (forked by bench/queue.ts): opens its share of shopper
+ * WebSockets to the gateways, joins the line, then records when each admission-tick broadcast arrives.
+ * Talks to the parent over IPC:
+ *   parent -> {cmd:'start', job}  | {cmd:'measure'} | {cmd:'report'} | {cmd:'close'}
+ *   child  -> {type:'progress', joined, failed} | {type:'ready', ...} | {type:'report', ...} | {type:'closed'}
+ */
+import WebSocket from 'ws';
+import { issueUserToken } from '../gateway/auth.js';
+import type { Config } from '../infra/config.js';
+
+export interface ClientJob {
+  worker: number;
+  /** ws://host:port of each gateway; socket i goes to gateways[(offset + i) % n]. */
+  gateways: string[];
+  offset: number;
+  saleId: string;
+  userIds: string[];
+  tokenSecret: string;
+  /** Handshakes in flight at once in this process. */
+  concurrency: number;
+}
+
+/** What one client saw of one tick: the tick's key, the server's send time (ms) if it carries one, arrivals. */
+export interface TickSeen {
+  key: string;
+  serverTs: number | null;
+  arrivals: number[];
+}
+
+interface Shopper {
+  ws: WebSocket | null;
+  ticket: number;
+  admitted: boolean;
+}
+
+const send = (m: unknown) => process.send?.(m);
+
+let job: ClientJob;
+let shoppers: Shopper[] = [];
+let joined = 0;
+let failed = 0;
+const joinMs: number[] = [];
+let measuring = false;
+const ticks = new Map<string, TickSeen>();
+const counts: Record<string, number> = {};
+let admittedCount = 0;
+
+/**
+ * The broadcast the server sends once per admission tick. Its key identifies the tick across clients;
+ * `at`/`ts`/`sentAt` (epoch ms) is used as the tick time when present.
+ */
+export function tickOf(msg: Record<string, unknown>): { key: string; serverTs: number | null } | null {
+  if (msg.type !== 'position' && msg.type !== 'tick') return null;
+  const ts = [msg.at, msg.ts, msg.sentAt, msg.tickAt].find((v) => typeof v === 'number' || typeof v === 'string');
+  const serverTs = typeof ts === 'number' ? ts : typeof ts === 'string' ? Date.parse(ts) : null;
+  const id = msg.tick ?? msg.seq ?? msg.serving ?? serverTs;
+  if (id === undefined || id === null) return null; // a per-user position message, not the broadcast
+  return { key: String(id), serverTs: Number.isFinite(serverTs) ? serverTs : null };
+}
+
+function onMessage(s: Shopper, data: WebSocket.RawData, startedAt: number, settle: (ok: boolean) => void): void {
+  const now = Date.now();
+  let msg: Record<string, unknown>;
+  try {
+    msg = JSON.parse(data.toString());
+  } catch {
+    return;
+  }
+  const type = String(msg.type);
+  counts[type] = (counts[type] ?? 0) + 1;
+  if (type === 'queued') {
+    if (s.ticket < 0) {
+      s.ticket = Number(msg.ticket);
+      joinMs.push(now - startedAt);
+      settle(true);
+    }
+    return;
+  }
+  if (type === 'admitted') {
+    if (!s.admitted) admittedCount += 1;
+    s.admitted = true;
+    if (s.ticket < 0) settle(true);
+    return;
+  }
+  if (!measuring) return;
+  const tick = tickOf(msg);
+  if (!tick) return;
+  let seen = ticks.get(tick.key);
+  if (!seen) ticks.set(tick.key, (seen = { key: tick.key, serverTs: tick.serverTs, arrivals: [] }));
+  seen.arrivals.push(now);
+}
+
+function open(i: number, config: Config): Promise<void> {
+  return new Promise((resolve) => {
+    const userId = job.userIds[i];
+    const gw = job.gateways[(job.offset + i) % job.gateways.length];
+    const token = issueUserToken(config, userId);
+    const startedAt = Date.now();
+    const s: Shopper = { ws: null, ticket: -1, admitted: false };
+    shoppers[i] = s;
+    let done = false;
+    const settle = (ok: boolean) => {
+      if (done) return;
+      done = true;
+      if (ok) joined += 1;
+      else failed += 1;
+      resolve();
+    };
+    const ws = new WebSocket(`${gw}/ws/sales/${job.saleId}?token=${encodeURIComponent(token)}`, { perMessageDeflate: false, handshakeTimeout: 30_000 });
+    s.ws = ws;
+    ws.on('message', (data) => onMessage(s, data, startedAt, settle));
+    ws.on('error', () => settle(false));
+    ws.on('close', () => {
+      s.ws = null;
+      settle(false);
+    });
+  });
+}
+
+async function start(): Promise<void> {
+  const config = { tokenSecret: job.tokenSecret, userTokenTtlSeconds: 3600 } as Config;
+  shoppers = new Array(job.userIds.length);
+  let next = 0;
+  const progress = setInterval(() => send({ type: 'progress', joined, failed }), 1000);
+  const t0 = Date.now();
+  const lane = async () => {
+    while (next < job.userIds.length) await open(next++, config);
+  };
+  await Promise.all(Array.from({ length: Math.min(job.concurrency, job.userIds.length) }, lane));
+  clearInterval(progress);
+  joinMs.sort((a, b) => a - b);
+  send({
+    type: 'ready',
+    joined,
+    failed,
+    ms: Date.now() - t0,
+    joinP50: joinMs[Math.floor(joinMs.length * 0.5)] ?? null,
+    joinP99: joinMs[Math.floor(joinMs.length * 0.99)] ?? null,
+  });
+}
+
+process.on('message', (m: { cmd: string; job?: ClientJob }) => {
+  if (m.cmd === 'start') {
+    job = m.job!;
+    void start();
+  } else if (m.cmd === 'measure') {
+    ticks.clear();
+    measuring = true;
+  } else if (m.cmd === 'report') {
+    measuring = false;
+    const open = shoppers.filter((s) => s?.ws && s.ws.readyState === WebSocket.OPEN).length;
+    const waiting = shoppers.filter((s) => s?.ws && s.ws.readyState === WebSocket.OPEN && !s.admitted).length;
+    send({ type: 'report', ticks: [...ticks.values()], open, waiting, admitted: admittedCount, counts });
+  } else if (m.cmd === 'close') {
+    for (const s of shoppers) s?.ws?.terminate();
+    send({ type: 'closed' });
+    setTimeout(() => process.exit(0), 200);
+  }
+});
+process.on('disconnect', () => process.exit(0));

@@ -1,0 +1,77 @@
+/**
+ * Gateway processes for the queue benchmark: each is `scripts/start.ts --no-psp` (the same entry point as
+ * `npm start`, run as `node --import tsx` so the pid we hold is the server's own, for /proc/<pid>/status),
+ * with its open-files limit raised to the hard limit.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+
+export interface GatewayProc {
+  index: number;
+  port: number;
+  url: string;
+  proc: ChildProcess;
+  pid: number;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Resident set size of a process in bytes (VmRSS from /proc/<pid>/status). */
+export function rssBytes(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (!m) throw new Error(`no VmRSS for pid ${pid}`);
+  return Number(m[1]) * 1024;
+}
+
+/** The open-files limit a process actually got (from /proc/<pid>/limits). */
+export function openFilesLimit(pid: number): number | null {
+  const m = /Max open files\s+(\d+)/.exec(readFileSync(`/proc/${pid}/limits`, 'utf8'));
+  return m ? Number(m[1]) : null;
+}
+
+export async function startGateway(index: number, env: NodeJS.ProcessEnv, background: boolean): Promise<GatewayProc> {
+  const port = await freePort();
+  const args = ['--import', 'tsx', 'scripts/start.ts', '--no-psp', ...(background ? [] : ['--no-background'])];
+  // `exec` keeps the pid: the shell only raises the soft limit to the hard one first.
+  const proc = spawn('sh', ['-c', 'ulimit -n "$(ulimit -Hn)"; exec "$0" "$@"', process.execPath, ...args], {
+    env: { ...env, PORT: String(port), HOST: '127.0.0.1' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  proc.stderr!.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-4000);
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`gateway ${index} exited (${proc.exitCode}): ${stderr}`);
+    try {
+      const res = await fetch(`${url}/healthz`);
+      if (res.ok) break;
+    } catch {
+      /* not listening yet */
+    }
+    if (Date.now() > deadline) throw new Error(`gateway ${index} did not become healthy: ${stderr}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return { index, port, url, proc, pid: proc.pid! };
+}
+
+export async function stopGateway(g: GatewayProc): Promise<void> {
+  if (g.proc.exitCode !== null) return;
+  const exited = new Promise<void>((resolve) => g.proc.once('exit', () => resolve()));
+  g.proc.kill('SIGTERM');
+  const timer = setTimeout(() => g.proc.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}

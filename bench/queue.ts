@@ -1,0 +1,249 @@
+/**
+ * `npm run bench:queue`: the waiting room at scale. Starts G gateway processes against one Redis and one
+ * Postgres (a bench schema and Redis prefix of its own, dropped afterwards), forks client processes that
+ * open one WebSocket per shopper, spread evenly over the gateways, and measures:
+ *   - the join rate (shoppers whose `queued` message arrived, per second of the join phase);
+ *   - per admission tick, the time from the tick until 50% and 99% of the connected waiting clients have
+ *     the broadcast: against the server's timestamp in the message when it carries one, otherwise against
+ *     the first arrival anywhere (the arrival spread, a lower bound);
+ *   - gateway RSS per socket: (VmRSS with everyone connected - VmRSS before) / sockets on that gateway.
+ * Figures are medians over the measured ticks. Writes bench/results/queue.json.
+ *
+ * Scale (flags --name=value or env QUEUE_<NAME>): shoppers (54000), gateways (3), clients (ceil(shoppers /
+ * 13500)), ticks (10), interval (1000 ms), batch (100), concurrency (handshakes in flight per client, 250).
+ * Run it under `flock /tmp/fs-test.lock`.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../infra/config.js';
+import { createContext } from '../infra/context.js';
+import { migrate } from '../infra/migrate.js';
+import { dropWorld } from '../test/harness.js';
+import type { ClientJob, TickSeen } from './queue-client.js';
+import { openFilesLimit, rssBytes, startGateway, stopGateway, type GatewayProc } from './queue-gateways.js';
+
+const arg = (name: string, fallback: number): number => {
+  const flag = process.argv.find((a) => a.startsWith(`--${name}=`));
+  const raw = flag?.split('=')[1] ?? process.env[`QUEUE_${name.toUpperCase()}`];
+  return raw ? Number(raw) : fallback;
+};
+const SHOPPERS = arg('shoppers', 54_000);
+const GATEWAYS = arg('gateways', 3);
+const CLIENTS = arg('clients', Math.ceil(SHOPPERS / 13_500));
+const TICKS = arg('ticks', 10);
+const INTERVAL_MS = arg('interval', 1000);
+const BATCH = arg('batch', 100);
+const CONCURRENCY = arg('concurrency', 250);
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const median = (xs: number[]) => {
+  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  return s.length ? s[Math.floor((s.length - 1) / 2)] : null;
+};
+const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(sorted.length * p) - 1))];
+const log = (...a: unknown[]) => console.log(`[bench:queue ${new Date().toISOString().slice(11, 19)}]`, ...a);
+
+const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const databaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const id = randomBytes(3).toString('hex');
+const env = {
+  ...process.env,
+  NODE_ENV: 'production',
+  REDIS_URL: redisUrl,
+  DATABASE_URL: databaseUrl,
+  REDIS_PREFIX: `bq${id}:`,
+  DB_SCHEMA: `bench_queue_${id}`,
+  ADMIN_API_KEY: `bench-admin-${id}`,
+  TOKEN_SECRET: randomBytes(24).toString('hex'),
+  LOG_LEVEL: 'warn',
+  MAX_CONNECTIONS_PER_IP: String(SHOPPERS * 2),
+};
+const config = loadConfig(env);
+const ctx = createContext(config);
+const gateways: GatewayProc[] = [];
+const clients: ChildProcess[] = [];
+
+function waitFor<T>(child: ChildProcess, type: string, timeoutMs: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`client did not send ${type} within ${timeoutMs} ms`)), timeoutMs);
+    const onMsg = (m: { type: string }) => {
+      if (m.type !== type) return;
+      clearTimeout(timer);
+      child.off('message', onMsg);
+      resolve(m as T);
+    };
+    child.on('message', onMsg);
+  });
+}
+
+async function admin(method: string, path: string, body: unknown) {
+  const res = await fetch(gateways[0].url + path, {
+    method,
+    headers: { authorization: `Bearer ${env.ADMIN_API_KEY}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const json = await res.json();
+  if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+async function run() {
+  log(`scale: ${SHOPPERS} shoppers, ${GATEWAYS} gateways, ${CLIENTS} client processes, ${TICKS} ticks of ${BATCH} every ${INTERVAL_MS} ms`);
+  await migrate(ctx.db, config.dbSchema);
+  const { rows } = await ctx.db.query<{ id: string }>(
+    `INSERT INTO users (email, password_hash) SELECT 'bench-' || g || '@queue.bench', 'bench' FROM generate_series(1, $1::int) g RETURNING id`,
+    [SHOPPERS],
+  );
+  const userIds = rows.map((r) => String(r.id));
+
+  for (let i = 0; i < GATEWAYS; i++) gateways.push(await startGateway(i, env, true));
+  log('gateways up:', gateways.map((g) => `${g.url} pid ${g.pid} nofile ${openFilesLimit(g.pid)}`).join(', '));
+
+  const product = await admin('POST', '/admin/products', { sku: `BENCH-Q-${id}`, name: 'Bench sneaker', priceCents: 9900, stock: 1_000_000 });
+  const startsAt = Date.now() + 3000;
+  const sale = await admin('POST', '/admin/sales', {
+    productId: product.id,
+    quantity: 1_000_000,
+    priceCents: 4900,
+    startsAt: new Date(startsAt).toISOString(),
+    endsAt: new Date(startsAt + 30 * 60_000).toISOString(),
+    perUserLimit: 1,
+    holdSeconds: 600,
+    waitingRoom: true,
+    admission: { batchSize: BATCH, intervalMs: INTERVAL_MS },
+  });
+  const saleId = String(sale.id);
+  await sleep(1000);
+  const rssBefore = gateways.map((g) => rssBytes(g.pid));
+
+  // Join phase: every client process opens its share of sockets, round-robin over the gateways.
+  const per = Math.ceil(SHOPPERS / CLIENTS);
+  const t0 = Date.now();
+  for (let w = 0; w < CLIENTS; w++) {
+    const child = fork(fileURLToPath(new URL('./queue-client.ts', import.meta.url)), [], {
+      execArgv: ['--import', 'tsx', '--max-old-space-size=2048'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    clients.push(child);
+    const job: ClientJob = {
+      worker: w,
+      gateways: gateways.map((g) => g.url.replace('http:', 'ws:')),
+      offset: w * per,
+      saleId,
+      userIds: userIds.slice(w * per, (w + 1) * per),
+      tokenSecret: env.TOKEN_SECRET,
+      concurrency: CONCURRENCY,
+    };
+    child.send({ cmd: 'start', job });
+  }
+  const progress = new Map<ChildProcess, number>();
+  for (const c of clients) c.on('message', (m: { type: string; joined?: number }) => m.type === 'progress' && progress.set(c, m.joined ?? 0));
+  const ticker = setInterval(() => log(`joined ${[...progress.values()].reduce((a, b) => a + b, 0)} / ${SHOPPERS}`), 5000);
+  const ready = await Promise.all(
+    clients.map((c) => waitFor<{ joined: number; failed: number; ms: number; joinP50: number; joinP99: number }>(c, 'ready', 10 * 60_000)),
+  );
+  clearInterval(ticker);
+  const joinSeconds = (Date.now() - t0) / 1000;
+  const joined = ready.reduce((a, r) => a + r.joined, 0);
+  const failed = ready.reduce((a, r) => a + r.failed, 0);
+  log(`joined ${joined} (${failed} failed) in ${joinSeconds.toFixed(1)} s: ${Math.round(joined / joinSeconds)} joins/s`);
+
+  // Idle memory: let the join burst settle, then read each gateway's RSS.
+  await sleep(5000);
+  const socketsPer = gateways.map((_, i) => Array.from({ length: SHOPPERS }, (_, k) => k).filter((k) => k % GATEWAYS === i).length);
+  const rssAfter = gateways.map((g) => rssBytes(g.pid));
+  const perSocket = gateways.map((_, i) => (rssAfter[i] - rssBefore[i]) / socketsPer[i]);
+  log('RSS per socket (bytes):', perSocket.map((b) => Math.round(b)).join(', '));
+
+  // Tick phase.
+  for (const c of clients) c.send({ cmd: 'measure' });
+  await sleep(TICKS * INTERVAL_MS + 1500);
+  const reports = await Promise.all(
+    clients.map((c) => {
+      const p = waitFor<{ ticks: TickSeen[]; open: number; waiting: number; admitted: number; counts: Record<string, number> }>(c, 'report', 60_000);
+      c.send({ cmd: 'report' });
+      return p;
+    }),
+  );
+  const waiting = reports.reduce((a, r) => a + r.waiting, 0);
+  const open = reports.reduce((a, r) => a + r.open, 0);
+  const merged = new Map<string, { serverTs: number | null; arrivals: number[] }>();
+  for (const r of reports) {
+    for (const t of r.ticks) {
+      const m = merged.get(t.key) ?? { serverTs: t.serverTs, arrivals: [] };
+      for (const a of t.arrivals) m.arrivals.push(a);
+      merged.set(t.key, m);
+    }
+  }
+  const tickStats = [...merged.entries()]
+    .map(([key, m]) => {
+      const sorted = m.arrivals.sort((a, b) => a - b);
+      const ref = m.serverTs ?? sorted[0];
+      const lat = sorted.map((a) => a - ref);
+      return { key, reference: m.serverTs ? 'server timestamp' : 'first arrival', seenBy: sorted.length, p50Ms: pct(lat, 0.5), p99Ms: pct(lat, 0.99), maxMs: lat[lat.length - 1] };
+    })
+    // Only ticks that reached (nearly) every waiting client count; the first and last may be cut by the window.
+    .filter((t) => t.seenBy >= waiting * 0.95);
+  const result = {
+    name: 'queue',
+    date: new Date().toISOString(),
+    machine: { cores: (await import('node:os')).cpus().length },
+    scale: { shoppers: SHOPPERS, gateways: GATEWAYS, clientProcesses: CLIENTS, ticks: TICKS, intervalMs: INTERVAL_MS, batchSize: BATCH, handshakeConcurrency: CONCURRENCY },
+    join: { joined, failed, seconds: +joinSeconds.toFixed(2), joinsPerSecond: Math.round(joined / joinSeconds), latencyP50Ms: median(ready.map((r) => r.joinP50)), latencyP99Ms: median(ready.map((r) => r.joinP99)) },
+    sockets: { open, waiting, admitted: reports.reduce((a, r) => a + r.admitted, 0), perGateway: socketsPer },
+    ticks: {
+      measured: tickStats.length,
+      reference: tickStats[0]?.reference ?? null,
+      p50MsMedian: median(tickStats.map((t) => t.p50Ms)),
+      p99MsMedian: median(tickStats.map((t) => t.p99Ms)),
+      p99MsWorst: tickStats.length ? Math.max(...tickStats.map((t) => t.p99Ms)) : null,
+      each: tickStats,
+    },
+    memory: {
+      rssBeforeBytes: rssBefore,
+      rssAfterBytes: rssAfter,
+      bytesPerSocket: perSocket.map(Math.round),
+      bytesPerSocketMedian: Math.round(median(perSocket) ?? 0),
+    },
+    messages: reports.reduce<Record<string, number>>((acc, r) => {
+      for (const [k, v] of Object.entries(r.counts)) acc[k] = (acc[k] ?? 0) + v;
+      return acc;
+    }, {}),
+    targets: {
+      socketsPerGateway: { target: 18_000, got: Math.min(...socketsPer), met: Math.min(...socketsPer) >= 18_000 && failed === 0 },
+      queuedShoppers: { target: 50_000, got: joined, met: joined >= 50_000 },
+      tickP99Ms: { target: 500, got: median(tickStats.map((t) => t.p99Ms)), met: (median(tickStats.map((t) => t.p99Ms)) ?? Infinity) <= 500 },
+      bytesPerIdleSocket: { target: 4096, got: Math.round(median(perSocket) ?? 0), met: (median(perSocket) ?? Infinity) <= 4096 },
+    },
+  };
+  mkdirSync(fileURLToPath(new URL('./results/', import.meta.url)), { recursive: true });
+  writeFileSync(fileURLToPath(new URL('./results/queue.json', import.meta.url)), JSON.stringify(result, null, 2) + '\n');
+  log(`ticks: ${tickStats.length} measured (${result.ticks.reference}); p50 ${result.ticks.p50MsMedian} ms, p99 ${result.ticks.p99MsMedian} ms (medians)`);
+  log('targets:', JSON.stringify(result.targets));
+  log('wrote bench/results/queue.json');
+}
+
+async function cleanup() {
+  await Promise.all(
+    clients.map(async (c) => {
+      if (c.exitCode !== null) return;
+      c.send({ cmd: 'close' });
+      await Promise.race([new Promise((r) => c.once('exit', r)), sleep(5000)]);
+      if (c.exitCode === null) c.kill('SIGKILL');
+    }),
+  );
+  await Promise.all(gateways.map(stopGateway));
+  await ctx.close();
+  await dropWorld(config);
+}
+
+try {
+  await run();
+} catch (err) {
+  console.error(err);
+  process.exitCode = 1;
+} finally {
+  await cleanup();
+}
