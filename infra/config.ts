@@ -22,6 +22,8 @@ export interface Config {
   maxBodyBytes: number;
   pspUrl: string | undefined;
   pspPort: number;
+  /** How long the payment client waits for the PSP before the outcome counts as unknown. */
+  pspTimeoutMs: number;
   elasticsearchUrl: string | undefined;
   workerConcurrency: number;
   overAdmissionFactor: number;
@@ -67,6 +69,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     maxBodyBytes: num(env, 'MAX_BODY_BYTES', 64 * 1024),
     pspUrl: env.PSP_URL || undefined,
     pspPort: num(env, 'PSP_PORT', 4010),
+    pspTimeoutMs: num(env, 'PSP_TIMEOUT_MS', 5000),
     elasticsearchUrl: env.ELASTICSEARCH_URL || undefined,
     workerConcurrency: num(env, 'WORKER_CONCURRENCY', 50),
     overAdmissionFactor: num(env, 'OVER_ADMISSION_FACTOR', 1.5),

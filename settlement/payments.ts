@@ -23,12 +23,30 @@ export interface Charge {
   idempotencyKey: string;
   status: ChargeStatus;
   amountCents: number;
+  currency?: string;
+  /** True once the charge was refunded (a compensation ran). */
+  refunded?: boolean;
   createdAt: string;
 }
 
 /** Thrown when the PSP did not answer in time or was unreachable: the outcome is unknown. */
 export class PaymentTimeoutError extends Error {
   constructor(message = 'payment provider did not answer in time') {
+    super(message);
+  }
+}
+
+/**
+ * The PSP refused the request itself (the outcome is known: nothing happened), e.g. an idempotency key
+ * reused with a different amount (`idempotency_conflict`), a malformed request, an unknown charge.
+ * Retrying the same request cannot help.
+ */
+export class PaymentRequestError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status?: number,
+  ) {
     super(message);
   }
 }
@@ -40,4 +58,6 @@ export interface PaymentProvider {
   findByKey(idempotencyKey: string): Promise<Charge | null>;
   /** Refunds a succeeded charge, idempotently (compensation). */
   refund(chargeId: string, idempotencyKey: string): Promise<void>;
+  /** Releases connections (optional). */
+  close?(): Promise<void>;
 }
