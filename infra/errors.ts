@@ -18,6 +18,7 @@ export const errorStatus = {
   invalid_state: 409,
   out_of_stock: 409,
   email_taken: 409,
+  payment_declined: 402,
   payload_too_large: 413,
   unsupported_media_type: 415,
   too_many_requests: 429,

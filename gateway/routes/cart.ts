@@ -1,0 +1,83 @@
+import { z } from 'zod';
+import type { Context } from '../../infra/context.js';
+import { invalid } from '../../infra/errors.js';
+import type { Checkout } from '../../storefront/checkout.js';
+import type { CartService, CartView } from '../../storefront/cart/service.js';
+import type { CartRef } from '../../storefront/cart/store.js';
+import { issueCartToken, requireCartToken } from '../../storefront/cart/token.js';
+import { optionalUser, requireUser } from '../auth.js';
+import type { Reply, Request, Route } from '../http.js';
+
+const quantityBody = z.object({ quantity: z.number().int().min(1).max(99) });
+const checkoutBody = z.object({ paymentMethod: z.string().trim().min(1).max(100) });
+
+function productIdOf(req: Request): number {
+  const raw = req.params.productId;
+  if (!/^[1-9]\d{0,14}$/.test(raw)) throw invalid('productId', 'must be a positive integer id');
+  return Number(raw);
+}
+
+/**
+ * Cart and regular checkout routes. A signed-in caller (Bearer token) uses their own cart; anyone else uses
+ * the anonymous cart of their `X-Cart-Token`, and the first call without one gets a new token (header and
+ * `cartToken` in the body). A malformed or forged cart token is a 400.
+ */
+export function cartRoutes(ctx: Context, carts: CartService, checkout: Checkout): Route[] {
+  const whose = (req: Request): { ref: CartRef; token?: string } => {
+    const userId = optionalUser(ctx.config, req);
+    if (userId) return { ref: { kind: 'user', userId } };
+    const given = req.headers['x-cart-token'];
+    if (given !== undefined) return { ref: { kind: 'anon', cartId: requireCartToken(ctx.config, given) }, token: given };
+    const fresh = issueCartToken(ctx.config);
+    return { ref: { kind: 'anon', cartId: fresh.cartId }, token: fresh.token };
+  };
+  const reply = (view: CartView, token?: string): Reply =>
+    token ? { status: 200, body: { ...view, cartToken: token }, headers: { 'x-cart-token': token } } : { status: 200, body: view };
+
+  return [
+    {
+      method: 'get',
+      path: '/api/cart',
+      handler: async (req) => {
+        const { ref, token } = whose(req);
+        return reply(await carts.view(ref), token);
+      },
+    },
+    {
+      method: 'put',
+      path: '/api/cart/items/:productId',
+      handler: async (req) => {
+        const { ref, token } = whose(req);
+        const productId = productIdOf(req);
+        const { quantity } = quantityBody.parse(req.body);
+        return reply(await carts.setQuantity(ref, productId, quantity), token);
+      },
+    },
+    {
+      method: 'del',
+      path: '/api/cart/items/:productId',
+      handler: async (req) => {
+        const { ref, token } = whose(req);
+        return reply(await carts.remove(ref, productIdOf(req)), token);
+      },
+    },
+    {
+      method: 'post',
+      path: '/api/checkout',
+      handler: async (req) => {
+        const userId = requireUser(ctx.config, req);
+        const key = req.headers['idempotency-key'];
+        if (!key || key.length > 200 || !/^[\x21-\x7e]+$/.test(key)) {
+          throw invalid('idempotency-key', 'an Idempotency-Key header of 1-200 printable characters is required');
+        }
+        const { paymentMethod } = checkoutBody.parse(req.body);
+        const result = await checkout.checkout(userId, key, paymentMethod);
+        return {
+          status: 201,
+          body: { orderId: result.orderId, status: result.status, totalCents: result.totalCents },
+          headers: result.replayed ? { 'idempotent-replayed': 'true' } : undefined,
+        };
+      },
+    },
+  ];
+}

@@ -1,0 +1,180 @@
+import type { Context } from '../../infra/context.js';
+import { AppError } from '../../infra/errors.js';
+import { runScript } from '../../reservation/scripts.js';
+import { cartKeys, type CartKeys } from './keys.js';
+
+/** Which cart: a signed-in user's (persisted) or an anonymous one (Redis only). */
+export type CartRef = { kind: 'user'; userId: string } | { kind: 'anon'; cartId: string };
+
+/** product id -> quantity, in the order Redis returned them. */
+export type Lines = Map<number, number>;
+
+export interface CartState {
+  version: number;
+  lines: Lines;
+}
+
+export interface CartLimits {
+  /** Idle life of a cart in Redis, refreshed on every read and change (30 days). */
+  ttlMs: number;
+  /** Most distinct products in one cart. */
+  maxLines: number;
+  /** Most units of one product (99). */
+  maxQuantity: number;
+}
+
+export const defaultLimits: CartLimits = { ttlMs: 30 * 24 * 3600 * 1000, maxLines: 100, maxQuantity: 99 };
+
+type ApplyMode = 'set' | 'sub' | 'merge';
+
+function linesFrom(flat: string[], start = 0): Lines {
+  const lines: Lines = new Map();
+  for (let i = start; i + 1 < flat.length; i += 2) {
+    if (flat[i] === '_v') continue;
+    lines.set(Number(flat[i]), Number(flat[i + 1]));
+  }
+  return lines;
+}
+
+/**
+ * The live carts in Redis (one hash each) and their write-behind copy in Postgres.
+ *
+ * A signed-in user's change marks the cart dirty (zset score = the cart's version); `flush` later writes
+ * dirty carts to Postgres in one multi-row upsert per batch, and forgets only those not changed since they
+ * were read. A user's cart that Redis no longer has is reloaded from Postgres before it is read or changed.
+ * Anonymous carts live in Redis only, with the same TTL.
+ */
+export class CartStore {
+  readonly keys: CartKeys;
+
+  constructor(
+    private ctx: Context,
+    readonly limits: CartLimits = defaultLimits,
+  ) {
+    this.keys = cartKeys(ctx.config.redisPrefix);
+  }
+
+  key(ref: CartRef): string {
+    return ref.kind === 'user' ? this.keys.user(ref.userId) : this.keys.anon(ref.cartId);
+  }
+
+  /** Reads a cart and refreshes its TTL; a user's cart missing from Redis comes back from Postgres. */
+  async read(ref: CartRef, reloaded = false): Promise<CartState> {
+    const key = this.key(ref);
+    const [hash] = await Promise.all([this.ctx.redis.hgetall(key), this.ctx.redis.pexpire(key, this.limits.ttlMs)]);
+    if (ref.kind === 'user' && hash._v === undefined) {
+      if (reloaded) throw new AppError('unavailable', 'the cart could not be loaded; try again');
+      await this.reload(ref.userId);
+      return this.read(ref, true);
+    }
+    const lines: Lines = new Map();
+    for (const [id, qty] of Object.entries(hash)) if (id !== '_v') lines.set(Number(id), Number(qty));
+    return { version: Number(hash._v ?? 0), lines };
+  }
+
+  /** Sets quantities (0 removes a line). Throws 409 when the cart would pass its line limit. */
+  set(ref: CartRef, changes: Array<[number, number]>): Promise<CartState> {
+    return this.apply(ref, 'set', changes.flat());
+  }
+
+  /** Takes units off lines (after a checkout bought them); lines reaching 0 go. */
+  subtract(ref: CartRef, changes: Array<[number, number]>): Promise<CartState> {
+    return this.apply(ref, 'sub', changes.flat());
+  }
+
+  /** Adds units to lines, each capped by the unit limit and by its stock (never lowering a line). */
+  merge(ref: CartRef, adds: Array<[number, number, number]>): Promise<CartState> {
+    return this.apply(ref, 'merge', adds.flat());
+  }
+
+  /** Takes an anonymous cart whole (read and delete in one step). */
+  async take(cartId: string): Promise<Lines> {
+    return linesFrom(await runScript<string[]>(this.ctx.redis, 'cart-take', [this.keys.anon(cartId)], []));
+  }
+
+  private async apply(ref: CartRef, mode: ApplyMode, args: number[]): Promise<CartState> {
+    const key = this.key(ref);
+    const l = this.limits;
+    const mustExist = ref.kind === 'user' ? '1' : '0';
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const out = await runScript<Array<string | number>>(this.ctx.redis, 'cart-apply', [key], [l.ttlMs, mustExist, l.maxLines, l.maxQuantity, mode, ...args]);
+      if (out[0] === 'MISSING' && ref.kind === 'user') {
+        await this.reload(ref.userId);
+        continue;
+      }
+      if (out[0] === 'FULL') throw new AppError('conflict', `a cart holds at most ${l.maxLines} different products`);
+      const version = Number(out[1]);
+      if (ref.kind === 'user') await this.ctx.redis.zadd(this.keys.dirty, 'GT', version, ref.userId);
+      return { version, lines: linesFrom(out.map(String), 2) };
+    }
+    throw new AppError('unavailable', 'the cart could not be loaded; try again');
+  }
+
+  /** Puts a user's persisted cart back into Redis (unless a live copy appeared meanwhile). */
+  async reload(userId: string): Promise<void> {
+    const { rows } = await this.ctx.db.query('SELECT items, version FROM carts WHERE user_id = $1', [userId]);
+    const items: Record<string, number> = rows[0]?.items ?? {};
+    const version = rows[0]?.version ?? 0;
+    const pairs = Object.entries(items).flatMap(([id, qty]) => [id, qty]);
+    const loaded = await runScript<number>(this.ctx.redis, 'cart-load', [this.keys.user(userId)], [this.limits.ttlMs, version, ...pairs]);
+    if (loaded && rows.length) this.ctx.log.debug({ userId, version }, 'cart reloaded from Postgres');
+  }
+
+  /**
+   * Writes up to `batch` dirty carts to Postgres in one upsert (a newer version is never replaced by an
+   * older one) and marks clean those unchanged since they were read. Returns how many carts were handled.
+   */
+  async flush(batch = 500): Promise<number> {
+    const redis = this.ctx.redis;
+    const flat = await redis.zrange(this.keys.dirty, '0', String(batch - 1), 'WITHSCORES');
+    if (flat.length === 0) return 0;
+    const users: string[] = [];
+    const scores: number[] = [];
+    for (let i = 0; i < flat.length; i += 2) {
+      users.push(flat[i]);
+      scores.push(Number(flat[i + 1]));
+    }
+    const hashes = await Promise.all(users.map((u) => redis.hgetall(this.keys.user(u))));
+    const ids: string[] = [];
+    const itemsJson: string[] = [];
+    const versions: number[] = [];
+    const clean: Array<string | number> = [];
+    hashes.forEach((hash, i) => {
+      if (hash._v === undefined) {
+        // Expired or lost in Redis: nothing newer than Postgres to write.
+        clean.push(users[i], scores[i]);
+        return;
+      }
+      const items: Record<string, number> = {};
+      for (const [id, qty] of Object.entries(hash)) if (id !== '_v') items[id] = Number(qty);
+      ids.push(users[i]);
+      itemsJson.push(JSON.stringify(items));
+      versions.push(Number(hash._v));
+      clean.push(users[i], Number(hash._v));
+    });
+    if (ids.length) {
+      await this.ctx.db.query(
+        `INSERT INTO carts (user_id, items, version, updated_at)
+         SELECT c.user_id, c.items, c.version, now()
+           FROM unnest($1::bigint[], $2::jsonb[], $3::bigint[]) AS c (user_id, items, version)
+           JOIN users u ON u.id = c.user_id
+         ON CONFLICT (user_id) DO UPDATE SET items = EXCLUDED.items, version = EXCLUDED.version, updated_at = now()
+          WHERE carts.version < EXCLUDED.version`,
+        [ids, itemsJson, versions],
+      );
+    }
+    await runScript(redis, 'cart-clean', [this.keys.dirty], clean);
+    return users.length;
+  }
+
+  /** Flushes until nothing is dirty (or `maxBatches` batches were written). */
+  async flushAll(batch = 500, maxBatches = 100): Promise<number> {
+    let total = 0;
+    for (let i = 0; i < maxBatches; i++) {
+      const n = await this.flush(batch);
+      total += n;
+      if (n < batch) break;
+    }
+    return total;
+  }
+}
