@@ -80,7 +80,7 @@ describe.skipIf(!existsSync(CHROMIUM))('queue page in chromium', () => {
   const phase = (page: Page, name: string, timeout = 30_000) => page.locator(`.q-status[data-phase="${name}"]`).waitFor({ timeout });
 
   it('on a phone: sign up, join, get admitted, reserve, see the confirmation; a second shopper sees sold out, then closed', async () => {
-    const saleId = await createSale(1, 2500);
+    const saleId = await createSale(1, 6000);
     const page = await openPhone();
     await page.goto(`${t.url}/sales/${saleId}`);
 

@@ -21,6 +21,11 @@ export interface SaleView {
   endsAt: string;
   status: 'scheduled' | 'open' | 'closed' | 'cancelled';
   remaining: number;
+  /** When the line starts taking joins (default startsAt - 10 min). */
+  queueOpensAt?: string;
+  /** Proof-of-work difficulty on join (leading zero bits; 0 = none). */
+  powDifficulty?: number;
+  waitingRoom?: boolean;
 }
 
 export interface Reservation {
@@ -30,6 +35,7 @@ export interface Reservation {
 }
 
 export type Phase =
+  | 'early' // the line does not take joins yet (before queueOpensAt)
   | 'connecting' // no queue place known yet
   | 'queued'
   | 'admitted'

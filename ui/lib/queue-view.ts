@@ -59,6 +59,10 @@ export function createQueueView(root: HTMLElement, sale: SaleView, handlers: Que
     const children: Node[] = [];
     const notice = s.notice ? h('p', { class: 'q-notice error', role: 'alert' }, s.notice) : null;
     switch (s.phase) {
+      case 'early':
+        dyn.opens = h('strong', { class: 'q-opens' });
+        children.push(h('h2', {}, 'The line opens soon'), h('p', {}, 'The line opens in ', dyn.opens, '. Keep this page open: you join it automatically.'));
+        break;
       case 'connecting':
         children.push(h('h2', {}, 'Joining the line…'), h('p', { class: 'muted' }, 'Hold on, we are saving your place.'));
         break;
@@ -128,7 +132,9 @@ export function createQueueView(root: HTMLElement, sale: SaleView, handlers: Que
   }
 
   function refresh(s: QueueState, now: number): void {
-    if (s.phase === 'queued') {
+    if (s.phase === 'early' && sale.queueOpensAt) {
+      dyn.opens.textContent = formatDuration((Date.parse(sale.queueOpensAt) - now) / 1000);
+    } else if (s.phase === 'queued') {
       const p = s.position ?? 0;
       dyn.position.textContent = p === 0 ? 'Nobody' : plural(p, 'person', 'people');
       dyn.eta.textContent = s.etaSeconds === undefined ? 'Estimating your wait…' : p === 0 ? 'You are next.' : `About ${formatDuration(s.etaSeconds)} to go`;

@@ -141,10 +141,24 @@ async function main(): Promise<void> {
     }
   }
 
+  let openTimer: ReturnType<typeof setTimeout> | null = null;
+
   function begin(): void {
     state = { ...state, ...loadStash() };
+    if (state.phase === 'closed') return render();
+    const opensIn = sale.queueOpensAt ? Date.parse(sale.queueOpensAt) - Date.now() : 0;
+    if (opensIn > 0 && state.phase === 'connecting') {
+      // Join when the line opens, spread over two seconds so every waiting phone does not hit at once.
+      state = { ...state, phase: 'early' };
+      render();
+      openTimer = setTimeout(() => {
+        openTimer = null;
+        state = { ...state, phase: 'connecting' };
+        begin();
+      }, opensIn + Math.random() * 2000);
+      return;
+    }
     render();
-    if (state.phase === 'closed') return;
     if (typeof WebSocket === 'undefined') {
       stopPolling = startPolling(saleId, dispatch, (st) => setConnection(st));
       return;
@@ -165,6 +179,8 @@ async function main(): Promise<void> {
   }
 
   function stop(): void {
+    if (openTimer) clearTimeout(openTimer);
+    openTimer = null;
     socket?.stop();
     socket = null;
     stopPolling?.();
