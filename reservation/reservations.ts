@@ -29,6 +29,7 @@ const refusals: Record<string, () => AppError> = {
   SOLD_OUT: () => new AppError('sold_out', 'not enough units left'),
   LIMIT: () => new AppError('limit_reached', 'this would take you past the per-user limit'),
   NOT_ADMITTED: () => new AppError('not_admitted', 'this admission token has already been used'),
+  INVALID: () => invalid('quantity', 'must be a whole number of at least 1'),
 };
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;

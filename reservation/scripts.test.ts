@@ -36,3 +36,115 @@ describe('reserve-7.lua', () => {
     expect(sold[0]).toBe('SOLD_OUT');
   });
 });
+
+type Reply = [string, string, number, number];
+const reserveAs = (k: ReturnType<typeof saleKeys>, user: string, qty: number | string, o: { now?: number; idem?: string; jti?: string } = {}) =>
+  runScript<Reply>(world.ctx.redis, 'reserve', reserveKeys(k), [user, qty, o.now ?? Date.now(), o.idem ?? '', o.jti ?? '', 60]);
+const holdKeys = (k: ReturnType<typeof saleKeys>) => [k.meta, k.stock, k.holds, k.users, k.stats, k.events];
+
+describe('reserve-7.lua edge cases', () => {
+  it('refuses a sale that is not open: never opened, before its start, at its end, closed', async () => {
+    const r = world.ctx.redis;
+    const never = saleKeys(world.config.redisPrefix, '90');
+    expect((await reserveAs(never, 'u1', 1))[0]).toBe('NOT_OPEN');
+    const k = saleKeys(world.config.redisPrefix, '91');
+    const start = Date.now() + 10_000;
+    await runScript(r, 'open-sale', [k.meta, k.stock, k.stats], [5, 'id', '91', 'perUserLimit', 2, 'holdSeconds', 60, 'startsAt', start, 'endsAt', start + 1000]);
+    expect((await reserveAs(k, 'u1', 1, { now: start - 1 }))[0]).toBe('NOT_OPEN');
+    expect((await reserveAs(k, 'u1', 1, { now: start }))[0]).toBe('OK');
+    expect((await reserveAs(k, 'u1', 1, { now: start + 1000 }))[0]).toBe('NOT_OPEN');
+    expect(await runScript(r, 'close-sale', [k.meta], ['closed'])).toBe('open');
+    expect((await reserveAs(k, 'u2', 1, { now: start + 10 }))[0]).toBe('NOT_OPEN');
+    expect(await r.get(k.stock)).toBe('4');
+  });
+
+  it('takes exactly the last units, never goes below zero, and refuses bad quantities', async () => {
+    const k = await openSale('92', 3, 5);
+    expect((await reserveAs(k, 'u1', 4))[0]).toBe('SOLD_OUT');
+    expect((await reserveAs(k, 'u1', 3))[0]).toBe('OK');
+    expect((await reserveAs(k, 'u2', 1))[0]).toBe('SOLD_OUT');
+    for (const bad of [0, -1, 1.5, 'x', '']) expect((await reserveAs(k, 'u3', bad))[0]).toBe('INVALID');
+    expect(await world.ctx.redis.get(k.stock)).toBe('0');
+  });
+
+  it('the same idempotency key gives the first answer again, even after the sale closed, with one decrement', async () => {
+    const r = world.ctx.redis;
+    const k = await openSale('93', 10, 2);
+    const a = await reserveAs(k, 'u1', 2, { idem: 'key' });
+    const b = await reserveAs(k, 'u1', 2, { idem: 'key' });
+    expect(b).toEqual(['DUPLICATE', a[1], 2, a[3]]);
+    await runScript(r, 'close-sale', [k.meta], ['closed']);
+    expect((await reserveAs(k, 'u1', 2, { idem: 'key' }))[0]).toBe('DUPLICATE');
+    expect(await r.get(k.stock)).toBe('8');
+    expect(await r.hget(k.stats, 'held')).toBe('2');
+    expect(await r.xlen(k.events)).toBe(1);
+  });
+
+  it('spends an admission token once, and only on success', async () => {
+    const r = world.ctx.redis;
+    const k = await openSale('94', 1, 1);
+    expect((await reserveAs(k, 'u1', 1, { jti: 'j1' }))[0]).toBe('OK');
+    expect(await r.ttl(k.admission('j1'))).toBeGreaterThan(0);
+    expect((await reserveAs(k, 'u1', 1, { jti: 'j1' }))[0]).toBe('NOT_ADMITTED');
+    expect((await reserveAs(k, 'u2', 1, { jti: 'j2' }))[0]).toBe('SOLD_OUT');
+    expect(await r.exists(k.admission('j2'))).toBe(0);
+  });
+});
+
+describe('release-6.lua and expire-6.lua', () => {
+  it('release: owner only, once, refuses a hold being paid for unless told, and refuses a sold one', async () => {
+    const r = world.ctx.redis;
+    const k = await openSale('95', 5, 5);
+    const [, rid] = await reserveAs(k, 'u1', 2);
+    expect(await runScript(r, 'release', holdKeys(k), [rid, 'u2', '0'])).toEqual(['NOT_FOUND']);
+    expect(await runScript(r, 'release', holdKeys(k), ['95-999', '', '0'])).toEqual(['NOT_FOUND']);
+    expect(await runScript(r, 'release', holdKeys(k), [rid, 'u1', '0'])).toEqual(['OK']);
+    expect(await runScript(r, 'release', holdKeys(k), [rid, 'u1', '0'])).toEqual(['OK']);
+    expect(await r.get(k.stock)).toBe('5');
+    expect(await r.hget(k.users, 'u1')).toBe('0');
+    expect(await r.hget(k.stats, 'held')).toBe('0');
+
+    const [, paying] = await reserveAs(k, 'u1', 1);
+    await r.hset(k.hold(paying), 'status', 'paying');
+    await r.zrem(k.holds, paying);
+    expect(await runScript(r, 'release', holdKeys(k), [paying, 'u1', '0'])).toEqual(['BUSY']);
+    expect(await runScript(r, 'release', holdKeys(k), [paying, '', '1'])).toEqual(['OK']);
+    const [, sold] = await reserveAs(k, 'u1', 1);
+    await r.hset(k.hold(sold), 'status', 'sold');
+    expect(await runScript(r, 'release', holdKeys(k), [sold, '', '1'])).toEqual(['BUSY']);
+    expect(await r.get(k.stock)).toBe('4');
+  });
+
+  it('expire: only holds whose time is up, at most the batch size, never one being paid for', async () => {
+    const r = world.ctx.redis;
+    const k = await openSale('96', 10, 10);
+    const now = Date.now();
+    for (let i = 0; i < 4; i++) await reserveAs(k, `u${i}`, 1, { now });
+    const [, paying] = await reserveAs(k, 'p', 1, { now });
+    await r.hset(k.hold(paying), 'status', 'paying');
+    await r.zrem(k.holds, paying);
+    expect(await runScript(r, 'expire', holdKeys(k), [now + 59_999, 100])).toBe(0);
+    expect(await runScript(r, 'expire', holdKeys(k), [now + 60_000, 3])).toBe(3);
+    expect(await runScript(r, 'expire', holdKeys(k), [now + 60_000, 3])).toBe(1);
+    expect(await runScript(r, 'expire', holdKeys(k), [now + 60_000, 3])).toBe(0);
+    expect(await r.get(k.stock)).toBe('9');
+    expect(await r.hget(k.stats, 'held')).toBe('1');
+    expect(await r.hget(k.hold(paying), 'status')).toBe('paying');
+    expect(await r.hget(k.hold('96-1'), 'status')).toBe('expired');
+  });
+});
+
+describe('open-sale-3.lua and close-sale-1.lua', () => {
+  it('opening again keeps the stock as it is, and a closed sale is never reopened', async () => {
+    const r = world.ctx.redis;
+    const k = await openSale('97', 5, 5);
+    await reserveAs(k, 'u1', 2);
+    await openSale('97', 5, 5);
+    expect(await r.get(k.stock)).toBe('3');
+    expect(await runScript(r, 'close-sale', [k.meta], ['closed'])).toBe('open');
+    expect(await runScript(r, 'close-sale', [k.meta], ['cancelled'])).toBe('closed');
+    expect(await r.hget(k.meta, 'status')).toBe('closed');
+    expect(await runScript(r, 'open-sale', [k.meta, k.stock, k.stats], [5, 'id', '97'])).toBe('closed');
+    expect(await runScript(world.ctx.redis, 'close-sale', [saleKeys(world.config.redisPrefix, '98').meta], ['cancelled'])).toBe('');
+  });
+});

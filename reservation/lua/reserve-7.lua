@@ -12,8 +12,9 @@
 
   Returns {status, reservationId, quantity, expiresAt}; status is one of
   OK, DUPLICATE (same idempotency key: the first result again), NOT_OPEN, NOT_ADMITTED (token spent),
-  SOLD_OUT, LIMIT. Hold hashes and admission markers are built from the meta key's hash-tagged base,
-  so every key touched lives in the same slot.
+  SOLD_OUT, LIMIT, INVALID (quantity is not a whole number >= 1; callers validate first, this is a guard).
+  Hold hashes and admission markers are built from the meta key's hash-tagged base, so every key touched
+  lives in the same slot.
 ]]
 local userId = ARGV[1]
 local qty = tonumber(ARGV[2])
@@ -21,6 +22,10 @@ local now = tonumber(ARGV[3])
 local idemKey = ARGV[4]
 local jti = ARGV[5]
 local base = string.sub(KEYS[1], 1, -5) -- strip "meta"
+
+if not qty or qty < 1 or qty ~= math.floor(qty) then
+  return {'INVALID', '', 0, 0}
+end
 
 local idemField = nil
 if idemKey ~= '' then
