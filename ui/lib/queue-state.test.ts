@@ -62,6 +62,14 @@ describe('queue page state', () => {
     expect(s).toMatchObject({ phase: 'admitted', soldOutFinal: false });
   });
 
+  it('before the start the shopper has a place but no ticket; the shuffle then hands one out', () => {
+    let s = applyMessage(initialState, { type: 'queued', ticket: null, position: null, etaSeconds: null });
+    expect(s).toMatchObject({ phase: 'queued', ticket: undefined, position: undefined });
+    expect(progress(s)).toBe(0);
+    s = applyMessage(s, { type: 'queued', ticket: 31, position: 31, etaSeconds: 4 });
+    expect(s).toMatchObject({ phase: 'queued', ticket: 31, position: 31, startPosition: 31 });
+  });
+
   it('malformed messages change nothing', () => {
     const s = queued(1, 5);
     expect(applyMessage(s, { type: 'queued', ticket: 'x', position: null } as never)).toBe(s);
@@ -81,5 +89,15 @@ describe('queue page state', () => {
     expect(toMessages({ status: 'waiting', position: 3, etaSeconds: 9 })).toEqual([{ type: 'position', position: 3, etaSeconds: 9 }]);
     expect(toMessages({ status: 'admitted', admissionToken: 't', admissionExpiresAt: 'e' })).toEqual([{ type: 'admitted', admissionToken: 't', expiresAt: 'e' }]);
     expect(toMessages({ status: 'closed' })).toEqual([{ type: 'closed' }]);
+  });
+});
+
+describe('proof of work', () => {
+  it('the page finds a nonce the waiting room accepts', async () => {
+    const { solve } = await import('./queue-pow.js');
+    const { checkPow } = await import('../../waiting-room/pow.js');
+    const nonce = await solve('42', '7', 12, 500);
+    expect(checkPow('42', '7', nonce, 12)).toBe(true);
+    expect(checkPow('42', '8', nonce, 12)).toBe(false);
   });
 });

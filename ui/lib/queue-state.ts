@@ -47,7 +47,9 @@ export type Phase =
 
 export interface QueueState {
   phase: Phase;
+  /** Undefined while queued before the start (the shuffle hands out tickets). */
   ticket?: number;
+  /** Places until the shopper's turn: 1 = next. */
   position?: number;
   /** The first position seen for this ticket: the progress bar runs from it to 0. */
   startPosition?: number;
@@ -67,8 +69,8 @@ export interface QueueState {
 }
 
 export type ServerMessage =
-  | { type: 'queued'; ticket: number; position: number; etaSeconds?: number }
-  | { type: 'position'; position?: number; etaSeconds?: number; serving?: number; ticket?: number }
+  | { type: 'queued'; ticket: number | null; position: number | null; etaSeconds?: number | null }
+  | { type: 'position'; position?: number | null; etaSeconds?: number | null; serving?: number; ticket?: number }
   | { type: 'admitted'; admissionToken: string; expiresAt: string }
   | { type: 'sold_out'; final?: boolean }
   | { type: 'closed' }
@@ -89,7 +91,7 @@ function lower(prev: number | undefined, next: number): number {
   return prev === undefined ? next : Math.min(prev, next);
 }
 
-function withPosition(s: QueueState, position: number, etaSeconds: number | undefined): QueueState {
+function withPosition(s: QueueState, position: number, etaSeconds: number | null | undefined): QueueState {
   const p = Math.max(0, lower(s.position, position));
   return {
     ...s,
@@ -103,6 +105,10 @@ export function applyMessage(s: QueueState, msg: ServerMessage): QueueState {
   if (s.phase === 'closed') return s;
   switch (msg.type) {
     case 'queued': {
+      // Before the start everyone who joined waits for the shuffle: a place, but no ticket yet.
+      if (msg.ticket === null && (s.phase === 'connecting' || s.phase === 'queued')) {
+        return { ...s, phase: 'queued', ticket: undefined, position: undefined, startPosition: undefined, etaSeconds: undefined };
+      }
       if (!finite(msg.ticket) || !finite(msg.position)) return s;
       // A new ticket (the old place was lost after the grace period) restarts the progress bar.
       const base: QueueState = s.ticket === msg.ticket ? s : { ...s, position: undefined, startPosition: undefined };
@@ -111,10 +117,10 @@ export function applyMessage(s: QueueState, msg: ServerMessage): QueueState {
       return keep ? next : { ...next, phase: 'queued' };
     }
     case 'position': {
-      let position = msg.position;
+      let position: number | null | undefined = msg.position;
       if (!finite(position) && finite(msg.serving) && s.ticket !== undefined) {
         const serving = Math.max(s.serving ?? 0, msg.serving);
-        position = Math.max(0, s.ticket - serving);
+        position = Math.max(1, s.ticket - serving); // 1 = next, as the server counts
         s = { ...s, serving };
       }
       if (!finite(position)) return s;

@@ -72,7 +72,7 @@ export function createQueueView(root: HTMLElement, sale: SaleView, handlers: Que
         dyn.bar = h('div', { class: 'q-bar-fill' });
         children.push(
           h('h2', {}, "You're in line"),
-          h('p', { class: 'q-position' }, dyn.position, h('span', { class: 'muted' }, ' ahead of you')),
+          h('p', { class: 'q-position' }, dyn.position, dyn.caption = h('span', { class: 'muted' })),
           h('div', { class: 'q-bar', role: 'progressbar', 'aria-label': 'Progress to the front of the line' }, dyn.bar),
           dyn.eta,
           h('p', { class: 'muted small' }, 'Keep this page open. You keep your place if you lose the connection for a short while.'),
@@ -135,9 +135,16 @@ export function createQueueView(root: HTMLElement, sale: SaleView, handlers: Que
     if (s.phase === 'early' && sale.queueOpensAt) {
       dyn.opens.textContent = formatDuration((Date.parse(sale.queueOpensAt) - now) / 1000);
     } else if (s.phase === 'queued') {
-      const p = s.position ?? 0;
-      dyn.position.textContent = p === 0 ? 'Nobody' : plural(p, 'person', 'people');
-      dyn.eta.textContent = s.etaSeconds === undefined ? 'Estimating your wait…' : p === 0 ? 'You are next.' : `About ${formatDuration(s.etaSeconds)} to go`;
+      const p = s.position;
+      if (p === undefined) {
+        dyn.position.textContent = 'Place saved';
+        dyn.caption.textContent = 'Places are drawn at random when the sale starts: everyone who joins before then has the same chance.';
+        dyn.eta.textContent = '';
+      } else {
+        dyn.position.textContent = p <= 1 ? "You're next" : `#${p.toLocaleString('en-US')}`;
+        dyn.caption.textContent = p <= 1 ? '' : 'your place in line';
+        dyn.eta.textContent = s.etaSeconds === undefined ? 'Estimating your wait…' : `About ${formatDuration(s.etaSeconds)} to go`;
+      }
       const pct = Math.round(progress(s) * 100);
       dyn.bar.style.width = `${pct}%`;
       dyn.bar.parentElement!.setAttribute('aria-valuenow', String(pct));

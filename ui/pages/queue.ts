@@ -164,7 +164,7 @@ async function main(): Promise<void> {
       return;
     }
     socket = new QueueSocket({
-      url: async () => queueSocketUrl(location, saleId, session.token ?? '', await powParams(saleId, session.userId ?? '')),
+      url: async () => queueSocketUrl(location, saleId, session.token ?? '', await powParams(saleId, session.userId ?? '', sale.powDifficulty ?? 0)),
       onMessage: (msg) => {
         if (msg && typeof msg === 'object' && typeof (msg as { type?: unknown }).type === 'string') dispatch(msg as ServerMessage);
       },
