@@ -1,0 +1,24 @@
+import type { Context } from '../../infra/context.js';
+import { getProduct, parseProductId } from '../../storefront/catalog.js';
+import { parseSearchParams, searchKey, type SearchBackend, type SearchCache } from '../../storefront/search/index.js';
+import type { Route } from '../http.js';
+
+/** GET /api/products/search and GET /api/products/:id (search is registered first: it is the more specific path). */
+export function catalogRoutes(ctx: Context, backend: SearchBackend, cache: SearchCache | null): Route[] {
+  return [
+    {
+      method: 'get',
+      path: '/api/products/search',
+      handler: async (req) => {
+        const params = parseSearchParams(req.query);
+        const result = cache ? await cache.get(searchKey(params), () => backend.search(params)) : await backend.search(params);
+        return { status: 200, body: result };
+      },
+    },
+    {
+      method: 'get',
+      path: '/api/products/:id',
+      handler: async (req) => ({ status: 200, body: await getProduct(ctx.db, parseProductId(req.params.id ?? '')) }),
+    },
+  ];
+}

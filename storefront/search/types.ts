@@ -1,0 +1,63 @@
+/**
+ * The search contract, whatever the backend: Postgres (default, storefront/search/postgres.ts) or
+ * Elasticsearch (when ELASTICSEARCH_URL is set, storefront/search/elasticsearch.ts).
+ */
+
+export type SearchSort = 'relevance' | 'price_asc' | 'price_desc';
+
+export interface SearchParams {
+  /** Free text as typed (already length-checked); '' means browse. */
+  q: string;
+  category?: string;
+  /** Integer cents, inclusive. */
+  minPrice?: number;
+  maxPrice?: number;
+  inStock?: boolean;
+  sort: SearchSort;
+  /** 1-based. */
+  page: number;
+  pageSize: number;
+}
+
+export interface SearchHit {
+  id: number;
+  name: string;
+  priceCents: number;
+  category: string;
+  inStock: boolean;
+}
+
+export interface SearchResult {
+  total: number;
+  hits: SearchHit[];
+  /** Counted over every match (all filters applied), so the counts add up to `total`. */
+  facets: { category: Array<{ value: string; count: number }> };
+}
+
+/** What the index holds for one product; read from products + inventory by storefront/search/documents.ts. */
+export interface SearchDocument {
+  id: number;
+  name: string;
+  description: string;
+  category: string;
+  priceCents: number;
+  sellerId: number;
+  inStock: boolean;
+}
+
+/**
+ * Where the outbox worker writes. `version` grows with every drain, and each drain reads the products'
+ * current state, so a sink keeps the document with the highest version and ignores older ones: applying
+ * the same change twice, or an old one late, never goes backwards.
+ */
+export interface SearchSink {
+  apply(change: { upserts: SearchDocument[]; deletes: number[]; version: number }): Promise<void>;
+}
+
+export interface SearchBackend extends SearchSink {
+  readonly name: 'postgres' | 'elasticsearch';
+  search(params: SearchParams): Promise<SearchResult>;
+  /** Rebuilds the whole index from products + inventory; returns how many documents it holds. */
+  reindex(onProgress?: (done: number, total: number) => void): Promise<number>;
+  close(): Promise<void>;
+}
