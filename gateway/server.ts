@@ -5,6 +5,7 @@ import type { Route } from './http.js';
 import { authRoutes, type AuthHook } from './routes/auth.js';
 import { reservationPart } from '../reservation/index.js';
 import { cartPart } from '../storefront/cart-part.js';
+import { catalogPart } from '../storefront/catalog-part.js';
 
 /**
  * One part of the engine as the gateway sees it: HTTP routes, extra mounts (WebSocket behaviours), shopper
@@ -38,6 +39,7 @@ export interface Engine {
 export async function buildParts(ctx: Context): Promise<Part[]> {
   const parts: Part[] = [];
   parts.push(reservationPart(ctx));
+  parts.push(catalogPart(ctx));
   parts.push(cartPart(ctx));
   // Parts are added here as they are built (reservation, waiting room, settlement, storefront).
   void ctx;

@@ -25,6 +25,10 @@ export interface Config {
   /** How long the payment client waits for the PSP before the outcome counts as unknown. */
   pspTimeoutMs: number;
   elasticsearchUrl: string | undefined;
+  /** Cache search results in process, per index generation (SEARCH_CACHE=off to disable). */
+  searchCache: boolean;
+  /** How often the outbox worker drains into the search index. */
+  searchSyncIntervalMs: number;
   workerConcurrency: number;
   overAdmissionFactor: number;
   maxConnectionsPerIp: number;
@@ -71,6 +75,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     pspPort: num(env, 'PSP_PORT', 4010),
     pspTimeoutMs: num(env, 'PSP_TIMEOUT_MS', 5000),
     elasticsearchUrl: env.ELASTICSEARCH_URL || undefined,
+    searchCache: env.SEARCH_CACHE !== 'off',
+    searchSyncIntervalMs: num(env, 'SEARCH_SYNC_INTERVAL_MS', 200),
     workerConcurrency: num(env, 'WORKER_CONCURRENCY', 50),
     overAdmissionFactor: num(env, 'OVER_ADMISSION_FACTOR', 1.5),
     maxConnectionsPerIp: num(env, 'MAX_CONNECTIONS_PER_IP', 50),
