@@ -1,0 +1,30 @@
+import { Queue, type JobsOptions } from 'bullmq';
+import type { Config } from '../infra/config.js';
+import type { Context } from '../infra/context.js';
+import { SETTLEMENT_QUEUE } from './keys.js';
+import type { SettleJob } from './settle.js';
+
+export type SettlementQueue = Queue<SettleJob>;
+
+export function createSettlementQueue(ctx: Context): SettlementQueue {
+  return new Queue<SettleJob>(SETTLEMENT_QUEUE, { connection: ctx.bull.connection, prefix: ctx.bull.prefix });
+}
+
+/**
+ * The job id is the reservation id, so a checkout is never enqueued twice while its job exists. Completed
+ * jobs are dropped at once (the hold is sold or released by then, so the checkout never re-enqueues it);
+ * failed ones are kept a week for reconciliation and for people.
+ */
+export function settleJobOptions(config: Config, rid: string): JobsOptions {
+  return {
+    jobId: rid,
+    attempts: config.settleAttempts,
+    backoff: { type: 'exponential', delay: config.settleBackoffMs, jitter: 0.5 },
+    removeOnComplete: true,
+    removeOnFail: { age: 7 * 24 * 3600 },
+  };
+}
+
+export async function enqueueSettlement(queue: SettlementQueue, config: Config, job: SettleJob): Promise<void> {
+  await queue.add('settle', job, settleJobOptions(config, job.rid));
+}
