@@ -6,6 +6,7 @@ import { authRoutes, type AuthHook } from './routes/auth.js';
 import { reservationPart } from '../reservation/index.js';
 import { cartPart } from '../storefront/cart-part.js';
 import { catalogPart } from '../storefront/catalog-part.js';
+import { settlementPart } from '../settlement/index.js';
 
 /**
  * One part of the engine as the gateway sees it: HTTP routes, extra mounts (WebSocket behaviours), shopper
@@ -41,6 +42,7 @@ export async function buildParts(ctx: Context): Promise<Part[]> {
   parts.push(reservationPart(ctx));
   parts.push(catalogPart(ctx));
   parts.push(cartPart(ctx));
+  parts.push(settlementPart(ctx));
   // Parts are added here as they are built (reservation, waiting room, settlement, storefront).
   void ctx;
   return parts;
