@@ -29,8 +29,8 @@ export interface QueueSocketOptions {
   url: () => string | Promise<string>;
   onMessage: (msg: unknown) => void;
   onStatus: (status: SocketStatus) => void;
-  /** Asked after every close; false ends the loop (sale closed, sold out for good). */
-  shouldReconnect: () => boolean;
+  /** Asked after every close, with its code; false ends the loop (sale closed, place taken by another tab). */
+  shouldReconnect: (closeCode: number) => boolean;
   backoff?: BackoffOptions;
 }
 
@@ -100,11 +100,11 @@ export class QueueSocket {
       }
       this.opts.onMessage(msg);
     };
-    ws.onclose = () => {
+    ws.onclose = (ev) => {
       if (this.ws !== ws) return;
       this.ws = null;
       if (this.stopped) return;
-      if (!this.opts.shouldReconnect()) {
+      if (!this.opts.shouldReconnect(ev.code)) {
         this.stopped = true;
         this.opts.onStatus({ kind: 'stopped' });
         return;

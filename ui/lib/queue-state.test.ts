@@ -29,6 +29,10 @@ describe('queue page state', () => {
     expect(s.position).toBe(70);
     s = applyMessage(s, { type: 'position', serving: 30 });
     expect(s.position).toBe(70);
+    s = applyMessage(s, { type: 'position', serving: 100, perSecond: 4 });
+    expect(s).toMatchObject({ position: 20, etaSeconds: 5 });
+    s = applyMessage(s, { type: 'position', serving: 200, perSecond: 4 });
+    expect(s.position).toBe(1); // next in line, never 0 before the admission itself
   });
 
   it('admitted, reserve, reserved; a refused token ends the turn', () => {

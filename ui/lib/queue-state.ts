@@ -42,6 +42,7 @@ export type Phase =
   | 'reserving'
   | 'reserved'
   | 'expired' // the admission window ended unused
+  | 'replaced' // another tab or device follows this place now
   | 'sold_out'
   | 'closed';
 
@@ -70,7 +71,7 @@ export interface QueueState {
 
 export type ServerMessage =
   | { type: 'queued'; ticket: number | null; position: number | null; etaSeconds?: number | null }
-  | { type: 'position'; position?: number | null; etaSeconds?: number | null; serving?: number; ticket?: number }
+  | { type: 'position'; position?: number | null; etaSeconds?: number | null; serving?: number; perSecond?: number }
   | { type: 'admitted'; admissionToken: string; expiresAt: string }
   | { type: 'sold_out'; final?: boolean }
   | { type: 'closed' }
@@ -118,13 +119,17 @@ export function applyMessage(s: QueueState, msg: ServerMessage): QueueState {
     }
     case 'position': {
       let position: number | null | undefined = msg.position;
-      if (!finite(position) && finite(msg.serving) && s.ticket !== undefined) {
+      let eta = msg.etaSeconds;
+      if (!finite(position) && finite(msg.serving)) {
+        // The per-tick broadcast: the same bytes for everyone; the position follows from the ticket.
+        if (s.ticket === undefined) return s;
         const serving = Math.max(s.serving ?? 0, msg.serving);
         position = Math.max(1, s.ticket - serving); // 1 = next, as the server counts
+        if (finite(msg.perSecond)) eta = msg.perSecond > 0 ? Math.ceil(position / msg.perSecond) : undefined;
         s = { ...s, serving };
       }
       if (!finite(position)) return s;
-      const next = withPosition(s, position, msg.etaSeconds);
+      const next = withPosition(s, position, eta);
       // Admission resumed after a non-final sold-out: back in line.
       if (s.phase === 'sold_out' && !s.soldOutFinal) return { ...next, phase: 'queued', soldOutFinal: undefined };
       return s.phase === 'connecting' ? { ...next, phase: 'queued' } : next;
@@ -157,7 +162,8 @@ export type LocalEvent =
   | { type: 'reserve_started' }
   | { type: 'reserved'; reservation: Reservation }
   | { type: 'reserve_failed'; code: string; message: string }
-  | { type: 'admission_expired' };
+  | { type: 'admission_expired' }
+  | { type: 'replaced' };
 
 export function applyLocal(s: QueueState, ev: LocalEvent): QueueState {
   switch (ev.type) {
@@ -172,6 +178,8 @@ export function applyLocal(s: QueueState, ev: LocalEvent): QueueState {
       return { ...s, phase: 'admitted', notice: ev.message };
     case 'admission_expired':
       return s.phase === 'admitted' ? { ...s, phase: 'expired', admissionToken: undefined } : s;
+    case 'replaced':
+      return s.phase === 'queued' || s.phase === 'connecting' ? { ...s, phase: 'replaced' } : s;
   }
 }
 

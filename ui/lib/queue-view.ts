@@ -110,6 +110,13 @@ export function createQueueView(root: HTMLElement, sale: SaleView, handlers: Que
           button('Join again', handlers.rejoin, { class: 'q-rejoin' }),
         );
         break;
+      case 'replaced':
+        children.push(
+          h('h2', {}, 'Open in another tab'),
+          h('p', { class: 'muted' }, 'Your place in line is being followed in another tab or on another device. You keep it either way.'),
+          button('Continue here', handlers.rejoin, { class: 'q-continue' }),
+        );
+        break;
       case 'sold_out':
         children.push(
           h('h2', { class: 'error' }, s.soldOutFinal ? 'Sold out' : 'Sold out, for now'),

@@ -14,6 +14,8 @@ import { createQueueView, type QueueView } from '../lib/queue-view.js';
 const app = document.getElementById('app')!;
 const saleId = decodeURIComponent(location.pathname.split('/').filter(Boolean)[1] ?? '');
 const stashKey = `fs.queue.${saleId}`;
+/** Close code of a socket whose place a newer connection took (waiting-room/messages.ts). */
+const CLOSE_REPLACED = 4001;
 
 /** Admission and reservation survive a reload of the tab (not of the browser). */
 function loadStash(): Partial<QueueState> {
@@ -63,8 +65,8 @@ async function main(): Promise<void> {
   const view: QueueView = createQueueView(app, sale, {
     reserve: () => void reserve(),
     rejoin: () => {
-      dispatchLocal({ type: 'admission_expired' });
-      state = { ...initialState };
+      // Same ticket if the server still holds the place (the progress bar carries on), else a new one.
+      state = { ...state, phase: 'connecting', notice: undefined, admissionToken: undefined, admissionExpiresAt: undefined };
       render();
       restart();
     },
@@ -165,17 +167,35 @@ async function main(): Promise<void> {
     }
     socket = new QueueSocket({
       url: async () => queueSocketUrl(location, saleId, session.token ?? '', await powParams(saleId, session.userId ?? '', sale.powDifficulty ?? 0)),
-      onMessage: (msg) => {
-        if (msg && typeof msg === 'object' && typeof (msg as { type?: unknown }).type === 'string') dispatch(msg as ServerMessage);
+      onMessage: (raw) => {
+        if (!raw || typeof raw !== 'object' || typeof (raw as { type?: unknown }).type !== 'string') return;
+        const msg = raw as ServerMessage & { difficulty?: number };
+        if (msg.type === 'error' && msg.code === 'pow_required') return void answerPow(msg.difficulty ?? sale.powDifficulty ?? 0);
+        // Said just before the matching close (4001, 4000); the close handling shows it.
+        if (msg.type === 'error' && (msg.code === 'replaced' || msg.code === 'queue_not_open')) return;
+        dispatch(msg);
       },
       onStatus: (st) => {
         setConnection(st);
         if (st.kind === 'open') authChecks = 0;
         if (st.kind === 'waiting' && st.attempt >= 2 && authChecks++ < 3) void checkAuth();
       },
-      shouldReconnect: () => !isFinished(state) && !!session.token,
+      shouldReconnect: (code) => {
+        if (code === CLOSE_REPLACED) {
+          // Another tab or device took over this place: do not fight it; offer to continue here instead.
+          dispatchLocal({ type: 'replaced' });
+          return false;
+        }
+        return !isFinished(state) && !!session.token;
+      },
     });
     socket.start();
+  }
+
+  /** The sale asks for more work than the page did (difficulty raised): solve and join on the open socket. */
+  async function answerPow(difficulty: number): Promise<void> {
+    const params = await powParams(saleId, session.userId ?? '', difficulty);
+    socket?.send({ type: 'join', pow: params.pow ?? '' });
   }
 
   function stop(): void {
