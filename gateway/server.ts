@@ -4,6 +4,7 @@ import { createGateway, listen, type Gateway, type Mount } from './app.js';
 import type { Route } from './http.js';
 import { authRoutes, type AuthHook } from './routes/auth.js';
 import { reservationPart } from '../reservation/index.js';
+import { waitingRoomPart } from '../waiting-room/index.js';
 import { cartPart } from '../storefront/cart-part.js';
 import { catalogPart } from '../storefront/catalog-part.js';
 import { settlementPart } from '../settlement/index.js';
@@ -40,6 +41,7 @@ export interface Engine {
 export async function buildParts(ctx: Context): Promise<Part[]> {
   const parts: Part[] = [];
   parts.push(reservationPart(ctx));
+  parts.push(waitingRoomPart(ctx));
   parts.push(catalogPart(ctx));
   parts.push(cartPart(ctx));
   parts.push(settlementPart(ctx));

@@ -1,1 +1,51 @@
+import type { Context } from '../infra/context.js';
+import type { Part } from '../gateway/server.js';
+import { waitingRoomRoutes } from '../gateway/routes/waiting-room.js';
+import { Hub } from './hub.js';
+import { channels } from './keys.js';
+import { startTicker } from './ticker.js';
+import { mountQueueSocket } from './ws.js';
+
+/**
+ * The waiting room: a live WebSocket queue in front of waiting-room sales, with fair, inventory-aware batch
+ * admission that behaves as one across gateway processes (see docs/waiting-room.md).
+ * Gateway duties (sockets, pub/sub, heartbeat) run wherever the gateway runs; the admission ticker is
+ * background work (one lease holder does the ticks).
+ */
+export function waitingRoomPart(ctx: Context): Part {
+  const hub = new Hub(ctx);
+  let started: Promise<void> | undefined;
+  ctx.onClose(async () => {
+    await started?.catch(() => {});
+    await hub.stop();
+  });
+  return {
+    name: 'waiting-room',
+    routes: waitingRoomRoutes(ctx),
+    mounts: [
+      (app) => {
+        mountQueueSocket(ctx, hub, app);
+        started = hub.start();
+        started.catch((err) => ctx.log.error({ err }, 'waiting-room subscriber failed to start'));
+      },
+    ],
+    pages: [{ path: '/sales/:id', script: 'queue', title: 'Flash sale' }],
+    start: async () => {
+      await started;
+      return startTicker(ctx);
+    },
+  };
+}
+
+/**
+ * Sends a message to a shopper's waiting-room sockets on whichever gateway holds them (for example
+ * settlement's {"type":"order","orderId","status"}). Fire and forget: nobody connected, nobody told.
+ */
+export async function notifyUser(ctx: Context, userId: string, message: Record<string, unknown>): Promise<void> {
+  await ctx.redis.publish(channels(ctx.config.redisPrefix).user, JSON.stringify({ userId: String(userId), message }));
+}
+
 export { issueAdmissionToken, verifyAdmissionToken, type AdmissionClaims } from './admission-token.js';
+export { checkPow, solvePow, powStamp } from './pow.js';
+export { joinQueue, type Place } from './queue.js';
+export { queueKeys, queueSalesKey } from './keys.js';

@@ -1,0 +1,12 @@
+--[[
+  Waiting room: a user's WebSocket closed. If it was the user's current connection (not one replaced by a
+  newer socket, here or on another gateway), the grace period starts now.
+  KEYS[1] conn  {sale:<id>}:wr:conn     KEYS[2] seen  {sale:<id>}:wr:seen
+  ARGV[1] user id   ARGV[2] connection id
+  Returns 1 when the connection was the current one, else 0.
+]]
+if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
+redis.call('HDEL', KEYS[1], ARGV[1])
+local t = redis.call('TIME')
+redis.call('ZADD', KEYS[2], tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000), ARGV[1])
+return 1

@@ -1,0 +1,251 @@
+import { randomBytes } from 'node:crypto';
+import type { Context } from '../infra/context.js';
+import type { Redis } from '../infra/redis.js';
+import { getSale, saleStatusChannel } from '../reservation/index.js';
+import type { TemplatedApp, WebSocket } from '../gateway/uws.js';
+import { channels, saleTopic } from './keys.js';
+import { CLOSE, msg } from './messages.js';
+import { etaSeconds, graceMs, perSecond, positionOf, refreshSeen, ticketsOf, type Place } from './queue.js';
+
+/** What a waiting-room socket carries (kept small: one per queued shopper). */
+export interface Conn {
+  saleId: string;
+  userId: string;
+  connId: string;
+  ip: string;
+  pow: string | null;
+  /** joining: before the join script answered; pre: in line without a ticket yet. */
+  state: 'joining' | 'pow' | 'pre' | 'waiting' | 'admitted' | 'done';
+  ticket: number | null;
+  closed: boolean;
+  strikes: number;
+  windowStart: number;
+  messages: number;
+  /** A message was dropped under backpressure: send a fresh status once the socket drains. */
+  resync: boolean;
+}
+
+export type Socket = WebSocket<Conn>;
+
+/**
+ * One gateway's view of the waiting room: its open sockets by sale and user, its connections per IP, and
+ * the Redis pub/sub subscriber that carries ticks, admissions, claims and closings from whichever process
+ * made them into the local uWS topics and sockets.
+ */
+export class Hub {
+  app: TemplatedApp | undefined;
+  readonly gatewayId = randomBytes(6).toString('hex');
+  private seq = 0;
+  readonly sales = new Map<string, Map<string, Socket>>();
+  private readonly perIp = new Map<string, number>();
+  private subscriber: Redis | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private readonly resolving = new Set<string>();
+
+  constructor(private readonly ctx: Context) {}
+
+  nextConnId(): string {
+    return `${this.gatewayId}:${++this.seq}`;
+  }
+
+  /** Takes a connection slot for `ip`; false when the IP is at its cap. */
+  takeIp(ip: string): boolean {
+    const n = this.perIp.get(ip) ?? 0;
+    if (n >= this.ctx.config.maxConnectionsPerIp) return false;
+    this.perIp.set(ip, n + 1);
+    return true;
+  }
+
+  releaseIp(ip: string): void {
+    const n = (this.perIp.get(ip) ?? 1) - 1;
+    if (n <= 0) this.perIp.delete(ip);
+    else this.perIp.set(ip, n);
+  }
+
+  /** Sends one message; notes a drop under backpressure so the socket is resynced when it drains. */
+  send(ws: Socket, text: string): void {
+    const c = ws.getUserData();
+    if (c.closed) return;
+    if (ws.send(text) === 2) c.resync = true;
+  }
+
+  /** Sends, then closes cleanly (the close frame follows the message). */
+  end(ws: Socket, text: string | null, code: number, reason: string): void {
+    const c = ws.getUserData();
+    if (c.closed) return;
+    ws.cork(() => {
+      if (text) ws.send(text);
+      ws.end(code, reason);
+    });
+  }
+
+  /** Makes `ws` the user's one socket for the sale on this gateway; closes an older one. */
+  register(ws: Socket): void {
+    const c = ws.getUserData();
+    let users = this.sales.get(c.saleId);
+    if (!users) this.sales.set(c.saleId, (users = new Map()));
+    const old = users.get(c.userId);
+    if (old && old !== ws) this.end(old, msg.error('replaced', 'a newer connection took this place'), CLOSE.replaced, 'replaced');
+    users.set(c.userId, ws);
+    void this.ctx.redis.publish(channels(this.ctx.config.redisPrefix).claim, `${c.saleId}|${c.userId}|${c.connId}`).catch(() => {});
+  }
+
+  /** Removes `ws` if it is still the user's socket here; true when it was. */
+  unregister(ws: Socket): boolean {
+    const c = ws.getUserData();
+    const users = this.sales.get(c.saleId);
+    if (!users || users.get(c.userId) !== ws) return false;
+    users.delete(c.userId);
+    if (users.size === 0) this.sales.delete(c.saleId);
+    return true;
+  }
+
+  /** Tells a socket where it stands (after a join, a status request or a resync). */
+  deliver(ws: Socket, place: Place, first: boolean): void {
+    const c = ws.getUserData();
+    if (c.closed) return;
+    const topic = saleTopic(c.saleId);
+    switch (place.kind) {
+      case 'closed':
+        c.state = 'done';
+        this.end(ws, msg.closed(), CLOSE.saleClosed, 'sale closed');
+        return;
+      case 'admitted':
+        c.state = 'admitted';
+        c.ticket = place.ticket;
+        ws.unsubscribe(topic);
+        this.send(ws, msg.admitted(place.admissionToken!, place.admissionExpiresAt!));
+        return;
+      case 'none':
+        c.state = 'done';
+        ws.unsubscribe(topic);
+        this.send(ws, msg.error('not_queued', 'you have no place in this queue (admission used or expired); send {"type":"join"} to queue again'));
+        return;
+      default:
+        c.state = place.kind;
+        c.ticket = place.ticket;
+        if (!ws.isSubscribed(topic)) ws.subscribe(topic);
+        this.send(ws, first ? msg.queued(place) : msg.position(place.position, place.etaSeconds));
+        if (place.soldOut) this.send(ws, msg.soldOut(place.soldOut === 2));
+    }
+  }
+
+  /** Closes every local socket of a sale with {"type":"closed"}. */
+  closeSale(saleId: string): void {
+    const users = this.sales.get(saleId);
+    if (!users) return;
+    for (const ws of [...users.values()]) {
+      ws.getUserData().state = 'done';
+      this.end(ws, msg.closed(), CLOSE.saleClosed, 'sale closed');
+    }
+    this.sales.delete(saleId);
+  }
+
+  /** Sends `text` to every socket of a user here (any sale). */
+  toUser(userId: string, text: string): void {
+    for (const users of this.sales.values()) {
+      const ws = users.get(userId);
+      if (ws) this.send(ws, text);
+    }
+  }
+
+  /** Gives sockets that joined before the start their ticket, once the shuffle has reached them. */
+  async resolvePending(saleId: string): Promise<void> {
+    const users = this.sales.get(saleId);
+    if (!users || this.resolving.has(saleId)) return;
+    const pending = [...users.values()].filter((ws) => ws.getUserData().state === 'pre');
+    if (pending.length === 0) return;
+    this.resolving.add(saleId);
+    try {
+      const sale = await getSale(this.ctx, saleId);
+      if (!sale) return;
+      for (let i = 0; i < pending.length; i += 1000) {
+        const part = pending.slice(i, i + 1000);
+        const r = await ticketsOf(this.ctx, saleId, part.map((ws) => ws.getUserData().userId));
+        const rate = perSecond(sale, r.rateMilli);
+        part.forEach((ws, j) => {
+          const c = ws.getUserData();
+          const ticket = r.tickets[j];
+          if (c.closed || c.state !== 'pre' || ticket === null) return;
+          c.state = 'waiting';
+          c.ticket = ticket;
+          const position = positionOf(ticket, r.serving);
+          this.send(ws, msg.queued({ ticket, position, etaSeconds: r.soldOut ? null : etaSeconds(position, rate) }));
+        });
+      }
+    } finally {
+      this.resolving.delete(saleId);
+    }
+  }
+
+  private onMessage(channel: string, message: string): void {
+    const ch = channels(this.ctx.config.redisPrefix);
+    if (channel === ch.broadcast) {
+      const a = message.indexOf('|');
+      const b = message.indexOf('|', a + 1);
+      const saleId = message.slice(0, a);
+      const kind = message.slice(a + 1, b);
+      const payload = message.slice(b + 1);
+      if (kind === 'closed') return this.closeSale(saleId);
+      if (kind === 'tick' || kind === 'sold_out') this.app?.publish(saleTopic(saleId), payload);
+      if (kind === 'tick' || kind === 'shuffled') void this.resolvePending(saleId).catch((err) => this.ctx.log.warn({ err, saleId }, 'resolving tickets failed'));
+    } else if (channel === ch.admitted) {
+      const { saleId, grants } = JSON.parse(message) as { saleId: string; grants: Array<[string, string, string]> };
+      const users = this.sales.get(saleId);
+      if (!users) return;
+      for (const [userId, token, expiresAt] of grants) {
+        const ws = users.get(userId);
+        if (!ws) continue;
+        const c = ws.getUserData();
+        c.state = 'admitted';
+        ws.unsubscribe(saleTopic(saleId));
+        this.send(ws, msg.admitted(token, expiresAt));
+      }
+    } else if (channel === ch.claim) {
+      const [saleId, userId, connId] = message.split('|');
+      const ws = this.sales.get(saleId)?.get(userId);
+      if (ws && ws.getUserData().connId !== connId) {
+        this.unregister(ws);
+        this.end(ws, msg.error('replaced', 'a newer connection took this place'), CLOSE.replaced, 'replaced');
+      }
+    } else if (channel === ch.user) {
+      const { userId, message: m } = JSON.parse(message) as { userId: string; message: unknown };
+      this.toUser(String(userId), JSON.stringify(m));
+    } else if (channel === saleStatusChannel(this.ctx.config.redisPrefix)) {
+      const { saleId, status } = JSON.parse(message) as { saleId: string; status: string };
+      if (status === 'closed' || status === 'cancelled') this.closeSale(String(saleId));
+    }
+  }
+
+  /** Subscribes to the waiting room's channels and starts the liveness heartbeat. */
+  async start(): Promise<void> {
+    const ch = channels(this.ctx.config.redisPrefix);
+    this.subscriber = this.ctx.newRedis('subscriber');
+    this.subscriber.on('message', (channel: string, message: string) => {
+      try {
+        this.onMessage(channel, message);
+      } catch (err) {
+        this.ctx.log.warn({ err, channel }, 'waiting-room message failed');
+      }
+    });
+    await this.subscriber.subscribe(ch.broadcast, ch.admitted, ch.claim, ch.user, saleStatusChannel(this.ctx.config.redisPrefix));
+    const every = Math.min(10_000, Math.max(100, Math.floor(graceMs(this.ctx) / 4)));
+    this.heartbeat = setInterval(() => {
+      for (const [saleId, users] of this.sales) {
+        void refreshSeen(this.ctx, saleId, [...users.keys()]).catch((err) => this.ctx.log.warn({ err, saleId }, 'heartbeat failed'));
+      }
+    }, every);
+    this.heartbeat.unref();
+  }
+
+  /** Closes every socket (going away) and stops listening. */
+  async stop(): Promise<void> {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    for (const users of this.sales.values()) {
+      for (const ws of [...users.values()]) this.end(ws, null, CLOSE.goingAway, 'server stopping');
+    }
+    this.sales.clear();
+    await this.subscriber?.quit().catch(() => {});
+    this.subscriber = undefined;
+  }
+}

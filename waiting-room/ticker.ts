@@ -1,0 +1,82 @@
+import { randomBytes } from 'node:crypto';
+import type { Context } from '../infra/context.js';
+import { release, tryAcquire } from '../infra/lease.js';
+import { getSale } from '../reservation/index.js';
+import { allQueueKeys, channels, queueKeys, queueSalesKey, tickerLeaseKey } from './keys.js';
+import { msg } from './messages.js';
+import { grantAll, perSecond, tickSale, type TickResult } from './queue.js';
+
+/** How often the lease holder steps every queue; admission itself happens once per sale's intervalMs. */
+export const STEP_MS = 50;
+const LEASE_MS = 1000;
+/** How long a closed sale's queue keys stay for inspection. */
+const KEEP_CLOSED_S = 24 * 3600;
+
+/**
+ * The admission ticker. Every process runs this loop, but only the holder of one Redis lease steps the
+ * queues, and the tick script admits at most once per interval slot (recorded in Redis), so there is exactly
+ * one admission tick per interval per sale however many gateways run, and through a change of holder.
+ * What a tick decides is published once on Redis pub/sub; every gateway forwards it to its own sockets.
+ */
+export function startTicker(ctx: Context, onTick?: (saleId: string, r: TickResult) => void): () => Promise<void> {
+  const owner = randomBytes(8).toString('hex');
+  const lease = tickerLeaseKey(ctx.config.redisPrefix);
+  const ch = channels(ctx.config.redisPrefix);
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> = Promise.resolve();
+
+  const publish = (saleId: string, kind: string, payload = '') => ctx.redis.publish(ch.broadcast, `${saleId}|${kind}|${payload}`);
+
+  async function stepSale(saleId: string): Promise<void> {
+    const sale = await getSale(ctx, saleId);
+    if (!sale || !sale.waitingRoom) {
+      await ctx.redis.srem(queueSalesKey(ctx.config.redisPrefix), saleId);
+      return;
+    }
+    const r = await tickSale(ctx, sale);
+    onTick?.(saleId, r);
+    if (r.status === 'CLOSED') {
+      if (r.ticked) await publish(saleId, 'closed');
+      const k = queueKeys(ctx.config.redisPrefix, saleId);
+      await Promise.all(allQueueKeys(k).map((key) => ctx.redis.expire(key, KEEP_CLOSED_S)));
+      await ctx.redis.srem(queueSalesKey(ctx.config.redisPrefix), saleId);
+      return;
+    }
+    if (r.admitted.length > 0) {
+      const grants = await grantAll(ctx, sale, r.admitted);
+      await ctx.redis.publish(ch.admitted, JSON.stringify({ saleId, grants }));
+    }
+    if (r.shuffled) await publish(saleId, 'shuffled');
+    if (r.soldOutChanged && r.soldOut > 0) await publish(saleId, 'sold_out', msg.soldOut(r.soldOut === 2));
+    // one broadcast per admission tick (and at once when stock comes back)
+    if (r.status === 'OPEN' && r.soldOut === 0 && (r.ticked || r.soldOutChanged)) {
+      await publish(saleId, 'tick', msg.serving(r.serving, r.rateMilli >= 0 ? r.rateMilli / 1000 : perSecond(sale, -1)));
+    }
+  }
+
+  async function step(): Promise<void> {
+    if (!(await tryAcquire(ctx.redis, lease, owner, LEASE_MS))) return;
+    const ids = await ctx.redis.smembers(queueSalesKey(ctx.config.redisPrefix));
+    await Promise.all(
+      ids.map((id) => stepSale(id).catch((err) => ctx.log.warn({ err, saleId: id }, 'waiting-room tick failed'))),
+    );
+  }
+
+  const loop = () => {
+    if (stopped) return;
+    running = step()
+      .catch((err) => ctx.log.warn({ err }, 'waiting-room ticker failed'))
+      .finally(() => {
+        if (!stopped) timer = setTimeout(loop, STEP_MS);
+      });
+  };
+  loop();
+
+  return async () => {
+    stopped = true;
+    if (timer) clearTimeout(timer);
+    await running;
+    await release(ctx.redis, lease, owner).catch(() => {});
+  };
+}

@@ -1,0 +1,197 @@
+import { STATUS_CODES } from 'node:http';
+import type { Context } from '../infra/context.js';
+import { AppError } from '../infra/errors.js';
+import { userFromToken } from '../gateway/auth.js';
+import type { us_socket_context_t } from 'uWebSockets.js';
+import uws, { type HttpResponse, type TemplatedApp } from '../gateway/uws.js';
+import { getSale, isId } from '../reservation/index.js';
+import type { Conn, Hub, Socket } from './hub.js';
+import { queueSalesKey } from './keys.js';
+import { CLOSE, msg } from './messages.js';
+import { checkPow } from './pow.js';
+import { joinQueue, leaveQueue } from './queue.js';
+
+/** Limits of a waiting-room socket. */
+export const WS_LIMITS = {
+  /** Messages up to this size are read (and refused with an error when over `maxMessageBytes`). */
+  maxPayloadLength: 16 * 1024,
+  maxMessageBytes: 4 * 1024,
+  /** Bad messages (garbage, binary, oversized, unknown) before the socket is closed. */
+  maxStrikes: 5,
+  /** Messages per second a client may send (it needs almost none). */
+  maxMessagesPerSecond: 20,
+  /** Seconds without traffic before uWS gives up on a peer; it pings before that (liveness). */
+  idleTimeout: 32,
+  maxBackpressure: 64 * 1024,
+};
+
+function refuse(res: HttpResponse, state: { aborted: boolean }, err: AppError): void {
+  if (state.aborted) return;
+  state.aborted = true;
+  res.cork(() => {
+    res.writeStatus(`${err.status} ${STATUS_CODES[err.status] ?? ''}`).writeHeader('content-type', 'application/json').end(JSON.stringify(err.toJSON()));
+  });
+}
+
+/** Records a bad message: an error back, and the socket closed after too many. */
+function strike(hub: Hub, ws: Socket, code: string, message: string): void {
+  const c = ws.getUserData();
+  c.strikes += 1;
+  if (c.strikes >= WS_LIMITS.maxStrikes) {
+    hub.end(ws, msg.error(code, `${message}; too many bad messages, closing`), CLOSE.abuse, 'too many bad messages');
+    return;
+  }
+  hub.send(ws, msg.error(code, message));
+}
+
+/** Joins (or rejoins) the queue for an open socket; checks the queue's hours and the proof of work. */
+async function join(ctx: Context, hub: Hub, ws: Socket): Promise<void> {
+  const c = ws.getUserData();
+  const sale = await getSale(ctx, c.saleId);
+  if (c.closed) return;
+  const now = Date.now();
+  if (!sale || sale.status === 'closed' || sale.status === 'cancelled' || now >= sale.endsAt.getTime()) {
+    c.state = 'done';
+    hub.end(ws, msg.closed(), CLOSE.saleClosed, 'sale closed');
+    return;
+  }
+  if (now < sale.queueOpensAt.getTime()) {
+    c.state = 'done';
+    hub.end(ws, msg.error('queue_not_open', `the queue opens at ${sale.queueOpensAt.toISOString()}`), CLOSE.notOpen, 'queue not open');
+    return;
+  }
+  if (!checkPow(sale.id, c.userId, c.pow, sale.powDifficulty)) {
+    c.state = 'pow';
+    const text = `send {"type":"join","pow":"<nonce>"} where sha256("fs-pow:${sale.id}:${c.userId}:<nonce>") starts with ${sale.powDifficulty} zero bits`;
+    hub.send(ws, msg.error('pow_required', text, { difficulty: sale.powDifficulty }));
+    return;
+  }
+  c.state = 'joining';
+  const [place] = await Promise.all([joinQueue(ctx, sale, c.userId, c.connId, true), ctx.redis.sadd(queueSalesKey(ctx.config.redisPrefix), sale.id)]);
+  if (c.closed) {
+    // closed while joining: make sure the grace period starts
+    await leaveQueue(ctx, c.saleId, c.userId, c.connId);
+    return;
+  }
+  if (place.kind !== 'closed') hub.register(ws);
+  hub.deliver(ws, place, true);
+}
+
+/** Answers a status request or resyncs a socket after dropped messages. */
+async function status(ctx: Context, hub: Hub, ws: Socket): Promise<void> {
+  const c = ws.getUserData();
+  const sale = await getSale(ctx, c.saleId);
+  if (!sale || c.closed) return;
+  const place = await joinQueue(ctx, sale, c.userId, c.connId, false);
+  hub.deliver(ws, place, false);
+}
+
+function onMessage(ctx: Context, hub: Hub, ws: Socket, data: ArrayBuffer, isBinary: boolean): void {
+  const c = ws.getUserData();
+  const now = Date.now();
+  if (now - c.windowStart >= 1000) {
+    c.windowStart = now;
+    c.messages = 0;
+  }
+  if (++c.messages > WS_LIMITS.maxMessagesPerSecond) return strike(hub, ws, 'rate_limited', `at most ${WS_LIMITS.maxMessagesPerSecond} messages a second`);
+  if (isBinary) return strike(hub, ws, 'binary_not_supported', 'send JSON text frames');
+  if (data.byteLength > WS_LIMITS.maxMessageBytes) return strike(hub, ws, 'message_too_large', `messages are at most ${WS_LIMITS.maxMessageBytes} bytes`);
+  let m: unknown;
+  try {
+    m = JSON.parse(Buffer.from(data).toString('utf8')); // decoded before returning: uWS reuses the buffer
+  } catch {
+    return strike(hub, ws, 'invalid_json', 'messages must be JSON');
+  }
+  const type = m && typeof m === 'object' && !Array.isArray(m) ? (m as { type?: unknown }).type : undefined;
+  const fail = (err: unknown) => {
+    ctx.log.warn({ err, saleId: c.saleId }, 'waiting-room socket step failed');
+    hub.send(ws, msg.error('internal', 'something went wrong; try again'));
+  };
+  switch (type) {
+    case 'ping':
+      hub.send(ws, msg.pong());
+      return;
+    case 'status':
+      if (c.state === 'joining' || c.state === 'pow') return;
+      void status(ctx, hub, ws).catch(fail);
+      return;
+    case 'join': {
+      if (c.state !== 'pow' && c.state !== 'done') return void status(ctx, hub, ws).catch(fail);
+      const pow = (m as { pow?: unknown }).pow;
+      c.pow = typeof pow === 'string' ? pow : null;
+      void join(ctx, hub, ws).catch(fail);
+      return;
+    }
+    default:
+      return strike(hub, ws, 'unknown_type', 'type must be one of join, status, ping');
+  }
+}
+
+/** `WS /ws/sales/:id?token=<userToken>[&pow=<nonce>]`: the live queue. */
+export function mountQueueSocket(ctx: Context, hub: Hub, app: TemplatedApp): void {
+  hub.app = app;
+  app.ws<Conn>('/ws/sales/:id', {
+    maxPayloadLength: WS_LIMITS.maxPayloadLength,
+    idleTimeout: WS_LIMITS.idleTimeout,
+    sendPingsAutomatically: true,
+    maxBackpressure: WS_LIMITS.maxBackpressure,
+    compression: uws.DISABLED,
+    upgrade: (res, req, context: us_socket_context_t) => {
+      // everything from req is read now: it is gone after the first await
+      const state = { aborted: false };
+      res.onAborted(() => {
+        state.aborted = true;
+      });
+      const saleId = req.getParameter(0) ?? '';
+      const query = new URLSearchParams(req.getQuery() ?? '');
+      const key = req.getHeader('sec-websocket-key');
+      const protocol = req.getHeader('sec-websocket-protocol');
+      const extensions = req.getHeader('sec-websocket-extensions');
+      const ip = Buffer.from(res.getRemoteAddressAsText()).toString();
+      const userId = userFromToken(ctx.config, query.get('token') ?? undefined);
+      if (!userId) return refuse(res, state, new AppError('unauthorized', 'a valid user token is required as ?token='));
+      if (!isId(saleId)) return refuse(res, state, new AppError('not_found', 'sale not found'));
+      if (!hub.takeIp(ip)) return refuse(res, state, new AppError('too_many_requests', 'too many connections from this address'));
+      getSale(ctx, saleId).then(
+        (sale) => {
+          if (state.aborted) return hub.releaseIp(ip);
+          if (!sale) return hub.releaseIp(ip), refuse(res, state, new AppError('not_found', 'sale not found'));
+          if (!sale.waitingRoom) return hub.releaseIp(ip), refuse(res, state, new AppError('no_waiting_room', 'this sale has no waiting room'));
+          state.aborted = true;
+          const conn: Conn = {
+            saleId, userId, connId: hub.nextConnId(), ip, pow: query.get('pow'), state: 'joining', ticket: null,
+            closed: false, strikes: 0, windowStart: 0, messages: 0, resync: false,
+          };
+          res.cork(() => res.upgrade(conn, key, protocol, extensions, context));
+        },
+        (err) => {
+          hub.releaseIp(ip);
+          ctx.log.error({ err, saleId }, 'waiting-room upgrade failed');
+          refuse(res, state, new AppError('unavailable', 'try again'));
+        },
+      );
+    },
+    open: (ws) => {
+      void join(ctx, hub, ws).catch((err) => {
+        ctx.log.warn({ err }, 'waiting-room join failed');
+        hub.end(ws, msg.error('unavailable', 'could not join the queue; reconnect'), 1011, 'join failed');
+      });
+    },
+    message: (ws, data, isBinary) => onMessage(ctx, hub, ws, data, isBinary),
+    drain: (ws) => {
+      const c = ws.getUserData();
+      if (c.resync && ws.getBufferedAmount() < WS_LIMITS.maxBackpressure / 2) {
+        c.resync = false;
+        void status(ctx, hub, ws).catch(() => {});
+      }
+    },
+    close: (ws) => {
+      const c = ws.getUserData();
+      c.closed = true;
+      hub.releaseIp(c.ip);
+      if (hub.unregister(ws)) {
+        void leaveQueue(ctx, c.saleId, c.userId, c.connId).catch((err) => ctx.log.warn({ err }, 'waiting-room leave failed'));
+      }
+    },
+  });
+}
