@@ -10,10 +10,13 @@ const blankToUndefined = (v: unknown) => (v === '' || v === null ? undefined : v
 const cents = z.preprocess(blankToUndefined, z.coerce.number().int('must be whole cents').min(0, 'must not be negative').max(2_147_483_647).optional());
 const bool = z.preprocess(blankToUndefined, z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1').optional());
 
+// Postgres text cannot hold NUL, and no category or query needs control characters.
+const printable = (s: string) => !/[\u0000-\u001f\u007f]/.test(s);
+
 const schema = z
   .object({
     q: z.string().max(maxQueryLength, `must be at most ${maxQueryLength} characters`).default(''),
-    category: z.preprocess(blankToUndefined, z.string().max(100).optional()),
+    category: z.preprocess(blankToUndefined, z.string().max(100).refine(printable, 'must not contain control characters').optional()),
     minPrice: cents,
     maxPrice: cents,
     inStock: bool,
