@@ -100,7 +100,10 @@ export async function startPsp(opts: PspProcessOptions = {}): Promise<PspProcess
   const tempDir = opts.dataDir === undefined;
   const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'psp-test-')));
   let current = opts;
-  let { child, port } = await spawnPsp(opts.port ?? 0, dataDir, opts);
+  let { child, port } = await spawnPsp(opts.port ?? 0, dataDir, opts).catch(async (err) => {
+    if (tempDir) await rm(dataDir, { recursive: true, force: true });
+    throw err;
+  });
   const url = `http://127.0.0.1:${port}`;
   const signal = async (sig: NodeJS.Signals) => {
     if (child.exitCode !== null || child.signalCode !== null) return;

@@ -1,3 +1,4 @@
+import { createServer, type AddressInfo } from 'node:net';
 import { z } from 'zod';
 import uws, { type TemplatedApp, type us_listen_socket } from '../../gateway/uws.js';
 import { AppError } from '../../infra/errors.js';
@@ -255,9 +256,16 @@ export async function startPspServer(opts: PspOptions): Promise<PspServer> {
   });
 
   const host = opts.host ?? '127.0.0.1';
-  const socket = await new Promise<us_listen_socket>((resolve, reject) => {
-    app.listen(host, opts.port ?? 0, (s: us_listen_socket | false) => (s ? resolve(s) : reject(new Error(`PSP simulator cannot listen on ${host}:${opts.port}`))));
-  });
+  let socket: us_listen_socket;
+  try {
+    const wanted = await claimPort(host, opts.port ?? 0);
+    socket = await new Promise<us_listen_socket>((resolve, reject) => {
+      app.listen(host, wanted, (s: us_listen_socket | false) => (s ? resolve(s) : reject(new Error(`PSP simulator cannot listen on ${host}:${wanted}`))));
+    });
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   const port = uws.us_socket_local_port(socket);
   const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
   log.info({ port, dataDir: opts.dataDir, latencyMs: latency, failureRate, charges: store.chargeCount }, `PSP simulator listening on ${url}`);
@@ -276,6 +284,26 @@ export async function startPspServer(opts: PspOptions): Promise<PspServer> {
       await store.close();
     },
   };
+}
+
+/**
+ * Checks that host:port is free (or picks a free port for 0) with a plain Node socket before uWS binds it.
+ * uWS sets SO_REUSEADDR and SO_REUSEPORT only for an explicit port: SO_REUSEADDR is what lets a restarted
+ * simulator take its port back while the killed one's connections sit in TIME_WAIT, but SO_REUSEPORT would
+ * also let a second simulator share the port (and split the idempotency records in two). Node's probe
+ * socket has no SO_REUSEPORT, so it fails while any simulator is listening.
+ */
+function claimPort(host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', (err: NodeJS.ErrnoException) =>
+      reject(new Error(`PSP simulator cannot listen on ${host}:${port}: ${err.code === 'EADDRINUSE' ? 'the port is in use' : err.message}`)),
+    );
+    probe.listen(port, host, () => {
+      const { port: free } = probe.address() as AddressInfo;
+      probe.close(() => resolve(free));
+    });
+  });
 }
 
 function decodeURIComponentSafe(s: string): string {

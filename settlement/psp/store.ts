@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readFile, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
@@ -102,15 +102,19 @@ export class PspStore {
   private readonly inFlight = new WeakMap<object, Promise<void>>();
   readonly counts = { succeeded: 0, declined: 0, refunded: 0 };
 
-  private constructor(private readonly log: AppendLog) {}
+  private constructor(
+    private readonly log: AppendLog,
+    private readonly unlock: () => Promise<void>,
+  ) {}
 
   /** Opens (creating if needed) the store in `dataDir` and replays its log. */
   static async open(dataDir: string): Promise<PspStore> {
     await mkdir(dataDir, { recursive: true });
+    const unlock = await lockDir(dataDir);
     const path = join(dataDir, LOG_FILE);
     const fh = await open(path, 'a+');
     await dropTornTail(fh);
-    const store = new PspStore(new AppendLog(fh));
+    const store = new PspStore(new AppendLog(fh), unlock);
     const lines = createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity });
     let n = 0;
     for await (const line of lines) {
@@ -210,8 +214,42 @@ export class PspStore {
     return this.write({ t: 'flaky', key }, marker);
   }
 
-  close(): Promise<void> {
-    return this.log.close();
+  async close(): Promise<void> {
+    await this.log.close();
+    await this.unlock();
+  }
+}
+
+/**
+ * One simulator per data dir: two processes appending to one log would each miss the other's keys. The lock
+ * file holds the owner's pid; a lock whose owner is gone (killed) is taken over.
+ */
+async function lockDir(dataDir: string): Promise<() => Promise<void>> {
+  const path = join(dataDir, 'psp.lock');
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      const fh = await open(path, 'wx');
+      await fh.writeFile(String(process.pid));
+      await fh.close();
+      return () => rm(path, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const owner = Number((await readFile(path, 'utf8').catch(() => '')).trim());
+      if (owner && owner !== process.pid && isAlive(owner)) {
+        throw new Error(`PSP data dir ${dataDir} is in use by process ${owner}`);
+      }
+      await rm(path, { force: true }); // stale: its owner died
+    }
+  }
+  throw new Error(`cannot lock PSP data dir ${dataDir}`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
