@@ -10,6 +10,7 @@ import { createContext } from '../infra/context.js';
 import { migrate } from '../infra/migrate.js';
 import { ensureServices } from '../infra/services.js';
 import { startEngine } from '../gateway/server.js';
+import { pspOptionsFromEnv, startPspServer, type PspServer } from '../settlement/psp/server.js';
 
 const args = new Set(process.argv.slice(2));
 const services = await ensureServices({ dataDir: process.env.DATA_DIR ?? '.data' });
@@ -24,6 +25,13 @@ const applied = await migrate(ctx.db, config.dbSchema);
 if (applied.length) ctx.log.info({ applied }, 'migrations applied');
 if (config.adminApiKeyGenerated) ctx.log.warn(`ADMIN_API_KEY is unset; generated one for this run: ${config.adminApiKey}`);
 
+// The bundled PSP simulator, unless a real PSP (PSP_URL) is configured or --no-psp is given.
+let psp: PspServer | undefined;
+if (!config.pspUrl && !args.has('--no-psp')) {
+  psp = await startPspServer({ ...pspOptionsFromEnv(process.env), port: config.pspPort, dataDir: `${config.dataDir}/psp`, log: ctx.log.child({ part: 'psp' }) });
+  ctx.log.info({ url: psp.url }, `PSP simulator on ${psp.url}`);
+}
+
 const engine = await startEngine(ctx, { background: !args.has('--no-background') });
 ctx.log.info({ port: engine.port, pid: process.pid }, `listening on http://${config.host}:${engine.port}`);
 
@@ -33,6 +41,7 @@ async function shutdown(signal: string) {
   stopping = true;
   ctx.log.info({ signal }, 'stopping');
   await engine.stop();
+  await psp?.close();
   await ctx.close();
   await services.stop();
   process.exit(0);
