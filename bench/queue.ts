@@ -4,8 +4,10 @@
  * open one WebSocket per shopper, spread evenly over the gateways, and measures:
  *   - the join rate (shoppers whose `queued` message arrived, per second of the join phase);
  *   - per admission tick, the time from the tick until 50% and 99% of the connected waiting clients have
- *     the broadcast: against the server's timestamp in the message when it carries one, otherwise against
- *     the first arrival anywhere (the arrival spread, a lower bound);
+ *     the broadcast. The tick's time is when the ticker published it on Redis (`<prefix>wr:broadcast`,
+ *     `<saleId>|tick|{"type":"position","serving":N,...}`), as seen by this process subscribed to that
+ *     channel; all processes share one clock. Without that it falls back to the first arrival anywhere
+ *     (the arrival spread, a lower bound);
  *   - gateway RSS per socket: (VmRSS with everyone connected - VmRSS before) / sockets on that gateway.
  * Figures are medians over the measured ticks. Writes bench/results/queue.json.
  *
@@ -115,6 +117,17 @@ async function run() {
     admission: { batchSize: BATCH, intervalMs: INTERVAL_MS },
   });
   const saleId = String(sale.id);
+  // The tick's reference time: when the ticker's broadcast reaches a subscriber (this process, idle).
+  const published = new Map<string, number>();
+  const sub = ctx.newRedis('subscriber');
+  await sub.subscribe(`${config.redisPrefix}wr:broadcast`);
+  sub.on('message', (_channel: string, message: string) => {
+    const at = Date.now();
+    const head = `${saleId}|tick|`;
+    if (!message.startsWith(head)) return;
+    const tick = JSON.parse(message.slice(head.length)) as { serving?: number };
+    if (typeof tick.serving === 'number' && !published.has(String(tick.serving))) published.set(String(tick.serving), at);
+  });
   await sleep(1000);
   const rssBefore = gateways.map((g) => rssBytes(g.pid));
 
@@ -172,7 +185,7 @@ async function run() {
   const merged = new Map<string, { serverTs: number | null; arrivals: number[] }>();
   for (const r of reports) {
     for (const t of r.ticks) {
-      const m = merged.get(t.key) ?? { serverTs: t.serverTs, arrivals: [] };
+      const m = merged.get(t.key) ?? { serverTs: t.serverTs ?? published.get(t.key) ?? null, arrivals: [] };
       for (const a of t.arrivals) m.arrivals.push(a);
       merged.set(t.key, m);
     }
@@ -182,7 +195,7 @@ async function run() {
       const sorted = m.arrivals.sort((a, b) => a - b);
       const ref = m.serverTs ?? sorted[0];
       const lat = sorted.map((a) => a - ref);
-      return { key, reference: m.serverTs ? 'server timestamp' : 'first arrival', seenBy: sorted.length, p50Ms: pct(lat, 0.5), p99Ms: pct(lat, 0.99), maxMs: lat[lat.length - 1] };
+      return { key, reference: m.serverTs ? 'ticker publish on Redis' : 'first arrival', seenBy: sorted.length, p50Ms: pct(lat, 0.5), p99Ms: pct(lat, 0.99), maxMs: lat[lat.length - 1] };
     })
     // Only ticks that reached (nearly) every waiting client count; the first and last may be cut by the window.
     .filter((t) => t.seenBy >= waiting * 0.95);

@@ -1,5 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,16 +18,15 @@ const phone = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isM
 describe.skipIf(!existsSync(CHROMIUM))('queue page in chromium', () => {
   let t: TestEngine;
   let browser: Browser;
-  let profile: string;
   const contexts: BrowserContext[] = [];
 
   beforeAll(async () => {
     t = await startTestEngine();
     const { chromium } = await import('playwright-core');
-    profile = mkdtempSync(join(tmpdir(), 'fs-chromium-'));
+    // playwright gives the browser a fresh temporary profile of its own.
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', `--user-data-dir=${profile}`],
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
   });
 
@@ -36,7 +34,6 @@ describe.skipIf(!existsSync(CHROMIUM))('queue page in chromium', () => {
     for (const c of contexts) await c.close().catch(() => {});
     await browser?.close();
     await t?.cleanup();
-    if (profile) rmSync(profile, { recursive: true, force: true });
   });
 
   async function createSale(quantity: number, startsInMs: number): Promise<string> {
