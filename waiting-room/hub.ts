@@ -5,7 +5,7 @@ import { getSale, saleStatusChannel } from '../reservation/index.js';
 import type { TemplatedApp, WebSocket } from '../gateway/uws.js';
 import { channels, saleTopic } from './keys.js';
 import { CLOSE, msg } from './messages.js';
-import { etaSeconds, graceMs, perSecond, positionOf, refreshSeen, ticketsOf, type Place } from './queue.js';
+import { etaSeconds, graceMs, perSecond, positionOf, refreshSeen, ticketsOf, type Grant, type Place } from './queue.js';
 
 /** What a waiting-room socket carries (kept small: one per queued shopper). */
 export interface Conn {
@@ -41,6 +41,8 @@ export class Hub {
   private subscriber: Redis | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private readonly resolving = new Set<string>();
+  /** Set while the gateway stops: closing sockets then is not the shoppers leaving. */
+  stopping = false;
 
   constructor(private readonly ctx: Context) {}
 
@@ -190,14 +192,17 @@ export class Hub {
       if (kind === 'tick' || kind === 'sold_out') this.app?.publish(saleTopic(saleId), payload);
       if (kind === 'tick' || kind === 'shuffled') void this.resolvePending(saleId).catch((err) => this.ctx.log.warn({ err, saleId }, 'resolving tickets failed'));
     } else if (channel === ch.admitted) {
-      const { saleId, grants } = JSON.parse(message) as { saleId: string; grants: Array<[string, string, string]> };
+      const { saleId, grants } = JSON.parse(message) as { saleId: string; grants: Grant[] };
       const users = this.sales.get(saleId);
       if (!users) return;
-      for (const [userId, token, expiresAt] of grants) {
+      for (const [userId, token, expiresAt, ticket] of grants) {
         const ws = users.get(userId);
         if (!ws) continue;
         const c = ws.getUserData();
+        // admitted in the very tick that gave a pre-start joiner their ticket: tell the ticket first
+        if (c.state === 'pre') this.send(ws, msg.queued({ ticket, position: 1, etaSeconds: 0 }));
         c.state = 'admitted';
+        c.ticket = ticket;
         ws.unsubscribe(saleTopic(saleId));
         this.send(ws, msg.admitted(token, expiresAt));
       }
@@ -240,6 +245,7 @@ export class Hub {
 
   /** Closes every socket (going away) and stops listening. */
   async stop(): Promise<void> {
+    this.stopping = true;
     if (this.heartbeat) clearInterval(this.heartbeat);
     for (const users of this.sales.values()) {
       for (const ws of [...users.values()]) this.end(ws, null, CLOSE.goingAway, 'server stopping');

@@ -91,17 +91,19 @@ export async function ensureGrant(ctx: Context, sale: Sale, userId: string, wind
   return (await ctx.redis.hget(k.grants, userId)) ?? grant;
 }
 
-/** Issues and stores tokens for users just admitted; returns [userId, token, expiresAt] triples. */
-export async function grantAll(ctx: Context, sale: Sale, userIds: string[]): Promise<Array<[string, string, string]>> {
+export type Grant = [userId: string, token: string, expiresAt: string, ticket: number];
+
+/** Issues and stores tokens for users just admitted. */
+export async function grantAll(ctx: Context, sale: Sale, admitted: Array<[string, number]>): Promise<Grant[]> {
   const now = Date.now();
   const k = queueKeys(ctx.config.redisPrefix, sale.id);
   return Promise.all(
-    userIds.map(async (u): Promise<[string, string, string]> => {
+    admitted.map(async ([u, ticket]): Promise<Grant> => {
       const t = issueAdmissionToken(ctx.config.tokenSecret, u, sale.id, sale.admission.windowSeconds, now);
       let grant = `${t.token}|${t.expiresAt}`;
       if (!(await ctx.redis.hsetnx(k.grants, u, grant))) grant = (await ctx.redis.hget(k.grants, u)) ?? grant;
       const [token, expiresAt] = grant.split('|');
-      return [u, token, expiresAt];
+      return [u, token, expiresAt, ticket];
     }),
   );
 }
@@ -146,7 +148,8 @@ export interface TickResult {
   soldOutChanged: boolean;
   shuffled: boolean;
   skipped: number;
-  admitted: string[];
+  /** Users admitted in this tick, with their tickets. */
+  admitted: Array<[userId: string, ticket: number]>;
 }
 
 export const RATE_WINDOW_MS = 10_000;
@@ -187,6 +190,6 @@ export async function tickSale(ctx: Context, sale: Sale): Promise<TickResult> {
     soldOutChanged: r[6] === 1,
     shuffled: Number(r[7]) > 0,
     skipped: Number(r[8]),
-    admitted: r.slice(10, 10 + n).map(String),
+    admitted: Array.from({ length: n }, (_, i): [string, number] => [String(r[10 + 2 * i]), Number(r[11 + 2 * i])]),
   };
 }

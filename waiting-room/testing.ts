@@ -149,3 +149,25 @@ export class QueueClient {
     this.ws.terminate();
   }
 }
+
+/**
+ * The positions a client showed, in order, worked out as a client does: from `queued`/`position` messages
+ * that carry a position, and from broadcasts (`serving`) with its ticket.
+ */
+export function shownPositions(c: QueueClient): number[] {
+  let ticket: number | null = null;
+  const out: number[] = [];
+  for (const m of c.messages) {
+    if (m.type === 'queued' && typeof m.ticket === 'number') {
+      ticket = m.ticket;
+      out.push(m.position as number);
+    } else if (m.type === 'position' && typeof m.position === 'number') {
+      out.push(m.position);
+    } else if (m.type === 'position' && typeof m.serving === 'number' && ticket !== null) {
+      out.push(Math.max(1, ticket - m.serving));
+    }
+  }
+  return out;
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -189,7 +189,7 @@ export function mountQueueSocket(ctx: Context, hub: Hub, app: TemplatedApp): voi
       const c = ws.getUserData();
       c.closed = true;
       hub.releaseIp(c.ip);
-      if (hub.unregister(ws)) {
+      if (hub.unregister(ws) && !hub.stopping) {
         void leaveQueue(ctx, c.saleId, c.userId, c.connId).catch((err) => ctx.log.warn({ err }, 'waiting-room leave failed'));
       }
     },

@@ -14,10 +14,10 @@
   ARGV[8] most tickets handed out per step by the shuffle   ARGV[9] most places passed per admission
   ARGV[10] rate window (ms)
 
-  Returns {status, ticked, slot, serving, rateMilli, soldOut, soldOutChanged, shuffled, skipped, n, user1..userN}
+  Returns {status, ticked, slot, serving, rateMilli, soldOut, soldOutChanged, shuffled, skipped, n, user1, ticket1, ..}
   status: CLOSED (ticked = 1 the first time), WAITING (the sale is not open in Redis yet), OPEN.
   rateMilli: places passed per second x 1000 over the rate window, -1 when not measured yet.
-  soldOut: 0 no, 1 stock is 0 but holds are outstanding, 2 final. user1..userN: admitted in this tick.
+  soldOut: 0 no, 1 stock is 0 but holds are outstanding, 2 final. userI, ticketI: admitted in this tick.
 ]]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -99,7 +99,7 @@ if soldOut ~= prevSoldOut then redis.call('HSET', KEYS[5], 'soldOut', soldOut) e
 -- Admission: once per interval slot.
 local slot = math.floor(now / interval)
 local ticked, skipped = 0, 0
-local admitted = {}
+local admitted, tickets = {}, {}
 if phase == 'live' and slot > lastSlot then
   ticked = 1
   redis.call('HSET', KEYS[5], 'slot', slot)
@@ -121,6 +121,7 @@ if phase == 'live' and slot > lastSlot then
         if alive then
           redis.call('ZADD', KEYS[10], now + window, uid)
           admitted[#admitted + 1] = uid
+          tickets[#tickets + 1] = ticket
         else
           redis.call('HDEL', KEYS[6], uid) -- gone longer than the grace period: the place is lost
           skipped = skipped + 1
@@ -152,5 +153,8 @@ end
 
 local out = {'OPEN', ticked, slot, serving, rate, soldOut, (soldOut ~= prevSoldOut) and 1 or 0, shuffled, skipped, #admitted}
 if status ~= 'open' or not stock then out[1] = 'WAITING' end
-for _, uid in ipairs(admitted) do out[#out + 1] = uid end
+for i, uid in ipairs(admitted) do
+  out[#out + 1] = uid
+  out[#out + 1] = tickets[i]
+end
 return out
