@@ -1,0 +1,223 @@
+/**
+ * `npm run bench:reserve`: reservation throughput, four ways, on the same box with the same load.
+ *   1. bare        a uWS endpoint that does nothing (the ceiling)
+ *   2. pg-lock     SELECT ... FOR UPDATE in a transaction (the seed's pessimistic strategy)
+ *   3. pg-version  conditional UPDATE ... WHERE quantity >= n AND version = v (the seed's optimistic one)
+ *   4. lua         our path through the real gateway: token verify, zod, one Lua call
+ * Two phases: `throughput` (stock large enough that every request is a real reservation) and `sellout`
+ * (small stock under the same load: the invariants at the moment it runs out). Each server runs in its own
+ * process; autocannon runs here. Every phase checks that nothing was oversold. Runs BENCH_RUNS times
+ * (default 3) and writes the medians and ratios to bench/results/reserve.json.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import autocannon from 'autocannon';
+import { issueUserToken } from '../gateway/auth.js';
+import { createTestWorld, type TestWorld } from '../test/harness.js';
+import { createProduct, createSale, openSale, saleKeys, saleStats } from '../reservation/index.js';
+
+const env = process.env;
+env.REDIS_URL ??= 'redis://127.0.0.1:6379';
+env.DATABASE_URL ??= 'postgres://postgres@127.0.0.1:5432/test';
+const RUNS = Number(env.BENCH_RUNS ?? 3);
+const DURATION = Number(env.BENCH_DURATION ?? 8);
+const SELLOUT_DURATION = Number(env.BENCH_SELLOUT_DURATION ?? 4);
+const WARMUP = Number(env.BENCH_WARMUP ?? 2);
+const CONNECTIONS = Number(env.BENCH_CONNECTIONS ?? 100);
+const WORKERS = Number(env.BENCH_WORKERS ?? 0);
+const USERS = 1_000;
+const BIG_STOCK = 10_000_000;
+const SELLOUT_STOCK = 300;
+type Mode = 'bare' | 'pg-lock' | 'pg-version' | 'lua';
+
+interface Measure {
+  reqPerSec: number;
+  p50: number;
+  p99: number;
+  ok: number;
+  refused: number;
+  errors: number;
+  check: Record<string, unknown> & { noOversell: boolean };
+}
+
+const world: TestWorld = await createTestWorld({ logLevel: 'error' });
+const { ctx, config } = world;
+const tokens = Array.from({ length: USERS }, (_, i) => issueUserToken(config, String(i + 1)));
+await ctx.db.query(`CREATE TABLE bench_inventory (product_id int PRIMARY KEY, quantity int NOT NULL CHECK (quantity >= 0), version int NOT NULL DEFAULT 0);
+  CREATE TABLE bench_holds (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, user_id bigint NOT NULL, product_id int NOT NULL, quantity int NOT NULL)`);
+
+function startServer(mode: Mode, extra: Record<string, string>): Promise<{ port: number; child: ChildProcess }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/reserve-server.ts', mode], {
+    env: { ...env, REDIS_PREFIX: config.redisPrefix, DB_SCHEMA: config.dbSchema, TOKEN_SECRET: config.tokenSecret, ...extra },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const line = out.split('\n').find((l) => l.startsWith('{"port"'));
+      if (line) resolve({ port: JSON.parse(line).port, child });
+    });
+    child.on('exit', (code) => reject(new Error(`${mode} server exited with ${code}`)));
+  });
+}
+
+async function stopServer(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  await new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
+/**
+ * Each connection cycles through one static request per user (autocannon builds static requests once;
+ * a per-request setupRequest would make the load generator, not the server, the bottleneck).
+ */
+async function load(port: number, path: string, seconds: number, quantity = 1): Promise<autocannon.Result> {
+  const body = JSON.stringify({ quantity });
+  return autocannon({
+    url: `http://127.0.0.1:${port}`,
+    connections: CONNECTIONS,
+    duration: seconds,
+    ...(WORKERS > 0 ? { workers: WORKERS } : {}),
+    requests: tokens.map((token) => ({
+      method: 'POST' as const,
+      path,
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body,
+    })),
+  });
+}
+
+let seq = 0;
+/** Prepares the stock for one phase; returns the path to load and a check to run afterwards. */
+async function prepare(mode: Mode, stock: number, perUserLimit: number) {
+  seq++;
+  const none: Record<string, string> = {};
+  if (mode === 'bare') return { path: '/api/sales/1/reservations', extra: none, check: async () => ({ noOversell: true }) };
+  if (mode === 'lua') {
+    const product = await createProduct(ctx, { sku: `bench-${seq}`, name: 'Bench', priceCents: 100, stock });
+    const now = Date.now();
+    const sale = await createSale(ctx, {
+      productId: product.id, quantity: stock, priceCents: 100, perUserLimit, holdSeconds: 3600, waitingRoom: false,
+      startsAt: new Date(now), endsAt: new Date(now + 3_600_000), powDifficulty: 0,
+    });
+    await openSale(ctx, sale.id);
+    const check = async (ok: number) => {
+      const s = await saleStats(ctx, sale.id);
+      const perUser = Object.values(await ctx.redis.hgetall(saleKeys(config.redisPrefix, sale.id).users)).map(Number);
+      const maxPerUser = perUser.reduce((m, v) => Math.max(m, v), 0);
+      const noOversell = s.remaining >= 0 && s.remaining + s.held + s.sold === stock && s.held >= ok && maxPerUser <= perUserLimit;
+      return { noOversell, ...s, answered201: ok, maxPerUser, perUserLimit };
+    };
+    return { path: `/api/sales/${sale.id}/reservations`, extra: none, check, saleId: sale.id };
+  }
+  const product = seq;
+  await ctx.db.query('INSERT INTO bench_inventory (product_id, quantity) VALUES ($1, $2)', [product, stock]);
+  const check = async (ok: number) => {
+    const { rows } = await ctx.db.query(
+      `SELECT (SELECT quantity FROM bench_inventory WHERE product_id = $1) AS inv, count(*)::int AS n, coalesce(sum(quantity), 0)::int AS units
+       FROM bench_holds WHERE product_id = $1`,
+      [product],
+    );
+    const { inv, ...holds } = rows[0];
+    return { noOversell: inv >= 0 && inv + holds.units === stock && holds.n >= ok, remaining: inv, reserved: holds.units, answered201: ok };
+  };
+  return { path: '/api/sales/1/reservations', extra: { BENCH_PRODUCT: String(product) }, check };
+}
+
+async function dropSaleKeys(saleId: string) {
+  let cursor = '0';
+  do {
+    const [next, keys] = await ctx.redis.scan(cursor, 'MATCH', `${saleKeys(config.redisPrefix, saleId).base}*`, 'COUNT', 5000);
+    cursor = next;
+    if (keys.length) await ctx.redis.unlink(...keys);
+  } while (cursor !== '0');
+}
+
+async function phase(mode: Mode, kind: 'throughput' | 'sellout'): Promise<Measure> {
+  const big = kind === 'throughput';
+  const p = await prepare(mode, big ? BIG_STOCK : SELLOUT_STOCK, big ? 5_000 : 2);
+  const { port, child } = await startServer(mode, p.extra);
+  try {
+    if (big && WARMUP > 0) await load(port, p.path, WARMUP);
+    const r = await load(port, p.path, big ? DURATION : SELLOUT_DURATION);
+    await stopServer(child); // requests still in flight finish or abort before the figures are read
+    const check = await p.check(r['2xx']);
+    return { reqPerSec: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, ok: r['2xx'], refused: r.non2xx, errors: r.errors + r.timeouts, check };
+  } finally {
+    await stopServer(child);
+    if ('saleId' in p && p.saleId) await dropSaleKeys(p.saleId);
+    await ctx.db.query('TRUNCATE bench_holds');
+  }
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+const modes: Mode[] = ['bare', 'pg-lock', 'pg-version', 'lua'];
+const runs: Array<Record<string, Measure>> = [];
+try {
+  for (let run = 1; run <= RUNS; run++) {
+    const got: Record<string, Measure> = {};
+    for (const m of modes) {
+      got[m] = await phase(m, 'throughput');
+      if (!got[m].check.noOversell) console.log(JSON.stringify(got[m].check));
+      console.log(`run ${run} ${m.padEnd(10)} ${got[m].reqPerSec.toFixed(0).padStart(7)} req/s  p50 ${got[m].p50} ms  p99 ${got[m].p99} ms  201s ${got[m].ok}  other ${got[m].refused}  no oversell: ${got[m].check.noOversell}`);
+    }
+    for (const m of modes.filter((x) => x !== 'bare')) {
+      const key = `${m}/sellout`;
+      got[key] = await phase(m, 'sellout');
+      console.log(`run ${run} ${key.padEnd(18)} ${got[key].reqPerSec.toFixed(0).padStart(7)} req/s  p50 ${got[key].p50} ms  p99 ${got[key].p99} ms  201s ${got[key].ok}  refused ${got[key].refused}  no oversell: ${got[key].check.noOversell}`);
+    }
+    runs.push(got);
+  }
+} finally {
+  await world.cleanup();
+}
+
+const medians: Record<string, { reqPerSec: number; p50: number; p99: number }> = {};
+for (const key of Object.keys(runs[0])) {
+  medians[key] = {
+    reqPerSec: Math.round(median(runs.map((r) => r[key].reqPerSec))),
+    p50: median(runs.map((r) => r[key].p50)),
+    p99: median(runs.map((r) => r[key].p99)),
+  };
+}
+const ratio = (a: string, b: string) => Number((medians[a].reqPerSec / medians[b].reqPerSec).toFixed(2));
+const ratios = {
+  luaOverCeiling: ratio('lua', 'bare'),
+  luaOverRowLock: ratio('lua', 'pg-lock'),
+  luaOverVersion: ratio('lua', 'pg-version'),
+  sellout: { luaOverRowLock: ratio('lua/sellout', 'pg-lock/sellout'), luaOverVersion: ratio('lua/sellout', 'pg-version/sellout') },
+};
+const targets = { luaOverCeiling: '>= 0.6', luaOverRowLock: '>= 30' };
+const noOversell = runs.every((r) => Object.values(r).every((m) => m.check.noOversell));
+console.log('\nmedians of', RUNS, 'runs:');
+for (const [k, v] of Object.entries(medians)) console.log(`  ${k.padEnd(18)} ${String(v.reqPerSec).padStart(7)} req/s  p50 ${v.p50} ms  p99 ${v.p99} ms`);
+console.log('ratios:', JSON.stringify(ratios), 'targets:', JSON.stringify(targets), 'no oversell in any phase:', noOversell);
+
+mkdirSync('bench/results', { recursive: true });
+writeFileSync(
+  'bench/results/reserve.json',
+  JSON.stringify(
+    {
+      benchmark: 'reserve',
+      date: new Date().toISOString(),
+      machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version, loadavg: os.loadavg() },
+      settings: { runs: RUNS, durationSeconds: DURATION, selloutSeconds: SELLOUT_DURATION, warmupSeconds: WARMUP, connections: CONNECTIONS, workers: WORKERS, users: USERS, throughputStock: BIG_STOCK, selloutStock: SELLOUT_STOCK },
+      medians,
+      ratios,
+      targets,
+      noOversell,
+      runs,
+    },
+    null,
+    2,
+  ) + '\n',
+);
+if (!noOversell) process.exitCode = 1;
