@@ -22,7 +22,7 @@ export class SearchCache {
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
-    private readonly opts = { max: 5000, ttlMs: 60_000 },
+    private readonly opts: { max: number; ttlMs: number; onInvalidate?: () => void } = { max: 5000, ttlMs: 60_000 },
   ) {}
 
   async get(key: string, compute: () => Promise<SearchResult>): Promise<SearchResult> {
@@ -30,6 +30,7 @@ export class SearchCache {
     if (generation !== this.generation) {
       this.entries.clear();
       this.generation = generation;
+      this.opts.onInvalidate?.();
     }
     const now = Date.now();
     const hit = this.entries.get(key);

@@ -135,6 +135,8 @@ export class ElasticsearchSearch implements SearchBackend {
     });
   }
 
+  invalidate(): void {}
+
   async close(): Promise<void> {
     await this.client.close();
   }

@@ -161,5 +161,9 @@ export class PostgresSearch implements SearchBackend {
     });
   }
 
+  invalidate(): void {
+    this.terms.forget();
+  }
+
   async close(): Promise<void> {}
 }

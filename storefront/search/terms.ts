@@ -7,7 +7,7 @@ const minSimilarity = 0.25;
 const relativeCutoff = 0.8;
 const maxCorrections = 3;
 const cacheSize = 10_000;
-const cacheTtlMs = 60_000;
+const cacheTtlMs = 10_000;
 
 /**
  * Typo tolerance for the Postgres backend, the way the pg_trgm docs pair trigrams with full text: the words

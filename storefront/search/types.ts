@@ -59,5 +59,7 @@ export interface SearchBackend extends SearchSink {
   search(params: SearchParams): Promise<SearchResult>;
   /** Rebuilds the whole index from products + inventory; returns how many documents it holds. */
   reindex(onProgress?: (done: number, total: number) => void): Promise<number>;
+  /** Drops anything the backend caches about the index (called when the index generation changes). */
+  invalidate(): void;
   close(): Promise<void>;
 }
