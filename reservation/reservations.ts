@@ -4,6 +4,7 @@ import { verifyAdmissionToken } from '../waiting-room/index.js';
 import { saleIdOfReservation, saleKeys } from './keys.js';
 import { getSale } from './sales.js';
 import { runScript } from './scripts.js';
+import { reserveInRedis } from './batcher.js';
 
 export interface ReserveInput {
   saleId: string;
@@ -21,8 +22,6 @@ export interface Reservation {
   /** True when an earlier request with the same Idempotency-Key made it (nothing was taken twice). */
   replayed: boolean;
 }
-
-type ReserveReply = [status: string, rid: string, quantity: number, expiresAt: number];
 
 const refusals: Record<string, () => AppError> = {
   NOT_OPEN: () => new AppError('sale_not_open', 'the sale is not open'),
@@ -57,13 +56,7 @@ export async function reserve(ctx: Context, input: ReserveInput, nowMs = Date.no
     jti = claims.jti;
     markerSeconds = Math.max(1, Math.ceil(claims.exp - nowMs / 1000)) + MARKER_MARGIN_S;
   }
-  const k = saleKeys(ctx.config.redisPrefix, saleId);
-  const [status, rid, q, expiresAt] = await runScript<ReserveReply>(
-    ctx.redis,
-    'reserve',
-    [k.meta, k.stock, k.holds, k.users, k.idem, k.stats, k.events],
-    [userId, quantity, nowMs, idem, jti, markerSeconds],
-  );
+  const [status, rid, q, expiresAt] = await reserveInRedis(ctx, saleId, { userId, quantity, idempotencyKey: idem, jti, markerSeconds });
   if (status === 'OK' || status === 'DUPLICATE') {
     if (status === 'DUPLICATE' && q !== quantity) {
       throw new AppError('idempotency_conflict', 'this Idempotency-Key was used for a different quantity');

@@ -148,3 +148,25 @@ describe('open-sale-3.lua and close-sale-1.lua', () => {
     expect(await runScript(world.ctx.redis, 'close-sale', [saleKeys(world.config.redisPrefix, '98').meta], ['cancelled'])).toBe('');
   });
 });
+
+describe('reserve-batch-7.lua', () => {
+  it('answers a batch exactly as the same requests one by one: limit, idempotency and sell-out inside one call', async () => {
+    const r = world.ctx.redis;
+    const requests: Array<[string, number, string]> = [
+      ['a', 1, 'k1'], ['a', 1, 'k1'], ['a', 1, ''], ['a', 1, ''], ['b', 2, ''], ['c', 2, ''], ['d', 1, ''], ['e', 0, ''],
+    ];
+    const now = Date.now();
+    const one = await openSale('80', 5, 2);
+    const expected: Array<[string, string, number, number]> = [];
+    for (const [u, q, idem] of requests) expected.push(await reserveAs(one, u, q, { now, idem }));
+    const many = await openSale('81', 5, 2);
+    const argv: Array<string | number> = [now];
+    for (const [u, q, idem] of requests) argv.push(u, q, idem, '', 60);
+    const flat = await runScript<Array<string | number>>(r, 'reserve-batch', reserveKeys(many), argv);
+    const got = requests.map((_, i) => flat.slice(i * 4, i * 4 + 4));
+    expect(got.map((g) => g[0])).toEqual(['OK', 'DUPLICATE', 'OK', 'LIMIT', 'OK', 'SOLD_OUT', 'OK', 'INVALID']);
+    expect(got.map((g) => [g[0], String(g[1]).replace(/^81-/, '80-'), g[2], g[3]])).toEqual(expected);
+    expect(await r.get(many.stock)).toBe('0');
+    expect(await r.hget(many.stats, 'held')).toBe('5');
+  });
+});

@@ -16,60 +16,7 @@
   Hold hashes and admission markers are built from the meta key's hash-tagged base, so every key touched
   lives in the same slot.
 ]]
-local userId = ARGV[1]
-local qty = tonumber(ARGV[2])
-local now = tonumber(ARGV[3])
-local idemKey = ARGV[4]
-local jti = ARGV[5]
-local base = string.sub(KEYS[1], 1, -5) -- strip "meta"
-
-if not qty or qty < 1 or qty ~= math.floor(qty) then
-  return {'INVALID', '', 0, 0}
-end
-
-local idemField = nil
-if idemKey ~= '' then
-  idemField = userId .. ':' .. idemKey
-  local prior = redis.call('HGET', KEYS[5], idemField)
-  if prior then
-    local rid, q, exp = string.match(prior, '^([^|]+)|([^|]+)|([^|]+)$')
-    return {'DUPLICATE', rid, tonumber(q), tonumber(exp)}
-  end
-end
-
+--- @include "includes/reserve-one"
 local meta = redis.call('HMGET', KEYS[1], 'id', 'status', 'perUserLimit', 'holdSeconds', 'startsAt', 'endsAt')
-local saleId, status = meta[1], meta[2]
-if status ~= 'open' or now < tonumber(meta[5]) or now >= tonumber(meta[6]) then
-  return {'NOT_OPEN', '', 0, 0}
-end
-
-if jti ~= '' and redis.call('EXISTS', base .. 'admission:' .. jti) == 1 then
-  return {'NOT_ADMITTED', '', 0, 0}
-end
-
-local stock = tonumber(redis.call('GET', KEYS[2]) or '0')
-if stock < qty then
-  return {'SOLD_OUT', '', 0, 0}
-end
-
-local used = tonumber(redis.call('HGET', KEYS[4], userId) or '0')
-if used + qty > tonumber(meta[3]) then
-  return {'LIMIT', '', 0, 0}
-end
-
-redis.call('DECRBY', KEYS[2], qty)
-redis.call('HINCRBY', KEYS[4], userId, qty)
-redis.call('HINCRBY', KEYS[6], 'held', qty)
-local rid = saleId .. '-' .. redis.call('INCR', base .. 'seq')
-local expiresAt = now + tonumber(meta[4]) * 1000
-redis.call('HSET', base .. 'hold:' .. rid, 'userId', userId, 'quantity', qty, 'expiresAt', expiresAt,
-  'status', 'held', 'createdAt', now)
-redis.call('ZADD', KEYS[3], expiresAt, rid)
-if idemField then
-  redis.call('HSET', KEYS[5], idemField, rid .. '|' .. qty .. '|' .. expiresAt)
-end
-if jti ~= '' then
-  redis.call('SET', base .. 'admission:' .. jti, rid, 'EX', tonumber(ARGV[6]))
-end
-redis.call('XADD', KEYS[7], 'MAXLEN', '~', 100000, '*', 'type', 'reserved', 'rid', rid, 'userId', userId, 'quantity', qty)
-return {'OK', rid, qty, expiresAt}
+local status, rid, qty, expiresAt = reserveOne(KEYS, meta, ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5], ARGV[6])
+return {status, rid, qty, expiresAt}

@@ -1,0 +1,27 @@
+--[[
+  Several reservations of one sale in one call (requests that arrived together at one gateway), each
+  with every check of reserve-7.lua, one after the other, as if each were its own script call. It saves
+  the fixed cost of a script call per request; the result for each is exactly what reserve-7 would give.
+
+  KEYS[1] meta    {sale:<id>}:meta      KEYS[2] stock   {sale:<id>}:stock
+  KEYS[3] holds   {sale:<id>}:holds     KEYS[4] users   {sale:<id>}:users
+  KEYS[5] idem    {sale:<id>}:idem      KEYS[6] stats   {sale:<id>}:stats
+  KEYS[7] events  {sale:<id>}:events
+  ARGV[1] now (epoch ms)
+  then 5 per request: user id, quantity, idempotency key or "", admission jti or "", marker seconds
+
+  Returns a flat list, 4 per request in order: status, reservationId, quantity, expiresAt
+  (statuses as in reserve-7.lua).
+]]
+--- @include "includes/reserve-one"
+local meta = redis.call('HMGET', KEYS[1], 'id', 'status', 'perUserLimit', 'holdSeconds', 'startsAt', 'endsAt')
+local now = tonumber(ARGV[1])
+local out = {}
+for i = 2, #ARGV, 5 do
+  local status, rid, qty, expiresAt = reserveOne(KEYS, meta, ARGV[i], ARGV[i + 1], now, ARGV[i + 2], ARGV[i + 3], ARGV[i + 4])
+  out[#out + 1] = status
+  out[#out + 1] = rid
+  out[#out + 1] = qty
+  out[#out + 1] = expiresAt
+end
+return out
