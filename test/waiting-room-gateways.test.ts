@@ -1,0 +1,118 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestWorld, type TestWorld } from './harness.js';
+import type { TestEngine } from './engine.js';
+import { eventually, makeUsers } from '../reservation/testing.js';
+import { queueKeys, tickerLeaseKey } from '../waiting-room/keys.js';
+import { spawnGateway, type GatewayProcess } from '../waiting-room/gateways.js';
+import { makeQueueSale, QueueClient, sleep } from '../waiting-room/testing.js';
+
+/** Several real gateway processes against one Redis and one Postgres schema. */
+let world: TestWorld;
+let a: GatewayProcess; // runs background work (ticker)
+let b: GatewayProcess; // gateway only: --no-background
+const gateways: GatewayProcess[] = [];
+
+function apiOf(url: string): TestEngine['api'] {
+  return async (method, path, opts = {}) => {
+    const headers: Record<string, string> = { ...(opts.headers ?? {}) };
+    if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+    let body: string | undefined;
+    if (opts.body !== undefined) {
+      body = typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
+      headers['content-type'] ??= 'application/json';
+    }
+    const res = await fetch(url + path, { method, headers, body });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers };
+  };
+}
+
+function envOf(w: TestWorld): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    REDIS_URL: w.config.redisUrl,
+    DATABASE_URL: w.config.databaseUrl,
+    REDIS_PREFIX: w.config.redisPrefix,
+    DB_SCHEMA: w.config.dbSchema,
+    ADMIN_API_KEY: w.config.adminApiKey,
+    TOKEN_SECRET: w.config.tokenSecret,
+    NODE_ENV: 'test',
+    MAX_CONNECTIONS_PER_IP: '10000',
+    DISCONNECT_GRACE_SECONDS: '10',
+  };
+}
+
+beforeAll(async () => {
+  world = await createTestWorld();
+  a = await spawnGateway(envOf(world));
+  gateways.push(a);
+  await eventually(async () => (await world.ctx.redis.exists(tickerLeaseKey(world.config.redisPrefix))) === 1, 'gateway A to take the ticker lease');
+  b = await spawnGateway(envOf(world), { background: false });
+  gateways.push(b);
+});
+afterAll(async () => {
+  await Promise.all(gateways.map((g) => g.stop()));
+  await world?.cleanup();
+});
+
+const ticketOf = async (c: QueueClient) => (await c.waitFor((m) => m.type === 'queued' && typeof m.ticket === 'number', 'a ticket')).ticket as number;
+
+describe('waiting room across gateway processes', () => {
+  it('a client on gateway B sees the ticks and the admission made by gateway A, and keeps its place when it moves between gateways', async () => {
+    const api = apiOf(a.url);
+    const saleId = await makeQueueSale(api, world.config.adminApiKey, { quantity: 1, overAdmissionFactor: 1, batchSize: 1, intervalMs: 100 });
+    const [x, u] = await makeUsers(world.ctx, 2);
+    const head = await QueueClient.connect(a.url, saleId, x.token);
+    const grant = await head.waitType('admitted');
+    const onB = await QueueClient.connect(b.url, saleId, u.token);
+    const ticket = await ticketOf(onB);
+    expect(ticket).toBe(2);
+    await onB.waitFor((m) => m.type === 'position' && m.serving === 1, 'a tick broadcast on B');
+
+    // a second socket on A takes the place over: B's socket is closed as replaced
+    const onA = await QueueClient.connect(a.url, saleId, u.token);
+    expect(await ticketOf(onA)).toBe(ticket);
+    expect((await onB.waitClosed()).code).toBe(4001);
+    onA.kill();
+    const backOnB = await QueueClient.connect(b.url, saleId, u.token);
+    expect(await ticketOf(backOnB)).toBe(ticket);
+
+    // x buys and gives the unit back: A's ticker admits u, whose socket is on B
+    const r = await api('POST', `/api/sales/${saleId}/reservations`, { token: x.token, body: { quantity: 1 }, headers: { 'admission-token': grant.admissionToken as string } });
+    expect(r.status).toBe(201);
+    expect((await apiOf(b.url)('DELETE', `/api/reservations/${r.body.reservationId}`, { token: x.token })).status).toBe(200);
+    const admitted = await backOnB.waitType('admitted');
+    expect(typeof admitted.admissionToken).toBe('string');
+    head.close();
+    backOnB.close();
+  });
+
+  it('two gateway processes running the ticker produce exactly one admission tick per interval, also when the lease holder crashes', async () => {
+    const c = await spawnGateway(envOf(world));
+    gateways.push(c);
+    const api = apiOf(c.url);
+    const interval = 200;
+    const saleId = await makeQueueSale(api, world.config.adminApiKey, { quantity: 500, batchSize: 1, intervalMs: interval, windowSeconds: 300 });
+    const users = await makeUsers(world.ctx, 40);
+    const started = Date.now();
+    const clients = await Promise.all(users.map((u, i) => QueueClient.connect(i % 2 ? c.url : a.url, saleId, u.token)));
+    await Promise.all(clients.map(ticketOf));
+    await sleep(1500);
+    await a.kill(); // a held the lease: c takes over after it lapses
+    const onC = clients.filter((_, i) => i % 2);
+    await sleep(2000);
+    const k = queueKeys(world.config.redisPrefix, saleId);
+    const scores = (await world.ctx.redis.zrange(k.admitted, 0, -1, 'WITHSCORES')).filter((_, i) => i % 2).map(Number);
+    const elapsed = Date.now() - started;
+    const slots = scores.map((s) => Math.floor((s - 300_000) / interval));
+    expect(scores.length).toBeGreaterThan(3);
+    expect(new Set(slots).size).toBe(slots.length); // batch 1: one admission per tick, never two ticks in one slot
+    expect(scores.length).toBeLessThanOrEqual(Math.ceil(elapsed / interval) + 1);
+    // every client on C saw each tick once: the serving position goes up by exactly one per broadcast
+    for (const cl of onC) {
+      const serving = cl.of('position').map((m) => m.serving as number);
+      for (let i = 1; i < serving.length; i++) expect(serving[i] - serving[i - 1]).toBe(1);
+    }
+    clients.forEach((cl) => cl.close());
+  });
+});
