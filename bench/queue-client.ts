@@ -8,6 +8,7 @@
 import WebSocket from 'ws';
 import { issueUserToken } from '../gateway/auth.js';
 import type { Config } from '../infra/config.js';
+import { openLite } from './ws-lite.js';
 
 export interface ClientJob {
   worker: number;
@@ -19,6 +20,8 @@ export interface ClientJob {
   tokenSecret: string;
   /** Handshakes in flight at once in this process. */
   concurrency: number;
+  /** `lite` (bench/ws-lite.ts, default) or `ws` (the ws package). */
+  client: 'lite' | 'ws';
 }
 
 /** What one client saw of one tick: the tick's key, the server's send time (ms) if it carries one, arrivals. */
@@ -29,12 +32,17 @@ export interface TickSeen {
 }
 
 interface Shopper {
-  ws: WebSocket | null;
+  open: boolean;
+  close: (() => void) | null;
   ticket: number;
   admitted: boolean;
 }
 
 const send = (m: unknown) => process.send?.(m);
+const cpuNow = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
 
 let job: ClientJob;
 let shoppers: Shopper[] = [];
@@ -59,11 +67,17 @@ export function tickOf(msg: Record<string, unknown>): { key: string; serverTs: n
   return { key: String(id), serverTs: Number.isFinite(serverTs) ? serverTs : null };
 }
 
-function onMessage(s: Shopper, data: WebSocket.RawData, startedAt: number, settle: (ok: boolean) => void): void {
+function onMessage(s: Shopper, text: string, startedAt: number, settle: (ok: boolean) => void): void {
   const now = Date.now();
+  // The tick broadcast is most of the traffic: read its key without a full parse.
+  if (text.startsWith(TICK_HEAD)) {
+    counts.position = (counts.position ?? 0) + 1;
+    if (measuring) recordTick(text.slice(TICK_HEAD.length, text.indexOf(',', TICK_HEAD.length)), null, now);
+    return;
+  }
   let msg: Record<string, unknown>;
   try {
-    msg = JSON.parse(data.toString());
+    msg = JSON.parse(text);
   } catch {
     return;
   }
@@ -85,9 +99,15 @@ function onMessage(s: Shopper, data: WebSocket.RawData, startedAt: number, settl
   }
   if (!measuring) return;
   const tick = tickOf(msg);
-  if (!tick) return;
-  let seen = ticks.get(tick.key);
-  if (!seen) ticks.set(tick.key, (seen = { key: tick.key, serverTs: tick.serverTs, arrivals: [] }));
+  if (tick) recordTick(tick.key, tick.serverTs, now);
+}
+
+/** The waiting room's broadcast starts with these bytes (waiting-room/messages.ts `serving`). */
+const TICK_HEAD = '{"type":"position","serving":';
+
+function recordTick(key: string, serverTs: number | null, now: number): void {
+  let seen = ticks.get(key);
+  if (!seen) ticks.set(key, (seen = { key, serverTs, arrivals: [] }));
   seen.arrivals.push(now);
 }
 
@@ -97,7 +117,7 @@ function open(i: number, config: Config): Promise<void> {
     const gw = job.gateways[(job.offset + i) % job.gateways.length];
     const token = issueUserToken(config, userId);
     const startedAt = Date.now();
-    const s: Shopper = { ws: null, ticket: -1, admitted: false };
+    const s: Shopper = { open: false, close: null, ticket: -1, admitted: false };
     shoppers[i] = s;
     let done = false;
     const settle = (ok: boolean) => {
@@ -107,18 +127,36 @@ function open(i: number, config: Config): Promise<void> {
       else failed += 1;
       resolve();
     };
-    const ws = new WebSocket(`${gw}/ws/sales/${job.saleId}?token=${encodeURIComponent(token)}`, { perMessageDeflate: false, handshakeTimeout: 30_000 });
-    s.ws = ws;
-    ws.on('message', (data) => onMessage(s, data, startedAt, settle));
-    ws.on('error', () => settle(false));
-    ws.on('close', () => {
-      s.ws = null;
+    const path = `/ws/sales/${job.saleId}?token=${encodeURIComponent(token)}`;
+    const closed = () => {
+      s.open = false;
+      s.close = null;
       settle(false);
-    });
+    };
+    if (job.client === 'ws') {
+      const ws = new WebSocket(`${gw}${path}`, { perMessageDeflate: false, handshakeTimeout: 30_000 });
+      s.close = () => ws.terminate();
+      ws.on('open', () => (s.open = true));
+      ws.on('message', (data) => onMessage(s, data.toString(), startedAt, settle));
+      ws.on('error', closed);
+      ws.on('close', closed);
+    } else {
+      const { hostname, port } = new URL(gw);
+      const c = openLite(hostname, Number(port), path, {
+        onOpen: () => (s.open = true),
+        onText: (text) => onMessage(s, text, startedAt, settle),
+        onClose: closed,
+      });
+      s.close = c.close;
+    }
   });
 }
 
+let cpuAtStart = 0;
+let cpuAtMeasure = 0;
+
 async function start(): Promise<void> {
+  cpuAtStart = cpuNow();
   const config = { tokenSecret: job.tokenSecret, userTokenTtlSeconds: 3600 } as Config;
   shoppers = new Array(job.userIds.length);
   let next = 0;
@@ -134,7 +172,9 @@ async function start(): Promise<void> {
     type: 'ready',
     joined,
     failed,
-    ms: Date.now() - t0,
+    startedAt: t0,
+    cpuSeconds: cpuNow() - cpuAtStart,
+    endedAt: Date.now(),
     joinP50: joinMs[Math.floor(joinMs.length * 0.5)] ?? null,
     joinP99: joinMs[Math.floor(joinMs.length * 0.99)] ?? null,
   });
@@ -145,15 +185,16 @@ process.on('message', (m: { cmd: string; job?: ClientJob }) => {
     job = m.job!;
     void start();
   } else if (m.cmd === 'measure') {
+    cpuAtMeasure = cpuNow();
     ticks.clear();
     measuring = true;
   } else if (m.cmd === 'report') {
     measuring = false;
-    const open = shoppers.filter((s) => s?.ws && s.ws.readyState === WebSocket.OPEN).length;
-    const waiting = shoppers.filter((s) => s?.ws && s.ws.readyState === WebSocket.OPEN && !s.admitted).length;
-    send({ type: 'report', ticks: [...ticks.values()], open, waiting, admitted: admittedCount, counts });
+    const open = shoppers.filter((s) => s?.open).length;
+    const waiting = shoppers.filter((s) => s?.open && !s.admitted).length;
+    send({ type: 'report', ticks: [...ticks.values()], open, waiting, admitted: admittedCount, counts, cpuSeconds: cpuNow() - cpuAtMeasure });
   } else if (m.cmd === 'close') {
-    for (const s of shoppers) s?.ws?.terminate();
+    for (const s of shoppers) s?.close?.();
     send({ type: 'closed' });
     setTimeout(() => process.exit(0), 200);
   }

@@ -33,6 +33,13 @@ export function rssBytes(pid: number): number {
   return Number(m[1]) * 1024;
 }
 
+/** CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat (100 ticks a second). */
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 /** The open-files limit a process actually got (from /proc/<pid>/limits). */
 export function openFilesLimit(pid: number): number | null {
   const m = /Max open files\s+(\d+)/.exec(readFileSync(`/proc/${pid}/limits`, 'utf8'));

@@ -12,7 +12,8 @@
  * Figures are medians over the measured ticks. Writes bench/results/queue.json.
  *
  * Scale (flags --name=value or env QUEUE_<NAME>): shoppers (54000), gateways (3), clients (ceil(shoppers /
- * 13500)), ticks (10), interval (1000 ms), batch (100), concurrency (handshakes in flight per client, 250).
+ * 13500)), ticks (10), interval (1000 ms), batch (100), concurrency (handshakes in flight per client, 250),
+ * client (`lite`: bench/ws-lite.ts, or `ws`: the ws package).
  * Run it under `flock /tmp/fs-test.lock`.
  */
 import { fork, type ChildProcess } from 'node:child_process';
@@ -24,7 +25,7 @@ import { createContext } from '../infra/context.js';
 import { migrate } from '../infra/migrate.js';
 import { dropWorld } from '../test/harness.js';
 import type { ClientJob, TickSeen } from './queue-client.js';
-import { openFilesLimit, rssBytes, startGateway, stopGateway, type GatewayProc } from './queue-gateways.js';
+import { cpuSeconds, openFilesLimit, rssBytes, startGateway, stopGateway, type GatewayProc } from './queue-gateways.js';
 
 const arg = (name: string, fallback: number): number => {
   const flag = process.argv.find((a) => a.startsWith(`--${name}=`));
@@ -38,6 +39,7 @@ const TICKS = arg('ticks', 10);
 const INTERVAL_MS = arg('interval', 1000);
 const BATCH = arg('batch', 100);
 const CONCURRENCY = arg('concurrency', 250);
+const CLIENT = (process.argv.find((a) => a.startsWith('--client='))?.split('=')[1] ?? process.env.QUEUE_CLIENT ?? 'lite') as 'lite' | 'ws';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const median = (xs: number[]) => {
@@ -130,10 +132,11 @@ async function run() {
   });
   await sleep(1000);
   const rssBefore = gateways.map((g) => rssBytes(g.pid));
+  const gwCpu = () => gateways.reduce((a, g) => a + cpuSeconds(g.pid), 0);
+  const cpuJoinStart = gwCpu();
 
   // Join phase: every client process opens its share of sockets, round-robin over the gateways.
   const per = Math.ceil(SHOPPERS / CLIENTS);
-  const t0 = Date.now();
   for (let w = 0; w < CLIENTS; w++) {
     const child = fork(fileURLToPath(new URL('./queue-client.ts', import.meta.url)), [], {
       execArgv: ['--import', 'tsx', '--max-old-space-size=2048'],
@@ -148,6 +151,7 @@ async function run() {
       userIds: userIds.slice(w * per, (w + 1) * per),
       tokenSecret: env.TOKEN_SECRET,
       concurrency: CONCURRENCY,
+      client: CLIENT,
     };
     child.send({ cmd: 'start', job });
   }
@@ -155,10 +159,12 @@ async function run() {
   for (const c of clients) c.on('message', (m: { type: string; joined?: number }) => m.type === 'progress' && progress.set(c, m.joined ?? 0));
   const ticker = setInterval(() => log(`joined ${[...progress.values()].reduce((a, b) => a + b, 0)} / ${SHOPPERS}`), 5000);
   const ready = await Promise.all(
-    clients.map((c) => waitFor<{ joined: number; failed: number; ms: number; joinP50: number; joinP99: number }>(c, 'ready', 10 * 60_000)),
+    clients.map((c) => waitFor<{ joined: number; failed: number; startedAt: number; endedAt: number; joinP50: number; joinP99: number; cpuSeconds: number }>(c, 'ready', 10 * 60_000)),
   );
   clearInterval(ticker);
-  const joinSeconds = (Date.now() - t0) / 1000;
+  // From the first handshake anywhere to the last `queued` (forking and loading the clients excluded).
+  const joinSeconds = (Math.max(...ready.map((r) => r.endedAt)) - Math.min(...ready.map((r) => r.startedAt))) / 1000;
+  const cpuJoin = { gateways: +(gwCpu() - cpuJoinStart).toFixed(2), clients: +ready.reduce((a, r) => a + r.cpuSeconds, 0).toFixed(2) };
   const joined = ready.reduce((a, r) => a + r.joined, 0);
   const failed = ready.reduce((a, r) => a + r.failed, 0);
   log(`joined ${joined} (${failed} failed) in ${joinSeconds.toFixed(1)} s: ${Math.round(joined / joinSeconds)} joins/s`);
@@ -171,15 +177,19 @@ async function run() {
   log('RSS per socket (bytes):', perSocket.map((b) => Math.round(b)).join(', '));
 
   // Tick phase.
+  const cpuTickStart = gwCpu();
+  const tickStart = Date.now();
   for (const c of clients) c.send({ cmd: 'measure' });
   await sleep(TICKS * INTERVAL_MS + 1500);
   const reports = await Promise.all(
     clients.map((c) => {
-      const p = waitFor<{ ticks: TickSeen[]; open: number; waiting: number; admitted: number; counts: Record<string, number> }>(c, 'report', 60_000);
+      const p = waitFor<{ ticks: TickSeen[]; open: number; waiting: number; admitted: number; counts: Record<string, number>; cpuSeconds: number }>(c, 'report', 60_000);
       c.send({ cmd: 'report' });
       return p;
     }),
   );
+  const tickSeconds = (Date.now() - tickStart) / 1000;
+  const cpuTicks = { gateways: +(gwCpu() - cpuTickStart).toFixed(2), clients: +reports.reduce((a, r) => a + r.cpuSeconds, 0).toFixed(2), wallSeconds: +tickSeconds.toFixed(2) };
   const waiting = reports.reduce((a, r) => a + r.waiting, 0);
   const open = reports.reduce((a, r) => a + r.open, 0);
   const merged = new Map<string, { serverTs: number | null; arrivals: number[] }>();
@@ -203,7 +213,7 @@ async function run() {
     name: 'queue',
     date: new Date().toISOString(),
     machine: { cores: (await import('node:os')).cpus().length },
-    scale: { shoppers: SHOPPERS, gateways: GATEWAYS, clientProcesses: CLIENTS, ticks: TICKS, intervalMs: INTERVAL_MS, batchSize: BATCH, handshakeConcurrency: CONCURRENCY },
+    scale: { shoppers: SHOPPERS, gateways: GATEWAYS, clientProcesses: CLIENTS, ticks: TICKS, intervalMs: INTERVAL_MS, batchSize: BATCH, handshakeConcurrency: CONCURRENCY, client: CLIENT },
     join: { joined, failed, seconds: +joinSeconds.toFixed(2), joinsPerSecond: Math.round(joined / joinSeconds), latencyP50Ms: median(ready.map((r) => r.joinP50)), latencyP99Ms: median(ready.map((r) => r.joinP99)) },
     sockets: { open, waiting, admitted: reports.reduce((a, r) => a + r.admitted, 0), perGateway: socketsPer },
     ticks: {
@@ -220,6 +230,7 @@ async function run() {
       bytesPerSocket: perSocket.map(Math.round),
       bytesPerSocketMedian: Math.round(median(perSocket) ?? 0),
     },
+    cpuSeconds: { join: { ...cpuJoin, wallSeconds: +joinSeconds.toFixed(2) }, ticks: cpuTicks },
     messages: reports.reduce<Record<string, number>>((acc, r) => {
       for (const [k, v] of Object.entries(r.counts)) acc[k] = (acc[k] ?? 0) + v;
       return acc;
@@ -233,6 +244,7 @@ async function run() {
   };
   mkdirSync(fileURLToPath(new URL('./results/', import.meta.url)), { recursive: true });
   writeFileSync(fileURLToPath(new URL('./results/queue.json', import.meta.url)), JSON.stringify(result, null, 2) + '\n');
+  log('CPU seconds (gateways, clients):', JSON.stringify(result.cpuSeconds));
   log(`ticks: ${tickStats.length} measured (${result.ticks.reference}); p50 ${result.ticks.p50MsMedian} ms, p99 ${result.ticks.p99MsMedian} ms (medians)`);
   log('targets:', JSON.stringify(result.targets));
   log('wrote bench/results/queue.json');
@@ -247,9 +259,12 @@ async function cleanup() {
       if (c.exitCode === null) c.kill('SIGKILL');
     }),
   );
+  const t = Date.now();
   await Promise.all(gateways.map(stopGateway));
+  log(`gateways stopped in ${Date.now() - t} ms`);
   await ctx.close();
   await dropWorld(config);
+  log(`cleaned up in ${Date.now() - t} ms`);
 }
 
 try {
@@ -260,3 +275,4 @@ try {
 } finally {
   await cleanup();
 }
+process.exit();
