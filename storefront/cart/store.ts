@@ -1,7 +1,7 @@
 import type { Context } from '../../infra/context.js';
 import { AppError } from '../../infra/errors.js';
 import { defineScripts, runScript } from '../../reservation/scripts.js';
-import { cartKeys, type CartKeys } from './keys.js';
+import { bucketOf, cartKeys, type CartKeys } from './keys.js';
 
 /** Which cart: a signed-in user's (persisted) or an anonymous one (Redis only). */
 export type CartRef = { kind: 'user'; userId: string } | { kind: 'anon'; cartId: string };
@@ -96,19 +96,18 @@ export class CartStore {
   }
 
   private async apply(ref: CartRef, mode: ApplyMode, args: number[]): Promise<CartState> {
-    const key = this.key(ref);
     const l = this.limits;
+    const keys = ref.kind === 'user' ? [this.keys.user(ref.userId), this.keys.dirty(bucketOf(ref.userId))] : [this.keys.anon(ref.cartId), this.keys.anonNoDirty(ref.cartId)];
     const mustExist = ref.kind === 'user' ? '1' : '0';
+    const dirtyAs = ref.kind === 'user' ? ref.userId : '';
     for (let attempt = 0; attempt < 3; attempt++) {
-      const out = await runScript<Array<string | number>>(this.ctx.redis, 'cart-apply', [key], [l.ttlMs, mustExist, l.maxLines, l.maxQuantity, mode, ...args]);
+      const out = await runScript<Array<string | number>>(this.ctx.redis, 'cart-apply', keys, [l.ttlMs, mustExist, l.maxLines, l.maxQuantity, mode, dirtyAs, ...args]);
       if (out[0] === 'MISSING' && ref.kind === 'user') {
         await this.reload(ref.userId);
         continue;
       }
       if (out[0] === 'FULL') throw new AppError('conflict', `a cart holds at most ${l.maxLines} different products`);
-      const version = Number(out[1]);
-      if (ref.kind === 'user') await this.ctx.redis.zadd(this.keys.dirty, 'GT', version, ref.userId);
-      return { version, lines: linesFrom(out.map(String), 2) };
+      return { version: Number(out[1]), lines: linesFrom(out.map(String), 2) };
     }
     throw new AppError('unavailable', 'the cart could not be loaded; try again');
   }
@@ -119,33 +118,44 @@ export class CartStore {
     const items: Record<string, number> = rows[0]?.items ?? {};
     const version = rows[0]?.version ?? 0;
     const pairs = Object.entries(items).flatMap(([id, qty]) => [id, qty]);
-    const loaded = await runScript<number>(this.ctx.redis, 'cart-load', [this.keys.user(userId)], [this.limits.ttlMs, version, ...pairs]);
+    const keys = [this.keys.user(userId), this.keys.dirty(bucketOf(userId))];
+    const loaded = await runScript<number>(this.ctx.redis, 'cart-load', keys, [this.limits.ttlMs, version, userId, ...pairs]);
     if (loaded && rows.length) this.ctx.log.debug({ userId, version }, 'cart reloaded from Postgres');
   }
 
   /**
-   * Writes up to `batch` dirty carts to Postgres in one upsert (a newer version is never replaced by an
-   * older one) and marks clean those unchanged since they were read. Returns how many carts were handled.
+   * Writes up to `batch` dirty carts (across the buckets) to Postgres in one upsert, where a newer version is
+   * never replaced by an older one, then marks clean those unchanged since they were read. Returns how many
+   * carts were handled, and whether a bucket had more waiting.
    */
-  async flush(batch = 500): Promise<number> {
+  async flush(batch = 500): Promise<{ carts: number; more: boolean }> {
     const redis = this.ctx.redis;
-    const flat = await redis.zrange(this.keys.dirty, '0', String(batch - 1), 'WITHSCORES');
-    if (flat.length === 0) return 0;
+    const buckets = this.keys.allDirty();
+    const per = Math.max(1, Math.ceil(batch / buckets.length));
+    const found = await Promise.all(buckets.map((k) => redis.zrange(k, '0', String(per - 1), 'WITHSCORES')));
     const users: string[] = [];
     const scores: number[] = [];
-    for (let i = 0; i < flat.length; i += 2) {
-      users.push(flat[i]);
-      scores.push(Number(flat[i + 1]));
-    }
+    const bucketOfIndex: number[] = [];
+    found.forEach((flat, b) => {
+      for (let i = 0; i < flat.length; i += 2) {
+        users.push(flat[i]);
+        scores.push(Number(flat[i + 1]));
+        bucketOfIndex.push(b);
+      }
+    });
+    if (users.length === 0) return { carts: 0, more: false };
+    const more = found.some((flat) => flat.length / 2 >= per);
     const hashes = await Promise.all(users.map((u) => redis.hgetall(this.keys.user(u))));
     const ids: string[] = [];
     const itemsJson: string[] = [];
     const versions: number[] = [];
-    const clean: Array<string | number> = [];
+    const clean = new Map<number, Array<string | number>>();
     hashes.forEach((hash, i) => {
+      const pairs = clean.get(bucketOfIndex[i]) ?? [];
+      clean.set(bucketOfIndex[i], pairs);
       if (hash._v === undefined) {
         // Expired or lost in Redis: nothing newer than Postgres to write.
-        clean.push(users[i], scores[i]);
+        pairs.push(users[i], scores[i]);
         return;
       }
       const items: Record<string, number> = {};
@@ -153,7 +163,7 @@ export class CartStore {
       ids.push(users[i]);
       itemsJson.push(JSON.stringify(items));
       versions.push(Number(hash._v));
-      clean.push(users[i], Number(hash._v));
+      pairs.push(users[i], Number(hash._v));
     });
     if (ids.length) {
       await this.ctx.db.query(
@@ -166,17 +176,17 @@ export class CartStore {
         [ids, itemsJson, versions],
       );
     }
-    await runScript(redis, 'cart-clean', [this.keys.dirty], clean);
-    return users.length;
+    await Promise.all([...clean].map(([b, pairs]) => runScript(redis, 'cart-clean', [buckets[b]], pairs)));
+    return { carts: users.length, more };
   }
 
   /** Flushes until nothing is dirty (or `maxBatches` batches were written). */
   async flushAll(batch = 500, maxBatches = 100): Promise<number> {
     let total = 0;
     for (let i = 0; i < maxBatches; i++) {
-      const n = await this.flush(batch);
-      total += n;
-      if (n < batch) break;
+      const { carts, more } = await this.flush(batch);
+      total += carts;
+      if (!more) break;
     }
     return total;
   }

@@ -1,8 +1,10 @@
 --[[
   Changes lines of one storefront cart atomically, bumps its change counter and TTL, returns the cart.
 
-  KEYS[1] cart hash  <prefix>cart:{u:<userId>} or <prefix>cart:{a:<cartId>}: product id -> quantity,
-                     plus `_v`, the cart's change counter (the version the write-behind flush persists)
+  KEYS[1] cart hash  <prefix>cart:{c<bucket>}:u:<userId> or <prefix>cart:{a:<cartId>}: product id ->
+                     quantity, plus `_v`, the cart's change counter (the version the write-behind flush persists)
+  KEYS[2] dirty set  <prefix>cart:{c<bucket>}:dirty (zset user id -> version of the last change), in the
+                     same slot as the cart, so the change and its mark for write-behind are one atomic step
   ARGV[1] TTL (ms), refreshed on every change
   ARGV[2] "1" when the cart must already exist (a signed-in user's cart: a missing hash means Redis lost
           it, and it must be reloaded from Postgres before it is changed), "0" to create it (anonymous)
@@ -11,7 +13,8 @@
                 sub   pairs (product id, units): take units off, the line goes at 0 (emptying after checkout)
                 merge triples (product id, units, stock): add units, capped by ARGV[4] and by stock, but a
                       line is never lowered below what it was; lines past ARGV[3] are skipped
-  ARGV[6..] the pairs or triples
+  ARGV[6] the user id to mark dirty in KEYS[2], or "" (anonymous carts are not persisted)
+  ARGV[7..] the pairs or triples
 
   Returns {status, version, id1, qty1, id2, qty2, ...}; status is OK, MISSING (ARGV[2] = "1" and no
   hash: nothing changed) or FULL (set would add a line past ARGV[3]: nothing changed).
@@ -28,7 +31,7 @@ local lines = redis.call('HLEN', key) - redis.call('HEXISTS', key, '_v')
 local step = 2
 if mode == 'merge' then step = 3 end
 
-for i = 6, #ARGV, step do
+for i = 7, #ARGV, step do
   local id = ARGV[i]
   local n = tonumber(ARGV[i + 1])
   local cur = tonumber(redis.call('HGET', key, id) or '0')
@@ -62,6 +65,7 @@ end
 
 local version = redis.call('HINCRBY', key, '_v', 1)
 redis.call('PEXPIRE', key, ttl)
+if ARGV[6] ~= '' then redis.call('ZADD', KEYS[2], 'GT', version, ARGV[6]) end
 local out = {'OK', version}
 local all = redis.call('HGETALL', key)
 for i = 1, #all, 2 do

@@ -2,14 +2,18 @@
   Puts a cart reloaded from Postgres back into Redis, unless the hash exists already (a concurrent request
   reloaded it first, or changed it since): the live copy always wins.
 
-  KEYS[1] cart hash  <prefix>cart:{u:<userId>}
-  ARGV[1] TTL (ms)   ARGV[2] version persisted with it   ARGV[3..] pairs: product id, quantity
+  A dirty mark left for the user refers to changes Redis lost with the cart: it is dropped, since the cart
+  now equals its Postgres copy.
+
+  KEYS[1] cart hash  <prefix>cart:{c<bucket>}:u:<userId>    KEYS[2] dirty set <prefix>cart:{c<bucket>}:dirty
+  ARGV[1] TTL (ms)   ARGV[2] version persisted with it   ARGV[3] user id   ARGV[4..] pairs: product id, quantity
   Returns 1 when loaded, 0 when the hash was already there.
 ]]
 local key = KEYS[1]
 if redis.call('EXISTS', key) == 1 then return 0 end
 redis.call('HSET', key, '_v', ARGV[2])
-for i = 3, #ARGV, 2 do
+redis.call('ZREM', KEYS[2], ARGV[3])
+for i = 4, #ARGV, 2 do
   redis.call('HSET', key, ARGV[i], ARGV[i + 1])
 end
 redis.call('PEXPIRE', key, tonumber(ARGV[1]))

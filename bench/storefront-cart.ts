@@ -1,0 +1,200 @@
+/**
+ * The cart half of `npm run bench:storefront`: cart throughput through the real gateway (Bearer token check,
+ * zod, product lookup, one Lua call or one HGETALL, JSON out) with the write-behind flush to Postgres running.
+ *   put    PUT /api/cart/items/:id (1,000 shoppers, 50 products, quantities 1-5)
+ *   get    GET /api/cart (the same shoppers' carts)
+ *   mixed  the two interleaved, one after the other on each connection
+ *   bare   a uWS endpoint that does nothing: the ceiling of the box, for the ratios
+ * Afterwards it checks that every cart reached Postgres (write-behind caught up) with what Redis holds.
+ * Runs BENCH_RUNS times (default 3), writes medians and ratios to bench/results/storefront-cart.json.
+ * Target: >= 20,000 req/s for cart add and get on the 2-core box.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import autocannon from 'autocannon';
+import { issueUserToken } from '../gateway/auth.js';
+import { createTestWorld } from '../test/harness.js';
+import { cartKeys } from '../storefront/cart/keys.js';
+
+const env = process.env;
+env.REDIS_URL ??= 'redis://127.0.0.1:6379';
+env.DATABASE_URL ??= 'postgres://postgres@127.0.0.1:5432/test';
+const RUNS = Number(env.BENCH_RUNS ?? 3);
+const DURATION = Number(env.BENCH_DURATION ?? 8);
+const WARMUP = Number(env.BENCH_WARMUP ?? 2);
+const CONNECTIONS = Number(env.BENCH_CONNECTIONS ?? 100);
+const WORKERS = Number(env.BENCH_WORKERS ?? 2);
+const USERS = 1_000;
+const PRODUCTS = 50;
+const TARGET = 20_000;
+type Phase = 'bare' | 'put' | 'get' | 'mixed';
+
+const world = await createTestWorld({ logLevel: 'error' });
+const { ctx, config } = world;
+const keys = cartKeys(config.redisPrefix);
+
+const users = (
+  await ctx.db.query(`INSERT INTO users (email, password_hash) SELECT 'bench' || g || '@example.com', 'x' FROM generate_series(1, $1) g RETURNING id`, [USERS])
+).rows.map((r) => String(r.id));
+const products = (
+  await ctx.db.query(
+    `WITH p AS (INSERT INTO products (sku, name, category, price_cents) SELECT 'cart-bench-' || g, 'Bench product ' || g, 'bench', 100 * g FROM generate_series(1, $1) g RETURNING id)
+     INSERT INTO inventory (product_id, quantity) SELECT id, 1000000 FROM p RETURNING product_id`,
+    [PRODUCTS],
+  )
+).rows.map((r) => Number(r.product_id));
+const tokens = users.map((u) => issueUserToken(config, u));
+
+function startServer(mode: 'bare' | 'engine'): Promise<ChildProcess & { port: number }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/storefront-cart-server.ts', mode], {
+    env: { ...env, REDIS_PREFIX: config.redisPrefix, DB_SCHEMA: config.dbSchema, TOKEN_SECRET: config.tokenSecret },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const line = out.split('\n').find((l) => l.startsWith('{"port"'));
+      if (line) resolve(Object.assign(child, { port: JSON.parse(line).port as number }));
+    });
+    child.on('exit', (code) => reject(new Error(`${mode} server exited with ${code}`)));
+  });
+}
+
+async function stopServer(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  await new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
+/** Static requests, built once (a per-request setupRequest would make autocannon the bottleneck). */
+function requests(phase: Phase, round: number): autocannon.Request[] {
+  const put = (i: number) => ({
+    method: 'PUT' as const,
+    path: `/api/cart/items/${products[(i + round) % PRODUCTS]}`,
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens[i]}` },
+    body: JSON.stringify({ quantity: ((i + round) % 5) + 1 }),
+  });
+  const get = (i: number) => ({ method: 'GET' as const, path: '/api/cart', headers: { authorization: `Bearer ${tokens[i]}` } });
+  if (phase === 'put') return tokens.map((_, i) => put(i));
+  if (phase === 'mixed') return tokens.flatMap((_, i) => [put(i), get(i)]);
+  return tokens.map((_, i) => get(i));
+}
+
+function load(port: number, phase: Phase, seconds: number, round: number): Promise<autocannon.Result> {
+  return autocannon({
+    url: `http://127.0.0.1:${port}`,
+    connections: CONNECTIONS,
+    duration: seconds,
+    ...(WORKERS > 0 ? { workers: WORKERS } : {}),
+    requests: requests(phase, round),
+  });
+}
+
+/** After the server's final flush: every cart in Redis is in Postgres with the same lines and version. */
+async function persisted(): Promise<{ ok: boolean; carts: number; matching: number; dirtyLeft: number }> {
+  const dirtyLeft = (await Promise.all(keys.allDirty().map((k) => ctx.redis.zcard(k)))).reduce((a, b) => a + b, 0);
+  const { rows } = await ctx.db.query('SELECT user_id::text AS id, items, version FROM carts');
+  const pg = new Map(rows.map((r) => [r.id, r]));
+  let carts = 0;
+  let matching = 0;
+  for (const u of users) {
+    const hash = await ctx.redis.hgetall(keys.user(u));
+    if (hash._v === undefined) continue;
+    carts++;
+    const { _v, ...lines } = hash;
+    const row = pg.get(u);
+    const same = row && Number(row.version) === Number(_v) && JSON.stringify(Object.entries(row.items).map(([k, v]) => [k, String(v)]).sort()) === JSON.stringify(Object.entries(lines).sort());
+    if (same) matching++;
+  }
+  return { ok: dirtyLeft === 0 && matching === carts, carts, matching, dirtyLeft };
+}
+
+interface Measure {
+  reqPerSec: number;
+  p50: number;
+  p99: number;
+  ok: number;
+  non2xx: number;
+  errors: number;
+}
+
+let round = 0;
+async function phase(p: Phase): Promise<Measure> {
+  round++;
+  const server = await startServer(p === 'bare' ? 'bare' : 'engine');
+  try {
+    if (WARMUP > 0) await load(server.port, p, WARMUP, round);
+    const r = await load(server.port, p, DURATION, round);
+    return { reqPerSec: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, ok: r['2xx'], non2xx: r.non2xx, errors: r.errors + r.timeouts };
+  } finally {
+    await new Promise((r) => setTimeout(r, 300)); // requests autocannon left in flight finish first
+    await stopServer(server);
+  }
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+const phases: Phase[] = ['bare', 'put', 'get', 'mixed'];
+const runs: Array<Record<string, Measure>> = [];
+const checks: Array<Awaited<ReturnType<typeof persisted>>> = [];
+try {
+  for (let run = 1; run <= RUNS; run++) {
+    const got: Record<string, Measure> = {};
+    for (const p of phases) {
+      got[p] = await phase(p);
+      console.log(`run ${run} ${p.padEnd(6)} ${got[p].reqPerSec.toFixed(0).padStart(7)} req/s  p50 ${got[p].p50} ms  p99 ${got[p].p99} ms  2xx ${got[p].ok}  other ${got[p].non2xx}  errors ${got[p].errors}`);
+    }
+    const check = await persisted();
+    console.log(`run ${run} write-behind: ${check.matching}/${check.carts} carts in Postgres as in Redis, ${check.dirtyLeft} left dirty`);
+    checks.push(check);
+    runs.push(got);
+  }
+} finally {
+  await world.cleanup();
+}
+
+const medians: Record<string, { reqPerSec: number; p50: number; p99: number }> = {};
+for (const p of phases) {
+  medians[p] = {
+    reqPerSec: Math.round(median(runs.map((r) => r[p].reqPerSec))),
+    p50: median(runs.map((r) => r[p].p50)),
+    p99: median(runs.map((r) => r[p].p99)),
+  };
+}
+const ratio = (a: string, b: string) => Number((medians[a].reqPerSec / medians[b].reqPerSec).toFixed(2));
+const ratios = { putOverCeiling: ratio('put', 'bare'), getOverCeiling: ratio('get', 'bare'), mixedOverCeiling: ratio('mixed', 'bare') };
+const met = { put: medians.put.reqPerSec >= TARGET, get: medians.get.reqPerSec >= TARGET, mixed: medians.mixed.reqPerSec >= TARGET };
+const allOk = runs.every((r) => Object.values(r).every((m) => m.errors === 0 && m.non2xx === 0));
+const persistedOk = checks.every((c) => c.ok);
+console.log('\nmedians of', RUNS, 'runs:');
+for (const [k, v] of Object.entries(medians)) console.log(`  ${k.padEnd(6)} ${String(v.reqPerSec).padStart(7)} req/s  p50 ${v.p50} ms  p99 ${v.p99} ms`);
+console.log('ratios:', JSON.stringify(ratios), `target >= ${TARGET} req/s met:`, JSON.stringify(met), 'all 2xx:', allOk, 'write-behind caught up:', persistedOk);
+
+mkdirSync('bench/results', { recursive: true });
+writeFileSync(
+  'bench/results/storefront-cart.json',
+  JSON.stringify(
+    {
+      benchmark: 'storefront-cart',
+      date: new Date().toISOString(),
+      machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version, loadavg: os.loadavg() },
+      settings: { runs: RUNS, durationSeconds: DURATION, warmupSeconds: WARMUP, connections: CONNECTIONS, workers: WORKERS, users: USERS, products: PRODUCTS },
+      medians,
+      ratios,
+      target: { reqPerSec: TARGET, met },
+      allResponses2xx: allOk,
+      writeBehind: checks,
+      runs,
+    },
+    null,
+    2,
+  ) + '\n',
+);
+if (!allOk || !persistedOk) process.exitCode = 1;
