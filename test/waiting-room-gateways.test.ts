@@ -102,7 +102,7 @@ describe('waiting room across gateway processes', () => {
     const onC = clients.filter((_, i) => i % 2);
     await sleep(2000);
     const k = queueKeys(world.config.redisPrefix, saleId);
-    const scores = (await world.ctx.redis.zrange(k.admitted, 0, -1, 'WITHSCORES')).filter((_, i) => i % 2).map(Number);
+    const scores = (await world.ctx.redis.zrange(k.admitted, '0', '-1', 'WITHSCORES')).filter((_, i) => i % 2).map(Number);
     const elapsed = Date.now() - started;
     const slots = scores.map((s) => Math.floor((s - 300_000) / interval));
     expect(scores.length).toBeGreaterThan(3);

@@ -81,14 +81,18 @@ export class Hub {
     });
   }
 
-  /** Makes `ws` the user's one socket for the sale on this gateway; closes an older one. */
-  register(ws: Socket): void {
+  /**
+   * Makes `ws` the user's one socket for the sale on this gateway and closes an older one here; when the
+   * place was held by a connection elsewhere (`previousConn`), tells every gateway to close it.
+   */
+  register(ws: Socket, previousConn?: string): void {
     const c = ws.getUserData();
     let users = this.sales.get(c.saleId);
     if (!users) this.sales.set(c.saleId, (users = new Map()));
     const old = users.get(c.userId);
     if (old && old !== ws) this.end(old, msg.error('replaced', 'a newer connection took this place'), CLOSE.replaced, 'replaced');
     users.set(c.userId, ws);
+    if (!previousConn || (old && old.getUserData().connId === previousConn)) return;
     void this.ctx.redis.publish(channels(this.ctx.config.redisPrefix).claim, `${c.saleId}|${c.userId}|${c.connId}`).catch(() => {});
   }
 

@@ -26,9 +26,11 @@ export interface Place {
   perSecond: number | null;
   admissionToken?: string;
   admissionExpiresAt?: string;
+  /** The connection that held the place before this join (to be closed wherever it is), if any. */
+  previousConn?: string;
 }
 
-type JoinReply = [kind: string, ticket: number, serving: number, grant: string, windowEnd: number, soldOut: number, rateMilli: number];
+type JoinReply = [kind: string, ticket: number, serving: number, grant: string, windowEnd: number, soldOut: number, rateMilli: number, previousConn?: string];
 
 export const graceMs = (ctx: Context) => ctx.config.disconnectGraceSeconds * 1000;
 
@@ -52,14 +54,14 @@ export const positionOf = (ticket: number, serving: number) => Math.max(1, ticke
  */
 export async function joinQueue(ctx: Context, sale: Sale, userId: string, connId: string, join: boolean): Promise<Place> {
   const k = queueKeys(ctx.config.redisPrefix, sale.id);
-  const [kind, ticket, serving, grant, windowEnd, soldOut, rateMilli] = await runScript<JoinReply>(
+  const [kind, ticket, serving, grant, windowEnd, soldOut, rateMilli, previousConn] = await runScript<JoinReply>(
     ctx.redis,
     'queue-join',
     [k.sale.meta, k.state, k.tickets, k.line, k.pre, k.late, k.admitted, k.grants, k.seen, k.conn],
     [userId, connId, randomInt(2 ** 47), sale.startsAt.getTime(), sale.endsAt.getTime(), graceMs(ctx), join ? '1' : '0'],
   );
   const rate = perSecond(sale, rateMilli);
-  const base = { soldOut, serving, perSecond: rateMilli >= 0 ? rate : null };
+  const base = { soldOut, serving, perSecond: rateMilli >= 0 ? rate : null, ...(previousConn ? { previousConn } : {}) };
   switch (kind) {
     case 'WAITING': {
       const position = positionOf(ticket, serving);

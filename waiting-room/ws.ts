@@ -73,7 +73,7 @@ async function join(ctx: Context, hub: Hub, ws: Socket): Promise<void> {
     await leaveQueue(ctx, c.saleId, c.userId, c.connId);
     return;
   }
-  if (place.kind !== 'closed') hub.register(ws);
+  if (place.kind !== 'closed') hub.register(ws, place.previousConn);
   hub.deliver(ws, place, true);
 }
 

@@ -14,9 +14,10 @@
   ARGV[7] "1" to join when the user has no place, "0" to only look
 
   Time is Redis' clock (TIME), the same for every gateway.
-  Returns {kind, ticket, serving, grant, windowEnd, soldOut, rateMilli}; kind is one of
+  Returns {kind, ticket, serving, grant, windowEnd, soldOut, rateMilli, previousConn}; kind is one of
   PRE (in the line, no ticket yet: the pre-start shuffle has not reached them), WAITING, ADMITTED
   (grant = "token|expiresAt" or "" when not issued yet; windowEnd in ms), CLOSED, NONE (no place, ARGV[7]=0).
+  previousConn: the connection that held the place before this one ("" if none): it must be closed.
 ]]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -31,6 +32,10 @@ local serving = tonumber(st[2] or '0')
 local soldOut = tonumber(st[3] or '0')
 local rate = tonumber(st[4] or '-1')
 
+local prev = ''
+if connId ~= '' then prev = redis.call('HGET', KEYS[10], user) or '' end
+if prev == connId then prev = '' end
+
 local function touch()
   redis.call('ZADD', KEYS[9], now, user)
   if connId ~= '' then redis.call('HSET', KEYS[10], user, connId) end
@@ -44,7 +49,7 @@ if windowEnd then
   if tonumber(windowEnd) > now then
     touch()
     local ticket = tonumber(redis.call('HGET', KEYS[3], user) or '0')
-    return {'ADMITTED', ticket, serving, redis.call('HGET', KEYS[8], user) or '', tonumber(windowEnd), soldOut, rate}
+    return {'ADMITTED', ticket, serving, redis.call('HGET', KEYS[8], user) or '', tonumber(windowEnd), soldOut, rate, prev}
   end
   -- the window ended unused: the slot is free again and the place is spent
   redis.call('ZREM', KEYS[7], user)
@@ -56,14 +61,14 @@ local ticket = redis.call('ZSCORE', KEYS[4], user)
 if ticket then
   if not stale then
     touch()
-    return {'WAITING', tonumber(ticket), serving, '', 0, soldOut, rate}
+    return {'WAITING', tonumber(ticket), serving, '', 0, soldOut, rate, prev}
   end
   redis.call('ZREM', KEYS[4], user)
   redis.call('HDEL', KEYS[3], user)
 elseif redis.call('ZSCORE', KEYS[5], user) or redis.call('ZSCORE', KEYS[6], user) then
   if not stale then
     touch()
-    return {'PRE', 0, serving, '', 0, soldOut, rate}
+    return {'PRE', 0, serving, '', 0, soldOut, rate, prev}
   end
   redis.call('ZREM', KEYS[5], user)
   redis.call('ZREM', KEYS[6], user)
@@ -74,17 +79,17 @@ if ARGV[7] ~= '1' then return {'NONE', 0, serving, '', 0, soldOut, rate} end
 touch()
 if now < startsAt then
   redis.call('ZADD', KEYS[5], tonumber(ARGV[3]), user)
-  return {'PRE', 0, serving, '', 0, soldOut, rate}
+  return {'PRE', 0, serving, '', 0, soldOut, rate, prev}
 end
 if st[1] ~= 'live' then
   if redis.call('ZCARD', KEYS[5]) == 0 and redis.call('ZCARD', KEYS[6]) == 0 then
     redis.call('HSET', KEYS[2], 'phase', 'live') -- nobody to shuffle: first-come, first-served from here
   else
     redis.call('ZADD', KEYS[6], redis.call('HINCRBY', KEYS[2], 'lateSeq', 1), user)
-    return {'PRE', 0, serving, '', 0, soldOut, rate}
+    return {'PRE', 0, serving, '', 0, soldOut, rate, prev}
   end
 end
 local n = redis.call('HINCRBY', KEYS[2], 'next', 1)
 redis.call('HSET', KEYS[3], user, n)
 redis.call('ZADD', KEYS[4], n, user)
-return {'WAITING', n, serving, '', 0, soldOut, rate}
+return {'WAITING', n, serving, '', 0, soldOut, rate, prev}
