@@ -39,6 +39,8 @@ export function startSettlementWorker(ctx: Context, provider: PaymentProvider, o
       prefix: ctx.bull.prefix,
       concurrency: opts.concurrency ?? ctx.config.workerConcurrency,
       lockDuration: ctx.config.settleLockMs,
+      // Jobs of a crashed worker go back to the queue once their lock lapses.
+      stalledInterval: ctx.config.settleLockMs,
       // A job interrupted by a crash is simply run again (every step is idempotent).
       maxStalledCount: 10,
     },
