@@ -34,6 +34,7 @@ export interface TickSeen {
 interface Shopper {
   open: boolean;
   close: (() => void) | null;
+  /** -1 not joined yet, -2 joined before the start (no ticket yet), else the ticket. */
   ticket: number;
   admitted: boolean;
 }
@@ -47,6 +48,8 @@ const cpuNow = () => {
 let job: ClientJob;
 let shoppers: Shopper[] = [];
 let joined = 0;
+/** Shoppers holding a ticket (pre-start joiners get theirs from the shuffle at the start). */
+let ticketed = 0;
 let failed = 0;
 const joinMs: number[] = [];
 let measuring = false;
@@ -84,17 +87,21 @@ function onMessage(s: Shopper, text: string, startedAt: number, settle: (ok: boo
   const type = String(msg.type);
   counts[type] = (counts[type] ?? 0) + 1;
   if (type === 'queued') {
-    if (s.ticket < 0) {
-      s.ticket = Number(msg.ticket);
-      joinMs.push(now - startedAt);
-      settle(true);
-    }
+    if (s.ticket === -1) joinMs.push(now - startedAt);
+    if (typeof msg.ticket === 'number' && s.ticket < 0) ticketed += 1;
+    s.ticket = typeof msg.ticket === 'number' ? msg.ticket : -2;
+    settle(true);
     return;
   }
   if (type === 'admitted') {
     if (!s.admitted) admittedCount += 1;
+    if (s.ticket < 0) {
+      // admitted in the first tick, before the gateway passed on the ticket itself
+      ticketed += 1;
+      s.ticket = 0;
+    }
     s.admitted = true;
-    if (s.ticket < 0) settle(true);
+    settle(true);
     return;
   }
   if (!measuring) return;
@@ -160,13 +167,12 @@ async function start(): Promise<void> {
   const config = { tokenSecret: job.tokenSecret, userTokenTtlSeconds: 3600 } as Config;
   shoppers = new Array(job.userIds.length);
   let next = 0;
-  const progress = setInterval(() => send({ type: 'progress', joined, failed }), 1000);
+  setInterval(() => send({ type: 'progress', joined, failed, ticketed }), 500);
   const t0 = Date.now();
   const lane = async () => {
     while (next < job.userIds.length) await open(next++, config);
   };
   await Promise.all(Array.from({ length: Math.min(job.concurrency, job.userIds.length) }, lane));
-  clearInterval(progress);
   joinMs.sort((a, b) => a - b);
   send({
     type: 'ready',

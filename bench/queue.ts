@@ -39,6 +39,8 @@ const TICKS = arg('ticks', 10);
 const INTERVAL_MS = arg('interval', 1000);
 const BATCH = arg('batch', 100);
 const CONCURRENCY = arg('concurrency', 250);
+/** Seconds from creating the sale to its start: everyone joins before it (no ticks during the join phase). */
+const START_IN = arg('startIn', Math.ceil(SHOPPERS / 1500) + 10);
 const CLIENT = (process.argv.find((a) => a.startsWith('--client='))?.split('=')[1] ?? process.env.QUEUE_CLIENT ?? 'lite') as 'lite' | 'ws';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -106,7 +108,7 @@ async function run() {
   log('gateways up:', gateways.map((g) => `${g.url} pid ${g.pid} nofile ${openFilesLimit(g.pid)}`).join(', '));
 
   const product = await admin('POST', '/admin/products', { sku: `BENCH-Q-${id}`, name: 'Bench sneaker', priceCents: 9900, stock: 1_000_000 });
-  const startsAt = Date.now() + 3000;
+  const startsAt = Date.now() + START_IN * 1000;
   const sale = await admin('POST', '/admin/sales', {
     productId: product.id,
     quantity: 1_000_000,
@@ -169,14 +171,25 @@ async function run() {
   const failed = ready.reduce((a, r) => a + r.failed, 0);
   log(`joined ${joined} (${failed} failed) in ${joinSeconds.toFixed(1)} s: ${Math.round(joined / joinSeconds)} joins/s`);
 
-  // Idle memory: let the join burst settle, then read each gateway's RSS.
-  await sleep(5000);
+  // Idle memory: the sale has not started, so nothing is sent; read RSS just before the start.
+  await sleep(Math.max(5000, startsAt - Date.now() - 1500));
+  if (Date.now() > startsAt) log('warning: the join phase outlasted the start; raise --startIn for a clean idle measurement');
   const socketsPer = gateways.map((_, i) => Array.from({ length: SHOPPERS }, (_, k) => k).filter((k) => k % GATEWAYS === i).length);
   const rssAfter = gateways.map((g) => rssBytes(g.pid));
   const perSocket = gateways.map((_, i) => (rssAfter[i] - rssBefore[i]) / socketsPer[i]);
   log('RSS per socket (bytes):', perSocket.map((b) => Math.round(b)).join(', '));
 
-  // Tick phase.
+  // The start: the shuffle hands every pre-start shopper a ticket. Then the tick phase.
+  const tickets = new Map<ChildProcess, number>();
+  for (const c of clients) c.on('message', (m: { type: string; ticketed?: number }) => m.type === 'progress' && tickets.set(c, m.ticketed ?? 0));
+  const shuffleStart = Date.now();
+  for (;;) {
+    await sleep(500);
+    const got = [...tickets.values()].reduce((a, b) => a + b, 0);
+    if (got >= joined || Date.now() - shuffleStart > 120_000) break;
+  }
+  const ticketedAfterMs = Math.max(0, Date.now() - Math.max(startsAt, shuffleStart));
+  log(`every shopper has a ticket ${ticketedAfterMs} ms after the start`);
   const cpuTickStart = gwCpu();
   const tickStart = Date.now();
   for (const c of clients) c.send({ cmd: 'measure' });
@@ -213,7 +226,8 @@ async function run() {
     name: 'queue',
     date: new Date().toISOString(),
     machine: { cores: (await import('node:os')).cpus().length },
-    scale: { shoppers: SHOPPERS, gateways: GATEWAYS, clientProcesses: CLIENTS, ticks: TICKS, intervalMs: INTERVAL_MS, batchSize: BATCH, handshakeConcurrency: CONCURRENCY, client: CLIENT },
+    scale: { shoppers: SHOPPERS, gateways: GATEWAYS, clientProcesses: CLIENTS, startInSeconds: START_IN, ticks: TICKS, intervalMs: INTERVAL_MS, batchSize: BATCH, handshakeConcurrency: CONCURRENCY, client: CLIENT },
+    shuffle: { ticketedWithinMs: ticketedAfterMs, note: 'from startsAt until every client held its ticket (0.5 s polling)' },
     join: { joined, failed, seconds: +joinSeconds.toFixed(2), joinsPerSecond: Math.round(joined / joinSeconds), latencyP50Ms: median(ready.map((r) => r.joinP50)), latencyP99Ms: median(ready.map((r) => r.joinP99)) },
     sockets: { open, waiting, admitted: reports.reduce((a, r) => a + r.admitted, 0), perGateway: socketsPer },
     ticks: {

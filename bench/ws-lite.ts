@@ -10,6 +10,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
+const shared = Buffer.allocUnsafe(64 * 1024);
 
 export interface LiteHandlers {
   onOpen: () => void;
@@ -32,7 +33,8 @@ function frame(opcode: number, payload: Buffer): Buffer {
 export function openLite(host: string, port: number, path: string, h: LiteHandlers): { socket: Socket; close: () => void } {
   const key = randomBytes(16).toString('base64');
   const accept = createHash('sha1').update(key + GUID).digest('base64');
-  const socket = connect({ host, port });
+  // `onread` reads into one shared buffer and skips the stream machinery ('data' events, a Buffer per read).
+  const socket = connect({ host, port, onread: { buffer: shared, callback: (n: number, b: Uint8Array) => (onData(b as Buffer, n), true) } });
   socket.setNoDelay(true);
   let upgraded = false;
   let closed = false;
@@ -53,8 +55,9 @@ export function openLite(host: string, port: number, path: string, h: LiteHandle
     );
   });
 
-  socket.on('data', (chunk: Buffer) => {
-    let data = buf ? Buffer.concat([buf, chunk]) : chunk;
+  function onData(read: Buffer, n: number): void {
+    // `read` is the shared buffer: anything kept past this call is copied.
+    let data = buf ? Buffer.concat([buf, read.subarray(0, n)]) : read.subarray(0, n);
     buf = null;
     if (!upgraded) {
       const end = data.indexOf('\r\n\r\n');
@@ -106,7 +109,7 @@ export function openLite(host: string, port: number, path: string, h: LiteHandle
       }
     }
     if (off < data.length) buf = Buffer.from(data.subarray(off));
-  });
+  }
   socket.on('error', () => finish(1006));
   socket.on('close', () => finish(1006));
   return {
