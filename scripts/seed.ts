@@ -12,12 +12,19 @@ import { bumpGeneration, createSearchBackend } from '../storefront/search/index.
 import { progressBar } from './progress.js';
 import { seedCatalog } from './seed-catalog.js';
 
-const { values } = parseArgs({ options: { count: { type: 'string', default: '100000' } } });
-const count = Number(values.count);
-if (!Number.isSafeInteger(count) || count < 0 || count > 10_000_000) {
-  process.stderr.write(`--count must be a whole number between 0 and 10,000,000, got "${values.count}"\n`);
+function usage(problem: string): never {
+  process.stderr.write(`${problem}\nusage: npm run seed [-- --count N]   (N from 0 to 10,000,000; default 100,000)\n`);
   process.exit(2);
 }
+
+let raw: string;
+try {
+  raw = parseArgs({ options: { count: { type: 'string', default: '100000' } } }).values.count!;
+} catch (err) {
+  usage((err as Error).message);
+}
+const count = Number(raw);
+if (!/^\d+$/.test(raw) || count > 10_000_000) usage(`--count must be a whole number from 0 to 10,000,000, got "${raw}"`);
 
 const services = await ensureServices({ dataDir: process.env.DATA_DIR ?? '.data', quiet: true });
 const config = loadConfig({ ...process.env, REDIS_URL: services.redisUrl, DATABASE_URL: services.databaseUrl });
