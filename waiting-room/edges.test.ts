@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestEngine, type TestEngine } from '../test/engine.js';
 import { makeUsers } from '../reservation/testing.js';
 import { solvePow } from './pow.js';
+import { notifyUser } from './index.js';
 import { makeQueueSale, QueueClient, sleep } from './testing.js';
 
 let t: TestEngine;
@@ -86,6 +87,23 @@ describe('waiting room proof of work', () => {
     expect(wc.of('error')).toHaveLength(0);
     wb.close();
     wc.close();
+  });
+});
+
+describe('waiting room socket hours and pushes', () => {
+  it('a socket before queueOpensAt is told queue_not_open and closed; a settlement push reaches the shopper\'s socket', async () => {
+    const [u] = await makeUsers(t.ctx, 1);
+    const later = await sale({ startsInMs: 3_600_000, endsInMs: 7_200_000, queueOpensInMs: 1_800_000 });
+    const early = await connect(later, u.token);
+    expect(await early.waitType('error')).toMatchObject({ code: 'queue_not_open' });
+    expect((await early.waitClosed()).code).toBe(4000);
+
+    const saleId = await sale({});
+    const c = await connect(saleId, u.token);
+    await c.waitFor((m) => m.type === 'queued' || m.type === 'admitted', 'a place');
+    await notifyUser(t.ctx, u.id, { type: 'order', orderId: 'o-1', status: 'paid' });
+    expect(await c.waitType('order')).toMatchObject({ orderId: 'o-1', status: 'paid' });
+    c.close();
   });
 });
 

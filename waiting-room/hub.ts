@@ -3,7 +3,7 @@ import type { Context } from '../infra/context.js';
 import type { Redis } from '../infra/redis.js';
 import { getSale, saleStatusChannel } from '../reservation/index.js';
 import type { TemplatedApp, WebSocket } from '../gateway/uws.js';
-import { channels, saleTopic } from './keys.js';
+import { channels, queueSalesKey, saleTopic } from './keys.js';
 import { CLOSE, msg } from './messages.js';
 import { etaSeconds, graceMs, perSecond, positionOf, refreshSeen, ticketsOf, type Grant, type Place } from './queue.js';
 
@@ -41,10 +41,30 @@ export class Hub {
   private subscriber: Redis | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private readonly resolving = new Set<string>();
+  /** Sockets in line without a ticket yet (joined before the start), by sale. */
+  private readonly pending = new Map<string, Set<Socket>>();
   /** Set while the gateway stops: closing sockets then is not the shoppers leaving. */
   stopping = false;
 
   constructor(private readonly ctx: Context) {}
+
+  private readonly noted = new Map<string, number>();
+
+  /**
+   * Puts the sale on the ticker's list (SADD), at most once every few seconds per gateway rather than
+   * once per join. The ticker removes closed sales itself.
+   */
+  async noteSale(saleId: string): Promise<void> {
+    const now = Date.now();
+    if ((this.noted.get(saleId) ?? 0) > now - 5000) return;
+    this.noted.set(saleId, now);
+    try {
+      await this.ctx.redis.sadd(queueSalesKey(this.ctx.config.redisPrefix), saleId);
+    } catch (err) {
+      this.noted.delete(saleId);
+      throw err;
+    }
+  }
 
   nextConnId(): string {
     return `${this.gatewayId}:${++this.seq}`;
@@ -103,6 +123,7 @@ export class Hub {
     if (!users || users.get(c.userId) !== ws) return false;
     users.delete(c.userId);
     if (users.size === 0) this.sales.delete(c.saleId);
+    this.pending.get(c.saleId)?.delete(ws);
     return true;
   }
 
@@ -130,6 +151,11 @@ export class Hub {
       default:
         c.state = place.kind;
         c.ticket = place.ticket;
+        if (place.kind === 'pre') {
+          let set = this.pending.get(c.saleId);
+          if (!set) this.pending.set(c.saleId, (set = new Set()));
+          set.add(ws);
+        }
         if (!ws.isSubscribed(topic)) ws.subscribe(topic);
         this.send(ws, first ? msg.queued(place) : msg.position(place.position, place.etaSeconds));
         if (place.soldOut) this.send(ws, msg.soldOut(place.soldOut === 2));
@@ -145,6 +171,7 @@ export class Hub {
       this.end(ws, msg.closed(), CLOSE.saleClosed, 'sale closed');
     }
     this.sales.delete(saleId);
+    this.pending.delete(saleId);
   }
 
   /** Sends `text` to every socket of a user here (any sale). */
@@ -157,10 +184,11 @@ export class Hub {
 
   /** Gives sockets that joined before the start their ticket, once the shuffle has reached them. */
   async resolvePending(saleId: string): Promise<void> {
-    const users = this.sales.get(saleId);
-    if (!users || this.resolving.has(saleId)) return;
-    const pending = [...users.values()].filter((ws) => ws.getUserData().state === 'pre');
-    if (pending.length === 0) return;
+    const set = this.pending.get(saleId);
+    if (!set || this.resolving.has(saleId)) return;
+    for (const ws of set) if (ws.getUserData().closed || ws.getUserData().state !== 'pre') set.delete(ws);
+    if (set.size === 0) return void this.pending.delete(saleId);
+    const pending = [...set];
     this.resolving.add(saleId);
     try {
       const sale = await getSale(this.ctx, saleId);
@@ -173,6 +201,7 @@ export class Hub {
           const c = ws.getUserData();
           const ticket = r.tickets[j];
           if (c.closed || c.state !== 'pre' || ticket === null) return;
+          set.delete(ws);
           c.state = 'waiting';
           c.ticket = ticket;
           const position = positionOf(ticket, r.serving);

@@ -6,7 +6,6 @@ import type { us_socket_context_t } from 'uWebSockets.js';
 import uws, { type HttpResponse, type TemplatedApp } from '../gateway/uws.js';
 import { getSale, isId } from '../reservation/index.js';
 import type { Conn, Hub, Socket } from './hub.js';
-import { queueSalesKey } from './keys.js';
 import { CLOSE, msg } from './messages.js';
 import { checkPow } from './pow.js';
 import { joinQueue, leaveQueue } from './queue.js';
@@ -67,7 +66,7 @@ async function join(ctx: Context, hub: Hub, ws: Socket): Promise<void> {
     return;
   }
   c.state = 'joining';
-  const [place] = await Promise.all([joinQueue(ctx, sale, c.userId, c.connId, true), ctx.redis.sadd(queueSalesKey(ctx.config.redisPrefix), sale.id)]);
+  const [place] = await Promise.all([joinQueue(ctx, sale, c.userId, c.connId, true), hub.noteSale(sale.id)]);
   if (c.closed) {
     // closed while joining: make sure the grace period starts
     await leaveQueue(ctx, c.saleId, c.userId, c.connId);
