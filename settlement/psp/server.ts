@@ -1,10 +1,10 @@
 import { createServer, type AddressInfo } from 'node:net';
 import { z } from 'zod';
-import uws, { type TemplatedApp, type us_listen_socket } from '../../gateway/uws.js';
+import uws, { type HttpResponse, type TemplatedApp, type us_listen_socket } from '../../gateway/uws.js';
 import { AppError } from '../../infra/errors.js';
 import type { Logger } from '../../infra/logger.js';
 import { createLogger } from '../../infra/logger.js';
-import { open, type Conn, send, fail, drop, readBody, holdUntilAbort } from './conn.js';
+import { open as openConn, type Conn, send, fail, drop, readBody, holdUntilAbort } from './conn.js';
 import { behaviourOf, parseFailureRate, parseLatency, pickLatency, PAYMENT_METHODS, type Latency } from './methods.js';
 import { PspStats } from './stats.js';
 import { PspStore, type ChargeRecord, type RefundRecord } from './store.js';
@@ -213,45 +213,59 @@ export async function startPspServer(opts: PspOptions): Promise<PspServer> {
     send(c, 200, refundJson(record));
   }
 
+  let closed = false;
   const app: TemplatedApp = uws.App();
   const guard = (c: Conn, work: Promise<void>) => work.catch((err) => fail(c, err, log));
+  /** uWS cannot close idle keep-alive connections; after close() a request on one is dropped unanswered. */
+  const open = (res: HttpResponse, method: string, path: string): Conn => {
+    const c = openConn(res, method, path);
+    if (closed) drop(c);
+    return c;
+  };
 
   app.post('/v1/charges', (res, req) => {
     const c = open(res, 'POST', '/v1/charges');
+    if (c.done) return;
     const rawKey = req.getHeader('idempotency-key');
     const body = readBody(res, Number(req.getHeader('content-length') || 0));
     void guard(c, (async () => charge(c, requireKey(rawKey), await body))());
   });
   app.get('/v1/charges', (res, req) => {
     const c = open(res, 'GET', '/v1/charges');
+    if (c.done) return;
     const k = new URLSearchParams(req.getQuery() ?? '').get('idempotencyKey') ?? '';
     if (!k) return fail(c, new AppError('invalid_request', 'idempotencyKey: query parameter is required', 'idempotencyKey'), log);
     void guard(c, lookup(c, k, true));
   });
   app.get('/v1/charges/by-key/:key', (res, req) => {
     const c = open(res, 'GET', '/v1/charges/by-key');
+    if (c.done) return;
     void guard(c, lookup(c, decodeURIComponentSafe(req.getParameter(0) ?? ''), false));
   });
   app.get('/v1/charges/:id', (res, req) => {
     const c = open(res, 'GET', '/v1/charges/:id');
+    if (c.done) return;
     const record = store.chargeById(decodeURIComponentSafe(req.getParameter(0) ?? ''));
     if (!record) return fail(c, new AppError('not_found', 'no such charge'), log);
     void guard(c, store.durable(record).then(() => send(c, 200, chargeJson(record))));
   });
   app.post('/v1/refunds', (res, req) => {
     const c = open(res, 'POST', '/v1/refunds');
+    if (c.done) return;
     const rawKey = req.getHeader('idempotency-key');
     const body = readBody(res, Number(req.getHeader('content-length') || 0));
     void guard(c, (async () => refund(c, requireKey(rawKey), await body))());
   });
   app.get('/v1/stats', (res, req) => {
     const c = open(res, 'GET', '/v1/stats');
+    if (c.done) return;
     const q = new URLSearchParams(req.getQuery() ?? '');
     send(c, 200, stats.toJSON({ key: q.get('key') ?? undefined, perKey: q.get('perKey') === '1' || q.get('perKey') === 'true' }));
   });
   app.get('/healthz', (res) => send(open(res, 'GET', '/healthz'), 200, { ok: true }));
   app.any('/*', (res, req) => {
     const c = open(res, req.getMethod().toUpperCase(), req.getUrl());
+    if (c.done) return;
     fail(c, new AppError('not_found', 'no such route'), log);
   });
 
@@ -270,7 +284,6 @@ export async function startPspServer(opts: PspOptions): Promise<PspServer> {
   const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
   log.info({ port, dataDir: opts.dataDir, latencyMs: latency, failureRate, charges: store.chargeCount }, `PSP simulator listening on ${url}`);
 
-  let closed = false;
   return {
     port,
     url,
