@@ -123,6 +123,11 @@ describe('cart', () => {
     expect(qty(changed.body)).toEqual({ [p]: 1, [q]: 8 });
     const ttl = await t.ctx.redis.pttl(keys.user(user.userId));
     expect(ttl).toBeGreaterThan(29 * 24 * 3600 * 1000);
+    // A read on a later day refreshes the 30-day TTL too.
+    await t.ctx.redis.hset(keys.user(user.userId), '_t', '1');
+    await t.ctx.redis.pexpire(keys.user(user.userId), 60_000);
+    expect(qty((await t.api('GET', '/api/cart', { token: user.token })).body)).toEqual({ [p]: 1, [q]: 8 });
+    expect(await t.ctx.redis.pttl(keys.user(user.userId))).toBeGreaterThan(29 * 24 * 3600 * 1000);
   });
 
   it('write-behind: 300 carts reach Postgres in multi-row batches; an older version never overwrites a newer one', async () => {

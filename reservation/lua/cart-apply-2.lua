@@ -2,7 +2,8 @@
   Changes lines of one storefront cart atomically, bumps its change counter and TTL, returns the cart.
 
   KEYS[1] cart hash  <prefix>cart:{c<bucket>}:u:<userId> or <prefix>cart:{a:<cartId>}: product id ->
-                     quantity, plus `_v`, the cart's change counter (the version the write-behind flush persists)
+                     quantity, plus `_v`, the cart's change counter (the version the write-behind flush persists),
+                     and `_t`, the day (epoch days) its TTL was last refreshed
   KEYS[2] dirty set  <prefix>cart:{c<bucket>}:dirty (zset user id -> version of the last change), in the
                      same slot as the cart, so the change and its mark for write-behind are one atomic step
   ARGV[1] TTL (ms), refreshed on every change
@@ -14,7 +15,8 @@
                 merge triples (product id, units, stock): add units, capped by ARGV[4] and by stock, but a
                       line is never lowered below what it was; lines past ARGV[3] are skipped
   ARGV[6] the user id to mark dirty in KEYS[2], or "" (anonymous carts are not persisted)
-  ARGV[7..] the pairs or triples
+  ARGV[7] today (epoch days), stored in `_t`
+  ARGV[8..] the pairs or triples
 
   Returns {status, version, id1, qty1, id2, qty2, ...}; status is OK, MISSING (ARGV[2] = "1" and no
   hash: nothing changed) or FULL (set would add a line past ARGV[3]: nothing changed).
@@ -27,11 +29,11 @@ local mode = ARGV[5]
 
 if ARGV[2] == '1' and redis.call('EXISTS', key) == 0 then return {'MISSING', 0} end
 
-local lines = redis.call('HLEN', key) - redis.call('HEXISTS', key, '_v')
+local lines = redis.call('HLEN', key) - redis.call('HEXISTS', key, '_v') - redis.call('HEXISTS', key, '_t')
 local step = 2
 if mode == 'merge' then step = 3 end
 
-for i = 7, #ARGV, step do
+for i = 8, #ARGV, step do
   local id = ARGV[i]
   local n = tonumber(ARGV[i + 1])
   local cur = tonumber(redis.call('HGET', key, id) or '0')
@@ -64,12 +66,13 @@ for i = 7, #ARGV, step do
 end
 
 local version = redis.call('HINCRBY', key, '_v', 1)
+redis.call('HSET', key, '_t', ARGV[7])
 redis.call('PEXPIRE', key, ttl)
 if ARGV[6] ~= '' then redis.call('ZADD', KEYS[2], 'GT', version, ARGV[6]) end
 local out = {'OK', version}
 local all = redis.call('HGETALL', key)
 for i = 1, #all, 2 do
-  if all[i] ~= '_v' then
+  if string.byte(all[i], 1) ~= 95 then -- not `_v` or `_t`
     out[#out + 1] = all[i]
     out[#out + 1] = all[i + 1]
   end

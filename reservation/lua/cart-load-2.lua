@@ -6,14 +6,15 @@
   now equals its Postgres copy.
 
   KEYS[1] cart hash  <prefix>cart:{c<bucket>}:u:<userId>    KEYS[2] dirty set <prefix>cart:{c<bucket>}:dirty
-  ARGV[1] TTL (ms)   ARGV[2] version persisted with it   ARGV[3] user id   ARGV[4..] pairs: product id, quantity
+  ARGV[1] TTL (ms)   ARGV[2] version persisted with it   ARGV[3] user id   ARGV[4] today (epoch days, `_t`)
+  ARGV[5..] pairs: product id, quantity
   Returns 1 when loaded, 0 when the hash was already there.
 ]]
 local key = KEYS[1]
 if redis.call('EXISTS', key) == 1 then return 0 end
-redis.call('HSET', key, '_v', ARGV[2])
+redis.call('HSET', key, '_v', ARGV[2], '_t', ARGV[4])
 redis.call('ZREM', KEYS[2], ARGV[3])
-for i = 4, #ARGV, 2 do
+for i = 5, #ARGV, 2 do
   redis.call('HSET', key, ARGV[i], ARGV[i + 1])
 end
 redis.call('PEXPIRE', key, tonumber(ARGV[1]))

@@ -9,7 +9,7 @@ local all = redis.call('HGETALL', KEYS[1])
 redis.call('DEL', KEYS[1])
 local out = {}
 for i = 1, #all, 2 do
-  if all[i] ~= '_v' then
+  if string.byte(all[i], 1) ~= 95 then -- not `_v` or `_t`
     out[#out + 1] = all[i]
     out[#out + 1] = all[i + 1]
   end

@@ -27,10 +27,13 @@ export const defaultLimits: CartLimits = { ttlMs: 30 * 24 * 3600 * 1000, maxLine
 
 type ApplyMode = 'set' | 'sub' | 'merge';
 
+/** Today in epoch days: a cart's TTL is refreshed by reads at most once a day (`_t` holds the day). */
+const today = () => Math.floor(Date.now() / 86_400_000);
+
 function linesFrom(flat: string[], start = 0): Lines {
   const lines: Lines = new Map();
   for (let i = start; i + 1 < flat.length; i += 2) {
-    if (flat[i] === '_v') continue;
+    if (flat[i].startsWith('_')) continue;
     lines.set(Number(flat[i]), Number(flat[i + 1]));
   }
   return lines;
@@ -61,17 +64,23 @@ export class CartStore {
     return ref.kind === 'user' ? this.keys.user(ref.userId) : this.keys.anon(ref.cartId);
   }
 
-  /** Reads a cart and refreshes its TTL; a user's cart missing from Redis comes back from Postgres. */
+  /**
+   * Reads a cart (one HGETALL) and refreshes its TTL when that was last done on another day; a user's cart
+   * missing from Redis comes back from Postgres.
+   */
   async read(ref: CartRef, reloaded = false): Promise<CartState> {
     const key = this.key(ref);
-    const [hash] = await Promise.all([this.ctx.redis.hgetall(key), this.ctx.redis.pexpire(key, this.limits.ttlMs)]);
+    const redis = this.ctx.redis;
+    const hash = await redis.hgetall(key);
     if (ref.kind === 'user' && hash._v === undefined) {
       if (reloaded) throw new AppError('unavailable', 'the cart could not be loaded; try again');
       await this.reload(ref.userId);
       return this.read(ref, true);
     }
+    const day = today();
+    if (hash._v !== undefined && hash._t !== String(day)) await Promise.all([redis.pexpire(key, this.limits.ttlMs), redis.hset(key, '_t', day)]);
     const lines: Lines = new Map();
-    for (const [id, qty] of Object.entries(hash)) if (id !== '_v') lines.set(Number(id), Number(qty));
+    for (const [id, qty] of Object.entries(hash)) if (!id.startsWith('_')) lines.set(Number(id), Number(qty));
     return { version: Number(hash._v ?? 0), lines };
   }
 
@@ -101,7 +110,7 @@ export class CartStore {
     const mustExist = ref.kind === 'user' ? '1' : '0';
     const dirtyAs = ref.kind === 'user' ? ref.userId : '';
     for (let attempt = 0; attempt < 3; attempt++) {
-      const out = await runScript<Array<string | number>>(this.ctx.redis, 'cart-apply', keys, [l.ttlMs, mustExist, l.maxLines, l.maxQuantity, mode, dirtyAs, ...args]);
+      const out = await runScript<Array<string | number>>(this.ctx.redis, 'cart-apply', keys, [l.ttlMs, mustExist, l.maxLines, l.maxQuantity, mode, dirtyAs, today(), ...args]);
       if (out[0] === 'MISSING' && ref.kind === 'user') {
         await this.reload(ref.userId);
         continue;
@@ -119,7 +128,7 @@ export class CartStore {
     const version = rows[0]?.version ?? 0;
     const pairs = Object.entries(items).flatMap(([id, qty]) => [id, qty]);
     const keys = [this.keys.user(userId), this.keys.dirty(bucketOf(userId))];
-    const loaded = await runScript<number>(this.ctx.redis, 'cart-load', keys, [this.limits.ttlMs, version, userId, ...pairs]);
+    const loaded = await runScript<number>(this.ctx.redis, 'cart-load', keys, [this.limits.ttlMs, version, userId, today(), ...pairs]);
     if (loaded && rows.length) this.ctx.log.debug({ userId, version }, 'cart reloaded from Postgres');
   }
 
@@ -159,7 +168,7 @@ export class CartStore {
         return;
       }
       const items: Record<string, number> = {};
-      for (const [id, qty] of Object.entries(hash)) if (id !== '_v') items[id] = Number(qty);
+      for (const [id, qty] of Object.entries(hash)) if (!id.startsWith('_')) items[id] = Number(qty);
       ids.push(users[i]);
       itemsJson.push(JSON.stringify(items));
       versions.push(Number(hash._v));
