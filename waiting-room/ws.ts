@@ -188,7 +188,8 @@ export function mountQueueSocket(ctx: Context, hub: Hub, app: TemplatedApp): voi
       const c = ws.getUserData();
       c.closed = true;
       hub.releaseIp(c.ip);
-      if (hub.unregister(ws) && !hub.stopping) {
+      // the grace period starts, unless the socket ended because the place is over (sale closed) or the gateway stops
+      if (hub.unregister(ws) && !hub.stopping && c.state !== 'done') {
         void leaveQueue(ctx, c.saleId, c.userId, c.connId).catch((err) => ctx.log.warn({ err }, 'waiting-room leave failed'));
       }
     },
