@@ -7,7 +7,9 @@ import { runScript } from './scripts.js';
  * `reserve-batch` script call. A Redis script call has a fixed cost well above the work of one reservation,
  * so under load this is the difference between Redis and the gateway being the limit. Semantics do not
  * change: the script runs each request with every check, in arrival order, atomically. A lone request
- * uses `reserve` directly. Waiting is one setImmediate, not a timer.
+ * uses `reserve` directly. At most MAX_IN_FLIGHT batches of a sale are in flight; requests that arrive
+ * meanwhile form the next batch when one returns, so batches grow with load and an idle gateway waits for
+ * nothing more than one setImmediate (no timer).
  */
 export type ReserveReply = [status: string, rid: string, quantity: number, expiresAt: number];
 export interface ReserveArgs {
@@ -25,31 +27,45 @@ interface Pending {
 }
 
 const MAX_BATCH = 200;
-const queues = new WeakMap<Context, Map<string, Pending[]>>();
+/** Batches of one sale in flight at once; requests arriving meanwhile wait and form the next batch. */
+const MAX_IN_FLIGHT = 2;
+interface SaleQueue {
+  waiting: Pending[];
+  inFlight: number;
+  scheduled: boolean;
+}
+const queues = new WeakMap<Context, Map<string, SaleQueue>>();
 
-function queuesOf(ctx: Context): Map<string, Pending[]> {
-  let q = queues.get(ctx);
-  if (!q) queues.set(ctx, (q = new Map()));
+function queueOf(ctx: Context, saleId: string): SaleQueue {
+  let all = queues.get(ctx);
+  if (!all) queues.set(ctx, (all = new Map()));
+  let q = all.get(saleId);
+  if (!q) all.set(saleId, (q = { waiting: [], inFlight: 0, scheduled: false }));
   return q;
 }
 
 export function reserveInRedis(ctx: Context, saleId: string, args: ReserveArgs): Promise<ReserveReply> {
   return new Promise((resolve, reject) => {
-    const all = queuesOf(ctx);
-    let queue = all.get(saleId);
-    if (!queue) {
-      all.set(saleId, (queue = []));
-      setImmediate(() => flush(ctx, saleId));
+    const q = queueOf(ctx, saleId);
+    q.waiting.push({ args, resolve, reject });
+    if (!q.scheduled && q.inFlight < MAX_IN_FLIGHT) {
+      q.scheduled = true;
+      setImmediate(() => flush(ctx, saleId, q));
     }
-    queue.push({ args, resolve, reject });
   });
 }
 
-function flush(ctx: Context, saleId: string): void {
-  const all = queuesOf(ctx);
-  const queue = all.get(saleId) ?? [];
-  all.delete(saleId);
-  for (let i = 0; i < queue.length; i += MAX_BATCH) void send(ctx, saleId, queue.slice(i, i + MAX_BATCH));
+function flush(ctx: Context, saleId: string, q: SaleQueue): void {
+  q.scheduled = false;
+  while (q.waiting.length > 0 && q.inFlight < MAX_IN_FLIGHT) {
+    const batch = q.waiting.splice(0, MAX_BATCH);
+    q.inFlight++;
+    void send(ctx, saleId, batch).finally(() => {
+      q.inFlight--;
+      if (q.waiting.length > 0) flush(ctx, saleId, q);
+      else if (q.inFlight === 0) queues.get(ctx)?.delete(saleId);
+    });
+  }
 }
 
 async function send(ctx: Context, saleId: string, batch: Pending[]): Promise<void> {
