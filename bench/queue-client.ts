@@ -20,6 +20,8 @@ export interface ClientJob {
   tokenSecret: string;
   /** Handshakes in flight at once in this process. */
   concurrency: number;
+  /** Source address on loopback (127.0.0.<2+worker>): each client process gets its own ephemeral ports. */
+  localAddress?: string;
   /** `lite` (bench/ws-lite.ts, default) or `ws` (the ws package). */
   client: 'lite' | 'ws';
 }
@@ -44,6 +46,7 @@ const cpuNow = () => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1e6;
 };
+const sysNow = () => process.cpuUsage().system / 1e6;
 
 let job: ClientJob;
 let shoppers: Shopper[] = [];
@@ -141,7 +144,7 @@ function open(i: number, config: Config): Promise<void> {
       settle(false);
     };
     if (job.client === 'ws') {
-      const ws = new WebSocket(`${gw}${path}`, { perMessageDeflate: false, handshakeTimeout: 30_000 });
+      const ws = new WebSocket(`${gw}${path}`, { perMessageDeflate: false, handshakeTimeout: 30_000, localAddress: job.localAddress });
       s.close = () => ws.terminate();
       ws.on('open', () => (s.open = true));
       ws.on('message', (data) => onMessage(s, data.toString(), startedAt, settle));
@@ -153,7 +156,7 @@ function open(i: number, config: Config): Promise<void> {
         onOpen: () => (s.open = true),
         onText: (text) => onMessage(s, text, startedAt, settle),
         onClose: closed,
-      });
+      }, job.localAddress);
       s.close = c.close;
     }
   });
@@ -161,9 +164,12 @@ function open(i: number, config: Config): Promise<void> {
 
 let cpuAtStart = 0;
 let cpuAtMeasure = 0;
+let sysAtStart = 0;
+let sysAtMeasure = 0;
 
 async function start(): Promise<void> {
   cpuAtStart = cpuNow();
+  sysAtStart = sysNow();
   const config = { tokenSecret: job.tokenSecret, userTokenTtlSeconds: 3600 } as Config;
   shoppers = new Array(job.userIds.length);
   let next = 0;
@@ -180,6 +186,7 @@ async function start(): Promise<void> {
     failed,
     startedAt: t0,
     cpuSeconds: cpuNow() - cpuAtStart,
+    sysSeconds: sysNow() - sysAtStart,
     endedAt: Date.now(),
     joinP50: joinMs[Math.floor(joinMs.length * 0.5)] ?? null,
     joinP99: joinMs[Math.floor(joinMs.length * 0.99)] ?? null,
@@ -192,13 +199,14 @@ process.on('message', (m: { cmd: string; job?: ClientJob }) => {
     void start();
   } else if (m.cmd === 'measure') {
     cpuAtMeasure = cpuNow();
+    sysAtMeasure = sysNow();
     ticks.clear();
     measuring = true;
   } else if (m.cmd === 'report') {
     measuring = false;
     const open = shoppers.filter((s) => s?.open).length;
     const waiting = shoppers.filter((s) => s?.open && !s.admitted).length;
-    send({ type: 'report', ticks: [...ticks.values()], open, waiting, admitted: admittedCount, counts, cpuSeconds: cpuNow() - cpuAtMeasure });
+    send({ type: 'report', ticks: [...ticks.values()], open, waiting, admitted: admittedCount, counts, cpuSeconds: cpuNow() - cpuAtMeasure, sysSeconds: sysNow() - sysAtMeasure });
   } else if (m.cmd === 'close') {
     for (const s of shoppers) s?.close?.();
     send({ type: 'closed' });

@@ -34,10 +34,12 @@ export function rssBytes(pid: number): number {
 }
 
 /** CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat (100 ticks a second). */
-export function cpuSeconds(pid: number): number {
+export function cpuSeconds(pid: number, which: 'all' | 'sys' = 'all'): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+  const user = Number(fields[11]);
+  const sys = Number(fields[12]);
+  return (which === 'sys' ? sys : user + sys) / 100;
 }
 
 /** The open-files limit a process actually got (from /proc/<pid>/limits). */

@@ -135,7 +135,9 @@ async function run() {
   await sleep(1000);
   const rssBefore = gateways.map((g) => rssBytes(g.pid));
   const gwCpu = () => gateways.reduce((a, g) => a + cpuSeconds(g.pid), 0);
+  const gwSys = () => gateways.reduce((a, g) => a + cpuSeconds(g.pid, 'sys'), 0);
   const cpuJoinStart = gwCpu();
+  const sysJoinStart = gwSys();
 
   // Join phase: every client process opens its share of sockets, round-robin over the gateways.
   const per = Math.ceil(SHOPPERS / CLIENTS);
@@ -154,6 +156,7 @@ async function run() {
       tokenSecret: env.TOKEN_SECRET,
       concurrency: CONCURRENCY,
       client: CLIENT,
+      localAddress: `127.0.0.${2 + w}`,
     };
     child.send({ cmd: 'start', job });
   }
@@ -161,12 +164,17 @@ async function run() {
   for (const c of clients) c.on('message', (m: { type: string; joined?: number }) => m.type === 'progress' && progress.set(c, m.joined ?? 0));
   const ticker = setInterval(() => log(`joined ${[...progress.values()].reduce((a, b) => a + b, 0)} / ${SHOPPERS}`), 5000);
   const ready = await Promise.all(
-    clients.map((c) => waitFor<{ joined: number; failed: number; startedAt: number; endedAt: number; joinP50: number; joinP99: number; cpuSeconds: number }>(c, 'ready', 10 * 60_000)),
+    clients.map((c) => waitFor<{ joined: number; failed: number; startedAt: number; endedAt: number; joinP50: number; joinP99: number; cpuSeconds: number; sysSeconds: number }>(c, 'ready', 10 * 60_000)),
   );
   clearInterval(ticker);
   // From the first handshake anywhere to the last `queued` (forking and loading the clients excluded).
   const joinSeconds = (Math.max(...ready.map((r) => r.endedAt)) - Math.min(...ready.map((r) => r.startedAt))) / 1000;
-  const cpuJoin = { gateways: +(gwCpu() - cpuJoinStart).toFixed(2), clients: +ready.reduce((a, r) => a + r.cpuSeconds, 0).toFixed(2) };
+  const cpuJoin = {
+    gateways: +(gwCpu() - cpuJoinStart).toFixed(2),
+    gatewaysKernel: +(gwSys() - sysJoinStart).toFixed(2),
+    clients: +ready.reduce((a, r) => a + r.cpuSeconds, 0).toFixed(2),
+    clientsKernel: +ready.reduce((a, r) => a + r.sysSeconds, 0).toFixed(2),
+  };
   const joined = ready.reduce((a, r) => a + r.joined, 0);
   const failed = ready.reduce((a, r) => a + r.failed, 0);
   log(`joined ${joined} (${failed} failed) in ${joinSeconds.toFixed(1)} s: ${Math.round(joined / joinSeconds)} joins/s`);
@@ -191,18 +199,25 @@ async function run() {
   const ticketedAfterMs = Math.max(0, Date.now() - Math.max(startsAt, shuffleStart));
   log(`every shopper has a ticket ${ticketedAfterMs} ms after the start`);
   const cpuTickStart = gwCpu();
+  const sysTickStart = gwSys();
   const tickStart = Date.now();
   for (const c of clients) c.send({ cmd: 'measure' });
   await sleep(TICKS * INTERVAL_MS + 1500);
   const reports = await Promise.all(
     clients.map((c) => {
-      const p = waitFor<{ ticks: TickSeen[]; open: number; waiting: number; admitted: number; counts: Record<string, number>; cpuSeconds: number }>(c, 'report', 60_000);
+      const p = waitFor<{ ticks: TickSeen[]; open: number; waiting: number; admitted: number; counts: Record<string, number>; cpuSeconds: number; sysSeconds: number }>(c, 'report', 60_000);
       c.send({ cmd: 'report' });
       return p;
     }),
   );
   const tickSeconds = (Date.now() - tickStart) / 1000;
-  const cpuTicks = { gateways: +(gwCpu() - cpuTickStart).toFixed(2), clients: +reports.reduce((a, r) => a + r.cpuSeconds, 0).toFixed(2), wallSeconds: +tickSeconds.toFixed(2) };
+  const cpuTicks = {
+    gateways: +(gwCpu() - cpuTickStart).toFixed(2),
+    gatewaysKernel: +(gwSys() - sysTickStart).toFixed(2),
+    clients: +reports.reduce((a, r) => a + r.cpuSeconds, 0).toFixed(2),
+    clientsKernel: +reports.reduce((a, r) => a + r.sysSeconds, 0).toFixed(2),
+    wallSeconds: +tickSeconds.toFixed(2),
+  };
   const waiting = reports.reduce((a, r) => a + r.waiting, 0);
   const open = reports.reduce((a, r) => a + r.open, 0);
   const merged = new Map<string, { serverTs: number | null; arrivals: number[] }>();

@@ -30,11 +30,12 @@ function frame(opcode: number, payload: Buffer): Buffer {
   return out;
 }
 
-export function openLite(host: string, port: number, path: string, h: LiteHandlers): { socket: Socket; close: () => void } {
+/** `localAddress` (e.g. 127.0.0.2) gives a client process its own ephemeral-port space on loopback. */
+export function openLite(host: string, port: number, path: string, h: LiteHandlers, localAddress?: string): { socket: Socket; close: () => void } {
   const key = randomBytes(16).toString('base64');
   const accept = createHash('sha1').update(key + GUID).digest('base64');
   // `onread` reads into one shared buffer and skips the stream machinery ('data' events, a Buffer per read).
-  const socket = connect({ host, port, onread: { buffer: shared, callback: (n: number, b: Uint8Array) => (onData(b as Buffer, n), true) } });
+  const socket = connect({ host, port, localAddress, onread: { buffer: shared, callback: (n: number, b: Uint8Array) => (onData(b as Buffer, n), true) } });
   socket.setNoDelay(true);
   let upgraded = false;
   let closed = false;
