@@ -111,6 +111,20 @@ describe('idempotency keys', () => {
     for (const k of keys.slice(0, 5)) expect((await psp.stats(k)).key.attempts).toBe(5);
   });
 
+  it('lookup routes: by key (charge or 404), by id, the list form, and per-key stats', async () => {
+    const k = `odd key/${randomUUID()}`;
+    const charge = await payments.charge(ok(k));
+    const byKey = await fetch(`${psp.url}/v1/charges/by-key/${encodeURIComponent(k)}`);
+    expect(await byKey.json()).toMatchObject({ id: charge.id, idempotencyKey: k });
+    expect((await fetch(`${psp.url}/v1/charges/by-key/never-seen`)).status).toBe(404);
+    expect(await (await fetch(`${psp.url}/v1/charges/${charge.id}`)).json()).toMatchObject({ id: charge.id });
+    expect((await fetch(`${psp.url}/v1/charges/ch_nope`)).status).toBe(404);
+    const list = (await (await fetch(`${psp.url}/v1/charges?idempotencyKey=${encodeURIComponent(k)}`)).json()) as any;
+    expect(list).toMatchObject({ object: 'list', data: [{ id: charge.id }] });
+    const stats = (await (await fetch(`${psp.url}/v1/stats?perKey=1`)).json()) as any;
+    expect(stats.attemptsByKey[k]).toBe(1);
+  });
+
   it('findByKey is null for a key the PSP never saw', async () => {
     expect(await payments.findByKey(key())).toBeNull();
   });
