@@ -11,7 +11,7 @@
 import { parseArgs } from 'node:util';
 import { createLogger } from '../infra/logger.js';
 import { parseFailureRate, parseLatency } from '../settlement/psp/methods.js';
-import { pspOptionsFromEnv, startPspServer } from '../settlement/psp/server.js';
+import { pspOptionsFromEnv, startPspServer, wholeNumber } from '../settlement/psp/server.js';
 
 const { values } = parseArgs({
   options: {
@@ -26,12 +26,12 @@ const { values } = parseArgs({
 
 const log = createLogger(process.env.LOG_LEVEL ?? 'info', 'psp');
 const opts = pspOptionsFromEnv(process.env);
-if (values.port !== undefined) opts.port = Number(values.port);
+if (values.port !== undefined) opts.port = wholeNumber(values.port, '--port', 4010, 65535);
 if (values.host !== undefined) opts.host = values.host;
 if (values['data-dir'] !== undefined) opts.dataDir = values['data-dir'];
 if (values.latency !== undefined) opts.latencyMs = parseLatency(values.latency);
 if (values['failure-rate'] !== undefined) opts.failureRate = parseFailureRate(values['failure-rate']);
-if (values['hang-ms'] !== undefined) opts.hangMs = Number(values['hang-ms']);
+if (values['hang-ms'] !== undefined) opts.hangMs = wholeNumber(values['hang-ms'], '--hang-ms', 60_000);
 
 const psp = await startPspServer({ ...opts, log });
 // Machine-readable readiness line (test/psp.ts waits for it), independent of LOG_LEVEL.

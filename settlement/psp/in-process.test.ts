@@ -43,5 +43,7 @@ describe('startPspServer (how npm start runs the simulator in-process)', () => {
     });
     expect(pspOptionsFromEnv({ DATA_DIR: '/srv/data' })).toMatchObject({ port: 4010, dataDir: '/srv/data/psp', latencyMs: 0, failureRate: 0 });
     expect(() => pspOptionsFromEnv({ PSP_FAILURE_RATE: '2' })).toThrow(/between 0 and 1/);
+    expect(() => pspOptionsFromEnv({ PSP_PORT: 'abc' })).toThrow(/PSP_PORT must be a whole number/);
+    expect(() => pspOptionsFromEnv({ PSP_PORT: '70000' })).toThrow(/PSP_PORT/);
   });
 });

@@ -46,13 +46,20 @@ export interface PspServer {
 /** Options from PSP_PORT, PSP_DATA_DIR, PSP_LATENCY_MS, PSP_FAILURE_RATE, PSP_HANG_MS, PSP_HOST. */
 export function pspOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): PspOptions {
   return {
-    port: env.PSP_PORT ? Number(env.PSP_PORT) : 4010,
+    port: wholeNumber(env.PSP_PORT, 'PSP_PORT', 4010, 65535),
     host: env.PSP_HOST || '127.0.0.1',
     dataDir: env.PSP_DATA_DIR || `${env.DATA_DIR || '.data'}/psp`,
     latencyMs: parseLatency(env.PSP_LATENCY_MS),
     failureRate: parseFailureRate(env.PSP_FAILURE_RATE),
-    hangMs: env.PSP_HANG_MS ? Number(env.PSP_HANG_MS) : undefined,
+    hangMs: env.PSP_HANG_MS ? wholeNumber(env.PSP_HANG_MS, 'PSP_HANG_MS', 60_000) : undefined,
   };
+}
+
+export function wholeNumber(raw: string | undefined, name: string, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > max) throw new Error(`${name} must be a whole number from 0 to ${max}, got "${raw}"`);
+  return n;
 }
 
 const key = z.string().min(1).max(255);
