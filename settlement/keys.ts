@@ -5,6 +5,8 @@ import { saleKeys } from '../reservation/index.js';
  *
  *   {sale:<id>}:paying        zset  rid -> checkout time (ms): holds in state `paying` (payment in flight).
  *                                   Reconciliation walks it to find checkouts left stuck by a crash.
+ *   {sale:<id>}:sold          set   reservation ids of sold holds (reconciliation compares it with the
+ *                                   paid orders in Postgres when the counts differ).
  *   orders:pending:<userId>   hash  orderId -> JSON of an order whose payment is in flight, so
  *                                   GET /api/orders shows it before its Postgres row exists.
  *   user:<userId>             channel: {"type":"order","orderId","status"} when an order settles (the
@@ -12,7 +14,7 @@ import { saleKeys } from '../reservation/index.js';
  */
 export function settlementSaleKeys(prefix: string, saleId: string | number) {
   const k = saleKeys(prefix, saleId);
-  return { ...k, paying: `${k.base}paying` };
+  return { ...k, paying: `${k.base}paying`, sold: `${k.base}sold` };
 }
 
 export type SettlementSaleKeys = ReturnType<typeof settlementSaleKeys>;

@@ -20,7 +20,7 @@ export interface ReconcileOptions {
 
 export interface Repair {
   rid: string;
-  action: 'marked_sold' | 'released' | 'paid_from_psp' | 'failed_from_psp' | 'requeued' | 'refunded' | 'dropped_stale';
+  action: 'marked_sold' | 'released' | 'paid_from_psp' | 'failed_from_psp' | 'requeued' | 'refunded' | 'dropped_stale' | 'order_from_psp';
 }
 
 export interface ReconcileResult {
@@ -31,17 +31,20 @@ export interface ReconcileResult {
   redis: { quantity: number; remaining: number; held: number; sold: number; paying: number };
   /** Units in paid (or shipped) orders in Postgres, checked out before the snapshot and settled. */
   postgres: { paidOrders: number; paidUnits: number };
+  /** Mismatches seen before repairs (a repaired one appears here and in `repaired`, not in `mismatches`). */
+  found: string[];
+  /** Mismatches still there after repairs: `ok` is false when there are any. */
   mismatches: string[];
   repaired: Repair[];
 }
 
 const LIVE_JOB_STATES = new Set(['active', 'waiting', 'delayed', 'prioritized', 'waiting-children']);
 
-/** The settlement job a stuck hold stands for, rebuilt from the hold hash and the sale meta. */
-async function jobFromHold(ctx: Context, saleId: string, rid: string): Promise<SettleJob | null> {
+/** The settlement job a checked-out hold stands for, rebuilt from the hold hash and the sale meta. */
+async function jobFromHold(ctx: Context, saleId: string, rid: string, status: 'paying' | 'sold'): Promise<SettleJob | null> {
   const k = settlementSaleKeys(ctx.config.redisPrefix, saleId);
   const [hold, meta] = await Promise.all([ctx.redis.hgetall(k.hold(rid)), ctx.redis.hmget(k.meta, 'priceCents', 'productId')]);
-  if (hold.status !== 'paying' || !hold.orderId) return null;
+  if (hold.status !== status || !hold.orderId) return null;
   return {
     rid,
     saleId,
@@ -61,7 +64,7 @@ async function jobFromHold(ctx: Context, saleId: string, rid: string): Promise<S
  */
 async function repairHold(deps: ReconcileDeps, saleId: string, rid: string): Promise<Repair | null> {
   const { ctx, provider, queue, writer } = deps;
-  const job = await jobFromHold(ctx, saleId, rid);
+  const job = await jobFromHold(ctx, saleId, rid, 'paying');
   if (!job) {
     await ctx.redis.zrem(settlementSaleKeys(ctx.config.redisPrefix, saleId).paying, rid);
     return { rid, action: 'dropped_stale' };
@@ -97,6 +100,35 @@ async function repairHold(deps: ReconcileDeps, saleId: string, rid: string): Pro
   await existing?.remove().catch(() => {});
   await enqueueSettlement(queue, ctx.config, job);
   return { rid, action: 'requeued' };
+}
+
+/**
+ * Holds sold in Redis whose order row is missing (a write lost, e.g. by a Postgres failover): the order is
+ * written from the PSP's record of the charge. Paid rows whose hold is neither sold nor paying are only
+ * reported: the unit may have been sold again, and only a person can settle that.
+ */
+async function repairSoldWithoutOrder(deps: ReconcileDeps, saleId: string, paying: Set<string>, found: string[]): Promise<Repair[]> {
+  const { ctx, provider, writer } = deps;
+  const k = settlementSaleKeys(ctx.config.redisPrefix, saleId);
+  const [sold, { rows }] = await Promise.all([
+    ctx.redis.smembers(k.sold),
+    ctx.db.query<{ reservation_id: string }>(`SELECT reservation_id FROM orders WHERE sale_id = $1 AND status IN ('paid', 'shipped')`, [saleId]),
+  ]);
+  const soldSet = new Set(sold);
+  const paid = new Set(rows.map((r) => r.reservation_id));
+  for (const rid of paid) if (!soldSet.has(rid) && !paying.has(rid)) found.push(`paid order for reservation ${rid}, whose hold is not sold`);
+  const repaired: Repair[] = [];
+  for (const rid of sold) {
+    if (paid.has(rid)) continue;
+    found.push(`reservation ${rid} is sold in Redis but has no paid order in Postgres`);
+    const job = await jobFromHold(ctx, saleId, rid, 'sold');
+    const charge = job ? await provider.findByKey(rid) : null;
+    if (!job || charge?.status !== 'succeeded') continue;
+    await writer.write(orderRow(job, 'paid', { chargeId: charge.id, status: 'succeeded' }));
+    repaired.push({ rid, action: 'order_from_psp' });
+  }
+  await writer.drain();
+  return repaired;
 }
 
 /** Failed orders whose payment outcome was unknown: if the PSP did charge after all, refund it. */
@@ -136,34 +168,8 @@ async function snapshot(ctx: Context, saleId: string) {
   };
 }
 
-/**
- * Checks one sale: quantity == remaining + held + sold in Redis, and units in paid orders in Postgres ==
- * units sold in Redis. A paid order is written before its hold is marked sold, so the comparison leaves
- * out holds still paying at the snapshot and orders checked out after it. Holds stuck in `paying` are
- * repaired first. The result is written to the sale's `recon` key (shown by GET /admin/sales/:id).
- */
-export async function reconcileSale(deps: ReconcileDeps, saleId: string, opts: ReconcileOptions = {}): Promise<ReconcileResult> {
-  const { ctx } = deps;
-  const k = settlementSaleKeys(ctx.config.redisPrefix, saleId);
-  const stuckBefore = (opts.now ?? Date.now()) - (opts.stuckAfterMs ?? 30_000);
-  const mismatches: string[] = [];
-  const repaired: Repair[] = [];
-  const stuck = await ctx.redis.zrangebyscore(k.paying, '-inf', String(stuckBefore), 'LIMIT', 0, 500);
-  for (const rid of stuck) {
-    try {
-      const r = await repairHold(deps, saleId, rid);
-      if (r) repaired.push(r);
-    } catch (err) {
-      mismatches.push(`hold ${rid} is stuck paying and could not be repaired: ${(err as Error).message}`);
-    }
-  }
-  try {
-    repaired.push(...(await settleUnknownPayments(deps, saleId)));
-  } catch (err) {
-    mismatches.push(`payments of unknown outcome could not be checked: ${(err as Error).message}`);
-  }
-  await deps.writer.drain();
-
+/** Compares the counters once: Redis with itself, and Redis sold with Postgres paid. */
+async function measure(ctx: Context, saleId: string) {
   const snap = await snapshot(ctx, saleId);
   const { rows } = await ctx.db.query<{ orders: number; units: number }>(
     `SELECT count(DISTINCT o.id)::int AS orders, COALESCE(sum(i.quantity), 0)::int AS units
@@ -173,22 +179,78 @@ export async function reconcileSale(deps: ReconcileDeps, saleId: string, opts: R
     [saleId, new Date(snap.at).toISOString(), snap.paying],
   );
   const pg = { paidOrders: rows[0].orders, paidUnits: rows[0].units };
+  const mismatches: string[] = [];
   if (snap.quantity !== snap.remaining + snap.held + snap.sold) {
     mismatches.push(`quantity ${snap.quantity} != remaining ${snap.remaining} + held ${snap.held} + sold ${snap.sold}`);
   }
   if (pg.paidUnits !== snap.sold) mismatches.push(`paid units in Postgres ${pg.paidUnits} != sold in Redis ${snap.sold}`);
+  return { snap, pg, mismatches };
+}
+
+/**
+ * Checks one sale: quantity == remaining + held + sold in Redis, and units in paid orders in Postgres ==
+ * units sold in Redis. A paid order is written before its hold is marked sold, so the comparison leaves
+ * out holds still paying at the snapshot and orders checked out after it.
+ *
+ * Repairs, from the order row or else the PSP's record (looked up by the reservation id): holds stuck in
+ * `paying` with no live job (a crash between steps), holds sold without an order row (a lost write), and
+ * failed orders whose charge went through after all (refunded). The result is written to the sale's
+ * `recon` key (GET /admin/sales/:id shows it as stats.reconciliation); a mismatch left is logged.
+ */
+export async function reconcileSale(deps: ReconcileDeps, saleId: string, opts: ReconcileOptions = {}): Promise<ReconcileResult> {
+  const { ctx } = deps;
+  const k = settlementSaleKeys(ctx.config.redisPrefix, saleId);
+  const stuckBefore = (opts.now ?? Date.now()) - (opts.stuckAfterMs ?? 30_000);
+  const found: string[] = [];
+  const repaired: Repair[] = [];
+  const failures: string[] = [];
+  const stuck = await ctx.redis.zrangebyscore(k.paying, '-inf', String(stuckBefore), 'LIMIT', 0, 500);
+  for (const rid of stuck) {
+    try {
+      const r = await repairHold(deps, saleId, rid);
+      if (!r) continue;
+      found.push(`reservation ${rid} was stuck paying`);
+      repaired.push(r);
+    } catch (err) {
+      failures.push(`reservation ${rid} is stuck paying and could not be repaired: ${(err as Error).message}`);
+    }
+  }
+  try {
+    repaired.push(...(await settleUnknownPayments(deps, saleId)));
+  } catch (err) {
+    failures.push(`payments of unknown outcome could not be checked: ${(err as Error).message}`);
+  }
+  await deps.writer.drain();
+
+  let m = await measure(ctx, saleId);
+  if (m.pg.paidUnits !== m.snap.sold) {
+    found.push(...m.mismatches);
+    try {
+      const fixed = await repairSoldWithoutOrder(deps, saleId, new Set(m.snap.paying), found);
+      if (fixed.length) {
+        repaired.push(...fixed);
+        m = await measure(ctx, saleId);
+      }
+    } catch (err) {
+      failures.push(`sold holds could not be compared with orders: ${(err as Error).message}`);
+    }
+  } else {
+    found.push(...m.mismatches);
+  }
+  const mismatches = [...m.mismatches, ...failures];
   const result: ReconcileResult = {
     saleId,
     checkedAt: new Date().toISOString(),
     ok: mismatches.length === 0,
-    redis: { quantity: snap.quantity, remaining: snap.remaining, held: snap.held, sold: snap.sold, paying: snap.paying.length },
-    postgres: pg,
+    redis: { quantity: m.snap.quantity, remaining: m.snap.remaining, held: m.snap.held, sold: m.snap.sold, paying: m.snap.paying.length },
+    postgres: m.pg,
+    found: [...new Set(found)],
     mismatches,
     repaired,
   };
   await ctx.redis.set(k.recon, JSON.stringify(result));
   if (!result.ok) ctx.log.error({ saleId, mismatches, repaired }, 'reconciliation found a mismatch');
-  else if (repaired.length) ctx.log.warn({ saleId, repaired }, 'reconciliation repaired stuck checkouts');
+  else if (repaired.length) ctx.log.warn({ saleId, found: result.found, repaired }, 'reconciliation repaired mismatches');
   return result;
 }
 

@@ -52,7 +52,7 @@ export function orderRow(job: SettleJob, status: OrderRow['status'], payment: Or
 /** Hold paying -> sold (idempotent). Returns the script's status for the hold. */
 export async function markSold(ctx: Context, job: Pick<SettleJob, 'rid' | 'saleId'>): Promise<string> {
   const k = settlementSaleKeys(ctx.config.redisPrefix, job.saleId);
-  const [status] = await runScript<string[]>(ctx.redis, 'mark-sold', [k.meta, k.stats, k.paying, k.events], [job.rid]);
+  const [status] = await runScript<string[]>(ctx.redis, 'mark-sold', [k.meta, k.stats, k.paying, k.events, k.sold], [job.rid]);
   return status;
 }
 

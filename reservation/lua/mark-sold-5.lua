@@ -3,6 +3,7 @@
   leave the paying zset. Idempotent: a hold already sold is left as it is.
   KEYS[1] meta  {sale:<id>}:meta   (only its hash-tagged base is used, to find hold hashes)
   KEYS[2] stats  KEYS[3] paying  KEYS[4] events
+  KEYS[5] sold   {sale:<id>}:sold   set of sold reservation ids (reconciliation compares it with Postgres)
   ARGV[1..n] reservation ids
   Returns one status per id: SOLD (now), ALREADY (was sold), or the unexpected state it was in
   (held, released, expired, or MISSING when there is no such hold); those are left untouched.
@@ -16,11 +17,13 @@ for i, rid in ipairs(ARGV) do
     out[i] = 'MISSING'
   elseif h[3] == 'sold' then
     redis.call('ZREM', KEYS[3], rid)
+    redis.call('SADD', KEYS[5], rid)
     out[i] = 'ALREADY'
   elseif h[3] == 'paying' then
     local q = tonumber(h[2])
     redis.call('HSET', holdKey, 'status', 'sold')
     redis.call('ZREM', KEYS[3], rid)
+    redis.call('SADD', KEYS[5], rid)
     redis.call('HINCRBY', KEYS[2], 'held', -q)
     redis.call('HINCRBY', KEYS[2], 'sold', q)
     redis.call('XADD', KEYS[4], 'MAXLEN', '~', 100000, '*', 'type', 'sold', 'rid', rid, 'userId', h[1], 'quantity', q)
