@@ -107,3 +107,18 @@ it('a counter broken on purpose is reported (logged, and shown in GET /admin/sal
   expect((await t.api('POST', `/admin/sales/999999/reconcile`, { token: t.config.adminApiKey })).status).toBe(404);
   expect((await t.api('POST', `/admin/sales/${saleId}/reconcile`, {})).status).toBe(401);
 });
+
+it('with payment in flight, the order is pending: GET /api/orders/:id says so, and it is listed first', async () => {
+  const { saleId } = await openSaleNow(t.ctx, 5, 800);
+  const [user] = await makeUsers(t.ctx, 1);
+  const [rid] = await holdsFor(t.ctx, saleId, [user.id]);
+  const res = await t.api('POST', `/api/reservations/${rid}/checkout`, { token: user.token, body: { paymentMethod: 'pm_card_ok' }, headers: { 'idempotency-key': 'p1' } });
+  expect(res.status).toBe(202);
+  const order = await t.api('GET', `/api/orders/${res.body.orderId}`, { token: user.token });
+  expect(order.body).toEqual({ id: res.body.orderId, status: 'pending', totalCents: 800, items: [{ productId: expect.any(Number), quantity: 1, unitPriceCents: 800 }], createdAt: expect.any(String) });
+  const list = await t.api('GET', '/api/orders', { token: user.token });
+  expect(list.body.orders.map((o: { id: string }) => o.id)).toEqual([res.body.orderId]);
+  const [other] = await makeUsers(t.ctx, 1);
+  expect((await t.api('GET', `/api/orders/${res.body.orderId}`, { token: other.token })).status).toBe(404);
+  expect(await services.queue.getJob(rid)).toBeTruthy();
+});

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, makeSale, makeUsers } from '../reservation/testing.js';
@@ -179,3 +180,81 @@ describe('checkout and settlement', () => {
     expect((await t.api('GET', '/api/orders', {})).status).toBe(401);
   });
 });
+
+describe('order history and status', () => {
+  it("GET /api/orders: the caller's orders newest first with cursor pagination, regular storefront orders included, nobody else's", async () => {
+    const { saleId, productId } = await makeSale(t, { quantity: 10, perUserLimit: 10 });
+    const [user, other] = await makeUsers(t.ctx, 2);
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const rid = await hold(user, saleId);
+      const r = await pay(user, rid, 'pm_card_ok');
+      await settled(user, r.body.orderId);
+      ids.push(r.body.orderId);
+    }
+    // A regular (non-flash) order, as the storefront writes it: same table, no reservation.
+    const regular = await t.ctx.db.query(
+      `INSERT INTO orders (user_id, total_cents, status, created_at) VALUES ($1, 2500, 'paid', now() + interval '1 second') RETURNING id`,
+      [user.id],
+    );
+    await t.ctx.db.query('INSERT INTO order_items (order_id, product_id, quantity, unit_price_cents) VALUES ($1, $2, 1, 2500)', [regular.rows[0].id, productId]);
+    ids.push(regular.rows[0].id);
+    const otherRid = await hold(other, saleId);
+    const otherOrder = (await pay(other, otherRid, 'pm_card_ok')).body.orderId;
+    await settled(other, otherOrder);
+
+    const seen: any[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const q: string = cursor ? `?limit=2&cursor=${encodeURIComponent(cursor)}` : '?limit=2';
+      const page = await t.api('GET', `/api/orders${q}`, { token: user.token });
+      expect(page.status).toBe(200);
+      expect(page.body.orders.length).toBeLessThanOrEqual(2);
+      seen.push(...page.body.orders);
+      cursor = page.body.nextCursor;
+      pages++;
+    } while (cursor);
+    expect(pages).toBe(2);
+    expect(seen.map((o) => o.id)).toEqual([...ids].reverse());
+    expect(seen[0]).toEqual({ id: regular.rows[0].id, status: 'paid', totalCents: 2500, items: [{ productId: Number(productId), quantity: 1, unitPriceCents: 2500 }], createdAt: expect.any(String) });
+    const times = seen.map((o) => Date.parse(o.createdAt));
+    expect([...times].sort((a, b) => b - a)).toEqual(times);
+    expect(seen.some((o) => o.id === otherOrder)).toBe(false);
+    expect((await t.api('GET', `/api/orders/${otherOrder}`, { token: user.token })).status).toBe(404);
+    expect((await t.api('GET', `/api/orders/${ids[0]}`, { token: other.token })).status).toBe(404);
+  });
+
+  it('order status follows its state machine: only a paid order ships, once', async () => {
+    const { saleId } = await makeSale(t, { quantity: 10 });
+    const [user] = await makeUsers(t.ctx, 1);
+    const paid = (await pay(user, await hold(user, saleId), 'pm_card_ok')).body.orderId;
+    const failed = (await pay(user, await hold(user, saleId), 'pm_card_declined')).body.orderId;
+    await settled(user, paid);
+    await settled(user, failed);
+    const admin = t.config.adminApiKey;
+    const shipped = await t.api('POST', `/admin/orders/${paid}/ship`, { token: admin });
+    expect(shipped.status).toBe(200);
+    expect(shipped.body.status).toBe('shipped');
+    expect((await t.api('GET', `/api/orders/${paid}`, { token: user.token })).body.status).toBe('shipped');
+    const again = await t.api('POST', `/admin/orders/${paid}/ship`, { token: admin });
+    expect(again.status).toBe(409);
+    expect(again.body.error.code).toBe('invalid_state');
+    expect((await t.api('POST', `/admin/orders/${failed}/ship`, { token: admin })).body.error.code).toBe('invalid_state');
+    expect((await t.api('POST', `/admin/orders/${randomUUID()}/ship`, { token: admin })).status).toBe(404);
+    expect((await t.api('POST', `/admin/orders/${paid}/ship`, { token: user.token })).status).toBe(401);
+  });
+
+  it('a sale that closes is reconciled at once: the result shows in GET /admin/sales/:id', async () => {
+    const { saleId } = await makeSale(t, { quantity: 5 });
+    const [user] = await makeUsers(t.ctx, 1);
+    await settled(user, (await pay(user, await hold(user, saleId), 'pm_card_ok')).body.orderId);
+    expect((await t.api('POST', `/admin/sales/${saleId}/close`, { token: t.config.adminApiKey })).status).toBeLessThan(300);
+    const view = await eventually(async () => {
+      const v = (await t.api('GET', `/admin/sales/${saleId}`, { token: t.config.adminApiKey })).body;
+      return v.stats.reconciliation ? v : undefined;
+    }, 'the reconciliation of the closed sale');
+    expect(view.stats.reconciliation).toMatchObject({ saleId, ok: true, redis: { sold: 1 }, postgres: { paidUnits: 1 } });
+  });
+});
+
