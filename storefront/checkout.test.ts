@@ -179,6 +179,20 @@ describe('regular checkout', () => {
     expect((await stock(p)).quantity).toBe(1);
   });
 
+  it('200 concurrent shoppers, stock 100: exactly 100 orders, 100 out_of_stock, stock at 0, one charge per order', async () => {
+    const p = await product(2500, 100);
+    const buyers = await Promise.all(Array.from({ length: 200 }, () => shopper([[p, 1]])));
+    const before = await charges();
+    const results = await Promise.all(buyers.map((b, i) => pay(b.token, `hundred-${i}`)));
+    const codes = results.map((r) => (r.status === 201 ? 'paid' : r.body.error.code));
+    expect(codes.filter((c) => c === 'paid')).toHaveLength(100);
+    expect(codes.filter((c) => c === 'out_of_stock')).toHaveLength(100);
+    expect(await stock(p)).toMatchObject({ quantity: 0, version: 100 });
+    const sold = (await t.ctx.db.query('SELECT coalesce(sum(quantity), 0)::int AS n FROM order_items WHERE product_id = $1', [p])).rows[0].n;
+    expect(sold).toBe(100);
+    expect(await charges()).toBe(before + 100);
+  });
+
   it('last unit: 50 concurrent checkouts of a product with stock 1 give exactly 1 order, 49 get 409 out_of_stock, one charge', async () => {
     const p = await product(99900, 1);
     const buyers = await Promise.all(Array.from({ length: 50 }, () => shopper([[p, 1]])));
