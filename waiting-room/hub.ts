@@ -3,7 +3,7 @@ import type { Context } from '../infra/context.js';
 import type { Redis } from '../infra/redis.js';
 import { getSale, saleStatusChannel } from '../reservation/index.js';
 import type { TemplatedApp, WebSocket } from '../gateway/uws.js';
-import { channels, queueSalesKey, saleTopic } from './keys.js';
+import { channels, queueKeys, queueSalesKey, saleTopic } from './keys.js';
 import { CLOSE, msg } from './messages.js';
 import { etaSeconds, graceMs, perSecond, positionOf, refreshSeen, ticketsOf, type Grant, type Place } from './queue.js';
 
@@ -49,6 +49,8 @@ export class Hub {
   constructor(private readonly ctx: Context) {}
 
   private readonly noted = new Map<string, number>();
+  /** Claims seen in the last seconds ("saleId|userId" -> connId), for joins still in flight here. */
+  private readonly claims = new Map<string, string>();
 
   /**
    * Puts the sale on the ticker's list (SADD), at most once every few seconds per gateway rather than
@@ -112,8 +114,22 @@ export class Hub {
     const old = users.get(c.userId);
     if (old && old !== ws) this.end(old, msg.error('replaced', 'a newer connection took this place'), CLOSE.replaced, 'replaced');
     users.set(c.userId, ws);
+    const claimed = this.claims.get(`${c.saleId}|${c.userId}`);
+    if (claimed && claimed !== c.connId) void this.checkCurrent(ws);
     if (!previousConn || (old && old.getUserData().connId === previousConn)) return;
     void this.ctx.redis.publish(channels(this.ctx.config.redisPrefix).claim, `${c.saleId}|${c.userId}|${c.connId}`).catch(() => {});
+  }
+
+  /**
+   * A claim from another gateway can overtake the reply to our own join (two Redis connections): when one
+   * came in just before this socket registered, ask Redis which connection is the user's current one.
+   */
+  private async checkCurrent(ws: Socket): Promise<void> {
+    const c = ws.getUserData();
+    const current = await this.ctx.redis.hget(queueKeys(this.ctx.config.redisPrefix, c.saleId).conn, c.userId);
+    if (current && current !== c.connId && this.unregister(ws)) {
+      this.end(ws, msg.error('replaced', 'a newer connection took this place'), CLOSE.replaced, 'replaced');
+    }
   }
 
   /** Removes `ws` if it is still the user's socket here; true when it was. */
@@ -241,6 +257,10 @@ export class Hub {
       }
     } else if (channel === ch.claim) {
       const [saleId, userId, connId] = message.split('|');
+      const key = `${saleId}|${userId}`;
+      this.claims.set(key, connId);
+      if (this.claims.size > 10_000) this.claims.delete(this.claims.keys().next().value!);
+      setTimeout(() => this.claims.get(key) === connId && this.claims.delete(key), 10_000).unref();
       const ws = this.sales.get(saleId)?.get(userId);
       if (ws && ws.getUserData().connId !== connId) {
         this.unregister(ws);
