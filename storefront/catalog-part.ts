@@ -11,7 +11,12 @@ import { createSearchBackend, SearchCache } from './search/index.js';
 export function catalogPart(ctx: Context): Part {
   const backend = createSearchBackend(ctx);
   ctx.onClose(() => backend.close());
-  const cache = ctx.config.searchCache ? new SearchCache(ctx.redis, ctx.config.redisPrefix, { max: 5000, ttlMs: 60_000, onInvalidate: () => backend.invalidate() }) : null;
+  const cache = ctx.config.searchCache ? new SearchCache(ctx.redis, ctx.config.redisPrefix, {
+        max: 5000,
+        ttlMs: 60_000,
+        onInvalidate: () => backend.invalidate(),
+        affected: backend.affected?.bind(backend),
+      }) : null;
   return {
     name: 'catalog',
     routes: catalogRoutes(ctx, backend, cache),

@@ -3,6 +3,7 @@ import { inTransaction } from '../infra/db.js';
 import { writeOutbox } from '../infra/outbox.js';
 import { createTestWorld, type TestWorld } from '../test/harness.js';
 import { drainOutbox, startOutboxWorker } from './outbox-worker.js';
+import { generationKey } from './search/cache.js';
 import { loadDocuments } from './search/documents.js';
 import type { SearchDocument, SearchSink } from './search/types.js';
 
@@ -32,6 +33,13 @@ class RecordingSink implements SearchSink {
     } finally {
       this.active--;
     }
+  }
+
+  async current(ids: number[]): Promise<SearchDocument[]> {
+    return ids.flatMap((id) => {
+      const doc = this.index.get(id)?.doc;
+      return doc ? [doc] : [];
+    });
   }
 
   private put(id: number, doc: SearchDocument | null, version: number) {
@@ -156,6 +164,29 @@ describe('outbox worker', () => {
     expect(applied.sort((a, b) => a - b)).toEqual([...ids].sort((a, b) => a - b));
     expect(results.reduce((s, r) => s + r.rows, 0)).toBeLessThanOrEqual(50);
     await expectSinkCurrent(sink, ids);
+  });
+
+  it('the search generation moves only when what search shows changes: a stock flip is published as such, a price change as a full change', async () => {
+    const sink = new RecordingSink();
+    const id = await createProduct(5);
+    await drainOutbox(w.ctx, sink);
+    const generation = async () => Number(await w.ctx.redis.get(generationKey(w.config.redisPrefix)));
+    const changes = async (g: number) => w.ctx.redis.get(`${w.config.redisPrefix}search:changes:${g}`);
+    const g0 = await generation();
+    await setStock(id, 4); // still in stock: nothing search shows has changed
+    await drainOutbox(w.ctx, sink);
+    expect(await generation()).toBe(g0);
+    await setStock(id, 0);
+    await drainOutbox(w.ctx, sink);
+    expect(await generation()).toBe(g0 + 1);
+    expect(JSON.parse((await changes(g0 + 1))!)).toEqual([[id, false]]);
+    await inTransaction(w.ctx.db, async (client) => {
+      await client.query('UPDATE products SET price_cents = price_cents + 1 WHERE id = $1', [id]);
+      await writeOutbox(client, 'product', id);
+    });
+    await drainOutbox(w.ctx, sink);
+    expect(await generation()).toBe(g0 + 2);
+    expect(await changes(g0 + 2)).toBeNull(); // a full change: caches drop everything
   });
 
   it('an outbox key that is not a product id is dropped, not retried forever', async () => {

@@ -11,7 +11,7 @@ export function catalogRoutes(ctx: Context, backend: SearchBackend, cache: Searc
       path: '/api/products/search',
       handler: async (req) => {
         const params = parseSearchParams(req.query);
-        const result = cache ? await cache.get(searchKey(params), () => backend.search(params)) : await backend.search(params);
+        const result = cache ? await cache.get(searchKey(params), params, () => backend.search(params)) : await backend.search(params);
         return { status: 200, body: result };
       },
     },

@@ -1,37 +1,62 @@
 import type { Redis } from '../../infra/redis.js';
-import type { SearchResult } from './types.js';
+import type { SearchParams, SearchResult } from './types.js';
 
-/** The Redis counter every process compares against; bumped whenever the index changes. */
+/** The Redis counter every process compares against; bumped whenever what search shows changes. */
 export const generationKey = (prefix: string) => `${prefix}search:generation`;
+const changesKey = (prefix: string, generation: number) => `${prefix}search:changes:${generation}`;
 
-export async function bumpGeneration(redis: Redis, prefix: string): Promise<void> {
-  await redis.incr(generationKey(prefix));
+/**
+ * What changed in one generation: `full` (anything may have changed: drop every cached result) or only
+ * in-stock flags flipping, as [productId, inStock] pairs.
+ */
+export type IndexChange = { full: true } | { full: false; stock: Array<[number, boolean]> };
+
+/** Publishes a change: a new generation, with what changed kept for a minute for the caches to read. */
+export async function bumpGeneration(redis: Redis, prefix: string, change: IndexChange = { full: true }): Promise<void> {
+  const generation = await redis.incr(generationKey(prefix));
+  if (!change.full) await redis.set(changesKey(prefix, generation), JSON.stringify(change.stock), 'PX', 60_000);
+}
+
+interface Entry {
+  at: number;
+  params: SearchParams;
+  value: Promise<SearchResult>;
+}
+
+export interface SearchCacheOptions {
+  max: number;
+  ttlMs: number;
+  /** Called when the index changed in a way the cache could not follow precisely. */
+  onInvalidate?: () => void;
+  /** See SearchBackend.affected. */
+  affected?: (searches: SearchParams[], productIds: number[]) => Promise<boolean[]>;
 }
 
 /**
- * Search results cached in process, keyed by the normalised parameters, and valid for one index
- * generation: the outbox worker bumps the generation in Redis after every drain that changed something,
- * and each lookup reads it (one auto-pipelined GET), so a change shows as soon as it is in the index.
- * Concurrent misses for the same key share one backend query. Entries also expire after `ttlMs`, and the
- * least recently used go first past `max`.
+ * Search results cached in process, keyed by the normalised parameters, and kept in step with the index
+ * generation in Redis (read on every lookup: one auto-pipelined GET), so a change shows as soon as it is
+ * in the index. When the generation moves:
+ * - if only in-stock flags flipped (the common case: stock selling out or coming back), results without an
+ *   inStock filter are patched in place (a flag changes nothing else: not the total, facets or order), and
+ *   results with one are dropped only if a flipped product matches their text and filters;
+ * - otherwise (a new product, a price or name change, a missed generation) everything is dropped.
+ * Concurrent misses for the same key share one backend query. Entries expire after `ttlMs`, and the least
+ * recently used go first past `max`.
  */
 export class SearchCache {
-  private entries = new Map<string, { at: number; value: Promise<SearchResult> }>();
-  private generation: string | null = null;
+  private entries = new Map<string, Entry>();
+  private generation = 0;
+  private syncing: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
-    private readonly opts: { max: number; ttlMs: number; onInvalidate?: () => void } = { max: 5000, ttlMs: 60_000 },
+    private readonly opts: SearchCacheOptions = { max: 5000, ttlMs: 60_000 },
   ) {}
 
-  async get(key: string, compute: () => Promise<SearchResult>): Promise<SearchResult> {
-    const generation = await this.redis.get(generationKey(this.prefix));
-    if (generation !== this.generation) {
-      this.entries.clear();
-      this.generation = generation;
-      this.opts.onInvalidate?.();
-    }
+  async get(key: string, params: SearchParams, compute: () => Promise<SearchResult>): Promise<SearchResult> {
+    const generation = Number((await this.redis.get(generationKey(this.prefix))) ?? 0);
+    if (generation > this.generation) await this.advance(generation);
     const now = Date.now();
     const hit = this.entries.get(key);
     if (hit && now - hit.at < this.opts.ttlMs) {
@@ -39,17 +64,65 @@ export class SearchCache {
       this.entries.set(key, hit);
       return hit.value;
     }
-    const value = compute();
-    const entry = { at: now, value };
+    const entry: Entry = { at: now, params, value: compute() };
     this.entries.set(key, entry);
     if (this.entries.size > this.opts.max) this.entries.delete(this.entries.keys().next().value!);
-    value.catch(() => {
+    entry.value.catch(() => {
       if (this.entries.get(key) === entry) this.entries.delete(key);
     });
-    return value;
+    return entry.value;
+  }
+
+  get size(): number {
+    return this.entries.size;
   }
 
   clear(): void {
     this.entries.clear();
   }
+
+  /** Moves to `generation`, one at a time (callers arriving meanwhile wait for the same work). */
+  private advance(generation: number): Promise<void> {
+    this.syncing = this.syncing.then(async () => {
+      if (generation <= this.generation) return;
+      try {
+        await this.follow(this.generation, generation);
+      } catch {
+        this.dropAll();
+      }
+      this.generation = Math.max(this.generation, generation);
+    });
+    return this.syncing;
+  }
+
+  private async follow(from: number, to: number): Promise<void> {
+    if (to - from > 50 || this.entries.size === 0) return this.dropAll();
+    const gens = Array.from({ length: to - from }, (_, i) => from + 1 + i);
+    const raw = await this.redis.mget(...gens.map((g) => changesKey(this.prefix, g)));
+    if (raw.some((r) => r === null)) return this.dropAll();
+    const flips = new Map<number, boolean>();
+    for (const r of raw) for (const [id, inStock] of JSON.parse(r!) as Array<[number, boolean]>) flips.set(id, inStock);
+    const filtered: Array<[string, Entry]> = [];
+    for (const [key, entry] of this.entries) {
+      if (entry.params.inStock === undefined) {
+        entry.value = entry.value.then((result) => patchStock(result, flips));
+        entry.value.catch(() => {}); // a failed query is dropped by the handler on the original promise
+      } else filtered.push([key, entry]);
+    }
+    if (filtered.length === 0) return;
+    const hit = this.opts.affected ? await this.opts.affected(filtered.map(([, e]) => e.params), [...flips.keys()]) : filtered.map(() => true);
+    filtered.forEach(([key, entry], i) => {
+      if (hit[i] && this.entries.get(key) === entry) this.entries.delete(key);
+    });
+  }
+
+  private dropAll(): void {
+    this.entries.clear();
+    this.opts.onInvalidate?.();
+  }
+}
+
+function patchStock(result: SearchResult, flips: Map<number, boolean>): SearchResult {
+  if (!result.hits.some((h) => flips.has(h.id))) return result;
+  return { ...result, hits: result.hits.map((h) => (flips.has(h.id) ? { ...h, inStock: flips.get(h.id)! } : h)) };
 }

@@ -135,6 +135,13 @@ export class ElasticsearchSearch implements SearchBackend {
     });
   }
 
+  async current(ids: number[]): Promise<SearchDocument[]> {
+    if (ids.length === 0) return [];
+    await this.ensureIndex();
+    const res = await this.client.mget<SearchDocument>({ index: this.alias, ids: ids.map(String) });
+    return res.docs.flatMap((d) => ('found' in d && d.found && d._source ? [d._source] : []));
+  }
+
   invalidate(): void {}
 
   async close(): Promise<void> {

@@ -121,7 +121,7 @@ export class PostgresSearch implements SearchBackend {
    */
   async reindex(onProgress?: (done: number, total: number) => void): Promise<number> {
     const total = await countProducts(this.db);
-    return inTransaction(this.db, async (client) => {
+    const indexed = await inTransaction(this.db, async (client) => {
       await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [searchSyncLock]);
       const { rows } = await client.query(`SELECT nextval('search_sync_version')::bigint AS v`);
       const version = rows[0].v;
@@ -159,6 +159,48 @@ export class PostgresSearch implements SearchBackend {
       this.terms.forget();
       return done;
     });
+    // Sets the visibility map, so facet counts can be index-only scans (VACUUM cannot run in a transaction).
+    await this.db.query('VACUUM (ANALYZE) product_search');
+    return indexed;
+  }
+
+  async current(ids: number[]): Promise<SearchDocument[]> {
+    if (ids.length === 0) return [];
+    const { rows } = await this.db.query(
+      `SELECT product_id, name, description, category, price_cents, seller_id, in_stock FROM product_search WHERE product_id = ANY($1::bigint[])`,
+      [ids],
+    );
+    return rows.map((r) => ({
+      id: Number(r.product_id),
+      name: r.name,
+      description: r.description,
+      category: r.category,
+      priceCents: r.price_cents,
+      sellerId: Number(r.seller_id),
+      inStock: r.in_stock,
+    }));
+  }
+
+  async affected(searches: SearchParams[], productIds: number[]): Promise<boolean[]> {
+    const queries = await Promise.all(
+      searches.map(async (p) => {
+        if (p.q === '') return null;
+        const words = queryWords(p.q);
+        return words.length ? this.terms.tsquery(words) : '';
+      }),
+    );
+    const { rows } = await this.db.query(
+      `SELECT e.i FROM unnest($1::text[], $2::text[], $3::int[], $4::int[]) WITH ORDINALITY AS e(q, category, min_price, max_price, i)
+       WHERE e.q IS DISTINCT FROM '' AND EXISTS (
+         SELECT 1 FROM product_search s WHERE s.product_id = ANY($5::bigint[])
+           AND (e.q IS NULL OR s.document @@ to_tsquery('simple', e.q))
+           AND (e.category IS NULL OR s.category = e.category)
+           AND (e.min_price IS NULL OR s.price_cents >= e.min_price)
+           AND (e.max_price IS NULL OR s.price_cents <= e.max_price))`,
+      [queries, searches.map((p) => p.category ?? null), searches.map((p) => p.minPrice ?? null), searches.map((p) => p.maxPrice ?? null), productIds],
+    );
+    const hit = new Set(rows.map((r) => Number(r.i) - 1));
+    return searches.map((_, i) => hit.has(i));
   }
 
   invalidate(): void {

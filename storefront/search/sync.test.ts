@@ -50,6 +50,9 @@ describe('search stays in step with products and inventory', () => {
     );
     const { id, category } = rows[0];
     const inStockBefore = await search({ category, inStock: true, pageSize: 100 });
+    const brand = String(rows[0].name).split(' ')[0]!;
+    const textBefore = await search({ q: brand, category, inStock: true, pageSize: 100 });
+    expect(textBefore.hits.some((h: any) => h.id === id)).toBe(true);
     const before = await search({ category, sort: 'price_asc', pageSize: 100 });
     expect(before.hits.find((h: any) => h.id === id)?.inStock ?? true).toBe(true);
     await change('UPDATE inventory SET quantity = 0, version = version + 1 WHERE product_id = $1', [id], id);
@@ -59,6 +62,13 @@ describe('search stays in step with products and inventory', () => {
       'in-stock count to drop',
     );
     expect(after.hits.some((h: any) => h.id === id)).toBe(false);
+    const textAfter = await search({ q: brand, category, inStock: true, pageSize: 100 });
+    expect(textAfter.total).toBe(textBefore.total - 1);
+    // The unfiltered result cached before the change now shows the flag (patched in the cache, or recomputed).
+    const unfiltered = await search({ category, sort: 'price_asc', pageSize: 100 });
+    expect(unfiltered.total).toBe(before.total);
+    const shown = unfiltered.hits.find((h: any) => h.id === id);
+    expect(shown?.inStock).toBe(false);
     const outOfStock = await search({ category, inStock: false, pageSize: 100, sort: 'price_asc' });
     expect(outOfStock.facets.category).toEqual([{ value: category, count: outOfStock.total }]);
     await change('UPDATE inventory SET quantity = 9, version = version + 1 WHERE product_id = $1', [id], id);

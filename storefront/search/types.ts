@@ -52,6 +52,8 @@ export interface SearchDocument {
  */
 export interface SearchSink {
   apply(change: { upserts: SearchDocument[]; deletes: number[]; version: number }): Promise<void>;
+  /** The documents the index holds now for these ids (absent ones left out): the worker diffs against them. */
+  current(ids: number[]): Promise<SearchDocument[]>;
 }
 
 export interface SearchBackend extends SearchSink {
@@ -61,5 +63,11 @@ export interface SearchBackend extends SearchSink {
   reindex(onProgress?: (done: number, total: number) => void): Promise<number>;
   /** Drops anything the backend caches about the index (called when the index generation changes). */
   invalidate(): void;
+  /**
+   * For each search, whether any of these products matches its text, category and price filters (stock
+   * aside). Lets the result cache keep what a stock change cannot touch. Optional: without it, the cache
+   * assumes every in-stock-filtered search is affected.
+   */
+  affected?(searches: SearchParams[], productIds: number[]): Promise<boolean[]>;
   close(): Promise<void>;
 }

@@ -1,0 +1,246 @@
+/**
+ * The search half of `npm run bench:storefront`: GET /api/products/search through the real gateway on
+ * 100,000 seeded products (Postgres backend), 50 concurrent clients (autocannon), a mix of shopper queries
+ * (brand and model words, typos, single generic words, category browsing with price sorts and pages, text
+ * with filters). Scenarios, each BENCH_RUNS times (default 3), medians reported:
+ *   cached         the engine as shipped: results cached per index generation
+ *   cached+writes  the same while 20 stock changes a second go through the outbox, so the cache is emptied
+ *                  at every drain; it also measures how long a change takes to show in search (freshness)
+ *   uncached       SEARCH_CACHE=off: every request is a Postgres query (ranking, facets, page)
+ * Writes bench/results/storefront-search.json. Target: p95 < 30 ms at 50 clients.
+ * The bench schema (`bench_search`) is kept between runs and reseeded only when its catalog is not the
+ * 100k one (BENCH_FRESH=1 forces it).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import autocannon from 'autocannon';
+import { loadConfig } from '../infra/config.js';
+import { createContext } from '../infra/context.js';
+import { inTransaction } from '../infra/db.js';
+import { migrate } from '../infra/migrate.js';
+import { writeOutbox } from '../infra/outbox.js';
+import { progressBar } from '../scripts/progress.js';
+import { seedCatalog } from '../scripts/seed-catalog.js';
+import { bumpGeneration, PostgresSearch } from '../storefront/search/index.js';
+
+const env = process.env;
+env.REDIS_URL ??= 'redis://127.0.0.1:6379';
+env.DATABASE_URL ??= 'postgres://postgres@127.0.0.1:5432/test';
+const RUNS = Number(env.BENCH_RUNS ?? 3);
+const DURATION = Number(env.BENCH_DURATION ?? 10);
+const WARMUP = Number(env.BENCH_WARMUP ?? 3);
+const CONNECTIONS = Number(env.BENCH_CONNECTIONS ?? 50);
+const PRODUCTS = Number(env.BENCH_PRODUCTS ?? 100_000);
+const WRITES_PER_SEC = 20;
+const TARGET_P95_MS = 30;
+const SCHEMA = 'bench_search';
+const PREFIX = 'bench-search:';
+
+const config = loadConfig({ ...env, DB_SCHEMA: SCHEMA, REDIS_PREFIX: PREFIX, LOG_LEVEL: 'error' });
+const ctx = createContext(config);
+await migrate(ctx.db, SCHEMA);
+
+// The catalog: reused when it is already the deterministic 100k one.
+await ctx.db.query(`DELETE FROM products WHERE sku LIKE 'fresh-%'`);
+await ctx.db.query('DELETE FROM outbox');
+const have = (await ctx.db.query(`SELECT count(*)::int AS n FROM products WHERE sku LIKE 'SEED-%'`)).rows[0].n;
+const indexed = (await ctx.db.query('SELECT count(*)::int AS n FROM product_search')).rows[0].n;
+if (env.BENCH_FRESH === '1' || have !== PRODUCTS || indexed !== PRODUCTS) {
+  const started = Date.now();
+  await ctx.db.query(`DELETE FROM products WHERE sku NOT LIKE 'SEED-%' OR substring(sku from 6)::int > $1`, [PRODUCTS]);
+  await seedCatalog(ctx.db, PRODUCTS, progressBar('seed'));
+  await new PostgresSearch(ctx.db).reindex(progressBar('index'));
+  process.stderr.write(`seeded and indexed ${PRODUCTS} products in ${((Date.now() - started) / 1000).toFixed(1)}s\n`);
+}
+await ctx.db.query('VACUUM ANALYZE product_search');
+await bumpGeneration(ctx.redis, PREFIX);
+
+/** The query mix: what shoppers type, misspell, browse and filter. */
+function mix(): string[] {
+  const text = ['iphone 15', 'iphone 15 pro', 'galaxy s24', 'galaxy s24 ultra', 'pixel 8', 'macbook air', 'macbook pro', 'thinkpad',
+    'dell xps', 'sony headphones', 'airpods pro', 'bose quietcomfort', 'noise cancelling headphones', 'oled tv', 'samsung qled 65 inch',
+    'canon eos', 'sony alpha', 'gopro', 'kitchenaid mixer', 'air fryer', 'espresso machine', 'dutch oven', 'nike pegasus',
+    'adidas ultraboost', 'new balance 990', 'running shoes', 'levis jeans', 'fleece jacket', 'playstation 5', 'nintendo switch',
+    'steam deck', 'lego star wars', 'lego technic', 'barbie dreamhouse', 'garmin watch', 'yoga mat', 'dumbbells', 'mountain bike',
+    'office chair', 'standing desk', 'robot vacuum', 'cordless drill', 'tool set', 'electric toothbrush', 'hair dryer', 'mystery paperback'];
+  const typos = ['iphnoe', 'iphone 15 prp', 'samsng galaxy', 'galxy s24', 'macbok air', 'headphnes', 'labtop', 'playstaton 5',
+    'nintedo switch', 'kitchenaid mixr', 'espreso machine', 'addidas', 'snoy headphones', 'camra', 'televison', 'dumbels'];
+  const words = ['black', 'wireless', 'jacket', 'kettle', 'bluetooth', 'white', 'pro', 'kit', 'size 10', '256gb', 'set', 'blue', 'apple', 'sony'];
+  const categories = ['phones', 'laptops', 'headphones', 'tvs', 'cameras', 'kitchen', 'shoes', 'clothing', 'gaming', 'toys', 'sports', 'home', 'tools', 'beauty', 'books'];
+  const out: string[] = [];
+  const qs = (o: Record<string, string | number | boolean>) => `/api/products/search?${new URLSearchParams(Object.entries(o).map(([k, v]) => [k, String(v)]))}`;
+  for (const q of text) out.push(qs({ q }), qs({ q }), qs({ q, page: 2 }));
+  for (const q of typos) out.push(qs({ q }), qs({ q }));
+  for (const q of words) out.push(qs({ q }), qs({ q, inStock: true }));
+  for (const c of categories)
+    for (const sort of ['price_asc', 'price_desc', 'relevance'])
+      out.push(qs({ category: c, sort }), qs({ category: c, sort, page: 2 }), qs({ category: c, sort, inStock: true }));
+  for (const [i, q] of text.entries())
+    out.push(qs({ q, minPrice: 1000 * (i % 5), maxPrice: 50_000 + 20_000 * (i % 7), inStock: true, sort: i % 2 ? 'price_asc' : 'relevance' }));
+  out.push(qs({}), qs({ sort: 'price_asc' }), qs({ inStock: true, sort: 'price_desc' }));
+  return out;
+}
+const paths = mix();
+
+function startServer(cache: boolean): Promise<ChildProcess & { port: number }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/storefront-search-server.ts'], {
+    env: { ...env, DB_SCHEMA: SCHEMA, REDIS_PREFIX: PREFIX, SEARCH_CACHE: cache ? 'on' : 'off', SEARCH_SYNC_INTERVAL_MS: '200' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const line = out.split('\n').find((l) => l.startsWith('{"port"'));
+      if (line) resolve(Object.assign(child, { port: JSON.parse(line).port as number }));
+    });
+    child.on('exit', (code) => reject(new Error(`search server exited with ${code}`)));
+  });
+}
+
+async function stopServer(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  await new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
+const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+const median = (xs: number[]) => pct([...xs].sort((a, b) => a - b), 50);
+const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
+
+/** 50 clients for `seconds`, each request a random query of the mix; exact percentiles from every response. */
+async function load(port: number, seconds: number) {
+  const latencies: number[] = [];
+  let seed = 12345;
+  const next = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % paths.length;
+  const result = await new Promise<autocannon.Result>((resolve, reject) => {
+    const instance = autocannon(
+      {
+        url: `http://127.0.0.1:${port}`,
+        connections: CONNECTIONS,
+        duration: seconds,
+        requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: paths[next()]! }) }],
+      },
+      (err, res) => (err ? reject(err) : resolve(res)),
+    );
+    instance.on('response', (_client, _status, _bytes, ms) => latencies.push(ms));
+  });
+  latencies.sort((a, b) => a - b);
+  return {
+    requests: latencies.length,
+    rps: round(latencies.length / seconds, 0),
+    p50: round(pct(latencies, 50)),
+    p95: round(pct(latencies, 95)),
+    p99: round(pct(latencies, 99)),
+    errors: result.errors + result.timeouts,
+    non2xx: result.non2xx,
+  };
+}
+
+/** Stock changes through the outbox at WRITES_PER_SEC, plus a marker product whose stock flips every 500 ms,
+ * timed from commit until search shows the new in-stock flag. */
+function writer(port: number) {
+  let stopped = false;
+  const lags: number[] = [];
+  const churn = (async () => {
+    let i = 0;
+    while (!stopped) {
+      const id = 1 + ((i++ * 7919) % PRODUCTS);
+      await inTransaction(ctx.db, async (c) => {
+        const { rows } = await c.query(
+          `UPDATE inventory SET quantity = (quantity + 1) % 5, version = version + 1
+           WHERE product_id = (SELECT id FROM products WHERE sku = $1) RETURNING product_id`,
+          [`SEED-${String(id).padStart(7, '0')}`],
+        );
+        if (rows[0]) await writeOutbox(c, 'product', rows[0].product_id);
+      });
+      await new Promise((r) => setTimeout(r, 1000 / WRITES_PER_SEC));
+    }
+  })();
+  const fresh = (async () => {
+    const marker = `freshmarker${Date.now()}`;
+    const id = await inTransaction(ctx.db, async (c) => {
+      const { rows } = await c.query(`INSERT INTO products (sku, name, category, price_cents) VALUES ($1, $2, 'bench', 100) RETURNING id`, [`fresh-${marker}`, `Bench ${marker}`]);
+      await c.query('INSERT INTO inventory (product_id, quantity) VALUES ($1, 1)', [rows[0].id]);
+      await writeOutbox(c, 'product', rows[0].id);
+      return rows[0].id;
+    });
+    let inStock = true;
+    while (!stopped) {
+      await new Promise((r) => setTimeout(r, 500));
+      inStock = !inStock;
+      await inTransaction(ctx.db, async (c) => {
+        await c.query('UPDATE inventory SET quantity = $2 WHERE product_id = $1', [id, inStock ? 1 : 0]);
+        await writeOutbox(c, 'product', id);
+      });
+      const committed = performance.now();
+      for (;;) {
+        const body = (await (await fetch(`http://127.0.0.1:${port}/api/products/search?q=${marker}`)).json()) as { hits: Array<{ inStock: boolean }> };
+        if (body.hits[0]?.inStock === inStock) break;
+        if (performance.now() - committed > 5000) throw new Error('a change took over 5 s to show in search');
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      lags.push(performance.now() - committed);
+    }
+  })();
+  return async () => {
+    stopped = true;
+    await Promise.all([churn, fresh]);
+    lags.sort((a, b) => a - b);
+    return { changes: lags.length, p50: round(pct(lags, 50), 0), max: round(lags[lags.length - 1] ?? NaN, 0) };
+  };
+}
+
+type Scenario = 'cached' | 'cached+writes' | 'uncached';
+const runs: Record<Scenario, Array<Awaited<ReturnType<typeof load>> & { freshnessMs?: { changes: number; p50: number; max: number } }>> = {
+  cached: [],
+  'cached+writes': [],
+  uncached: [],
+};
+for (let run = 1; run <= RUNS; run++) {
+  for (const scenario of Object.keys(runs) as Scenario[]) {
+    const server = await startServer(scenario !== 'uncached');
+    try {
+      const stopWriter = scenario === 'cached+writes' ? writer(server.port) : null;
+      await load(server.port, WARMUP);
+      const result = await load(server.port, DURATION);
+      const freshnessMs = stopWriter ? await stopWriter() : undefined;
+      runs[scenario].push({ ...result, ...(freshnessMs ? { freshnessMs } : {}) });
+      process.stderr.write(`run ${run} ${scenario}: ${JSON.stringify({ ...result, ...(freshnessMs ? { freshnessMs } : {}) })}\n`);
+    } finally {
+      await stopServer(server);
+    }
+  }
+}
+await ctx.db.query(`DELETE FROM products WHERE sku LIKE 'fresh-%'`);
+await ctx.db.query(`DELETE FROM product_search WHERE product_id NOT IN (SELECT id FROM products)`);
+
+const summary = Object.fromEntries(
+  (Object.keys(runs) as Scenario[]).map((s) => {
+    const r = runs[s];
+    return [s, { rps: median(r.map((x) => x.rps)), p50: median(r.map((x) => x.p50)), p95: median(r.map((x) => x.p95)), p99: median(r.map((x) => x.p99)), errors: r.reduce((a, x) => a + x.errors + x.non2xx, 0) }];
+  }),
+) as Record<Scenario, { rps: number; p50: number; p95: number; p99: number; errors: number }>;
+const report = {
+  name: 'storefront-search',
+  date: new Date().toISOString(),
+  machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, loadavg: os.loadavg().map((x) => round(x)) },
+  setup: { products: PRODUCTS, backend: 'postgres', connections: CONNECTIONS, durationSec: DURATION, warmupSec: WARMUP, runs: RUNS, distinctQueries: paths.length, writesPerSec: WRITES_PER_SEC },
+  target: { p95Ms: TARGET_P95_MS },
+  medians: summary,
+  ratios: {
+    uncachedOverCachedP95: round(summary.uncached.p95 / summary.cached.p95),
+    cachedOverUncachedRps: round(summary.cached.rps / summary.uncached.rps),
+    writesOverCachedP95: round(summary['cached+writes'].p95 / summary.cached.p95),
+  },
+  freshnessMs: runs['cached+writes'].map((r) => r.freshnessMs),
+  meetsTarget: Object.fromEntries((Object.keys(summary) as Scenario[]).map((s) => [s, summary[s].p95 < TARGET_P95_MS])),
+  runs,
+};
+mkdirSync('bench/results', { recursive: true });
+writeFileSync('bench/results/storefront-search.json', `${JSON.stringify(report, null, 2)}\n`);
+console.log(JSON.stringify({ medians: report.medians, ratios: report.ratios, freshnessMs: report.freshnessMs, meetsTarget: report.meetsTarget }, null, 2));
+await ctx.close();
