@@ -68,6 +68,8 @@ export function startPolling(saleId: string, onMessage: (m: ServerMessage) => vo
       if (s.status === 'closed') return;
       schedule(s.status === 'waiting' && (s.position ?? 0) > 1000 ? 10_000 : 3000);
     } catch (err) {
+      // 404: no place any more (admission used or expired, or away past the grace period): join again.
+      if (err instanceof ApiError && err.status === 404) return void join();
       retry(err, poll);
     }
   }

@@ -173,6 +173,7 @@ async function main(): Promise<void> {
         if (msg.type === 'error' && msg.code === 'pow_required') return void answerPow(msg.difficulty ?? sale.powDifficulty ?? 0);
         // Said just before the matching close (4001, 4000); the close handling shows it.
         if (msg.type === 'error' && (msg.code === 'replaced' || msg.code === 'queue_not_open')) return;
+        if (msg.type === 'error' && msg.code === 'not_queued') return void onNotQueued();
         dispatch(msg);
       },
       onStatus: (st) => {
@@ -192,10 +193,22 @@ async function main(): Promise<void> {
     socket.start();
   }
 
+  /**
+   * The server holds no place for this shopper: the admission was used or ran out, or the place was lost
+   * after a long absence. After a reservation that is expected; otherwise join the line again.
+   */
+  function onNotQueued(): void {
+    if (state.phase === 'reserved' || state.phase === 'reserving') return;
+    if (state.phase === 'admitted') return dispatchLocal({ type: 'admission_expired' });
+    if (state.phase === 'expired') return;
+    state = { ...state, ticket: undefined, position: undefined, startPosition: undefined, serving: undefined };
+    void answerPow(sale.powDifficulty ?? 0);
+  }
+
   /** The sale asks for more work than the page did (difficulty raised): solve and join on the open socket. */
   async function answerPow(difficulty: number): Promise<void> {
     const params = await powParams(saleId, session.userId ?? '', difficulty);
-    socket?.send({ type: 'join', pow: params.pow ?? '' });
+    socket?.send(params.pow ? { type: 'join', pow: params.pow } : { type: 'join' });
   }
 
   function stop(): void {
