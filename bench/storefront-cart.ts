@@ -6,6 +6,7 @@
  *   mixed  the two interleaved, one after the other on each connection
  *   bare   a uWS endpoint that does nothing: the ceiling of the box, for the ratios
  * Afterwards it checks that every cart reached Postgres (write-behind caught up) with what Redis holds.
+ * The cart phases of one run share one gateway process (started once, stopped after, which flushes).
  * Runs BENCH_RUNS times (default 3), writes medians and ratios to bench/results/storefront-cart.json.
  * Target: >= 20,000 req/s for cart add and get on the 2-core box.
  */
@@ -126,17 +127,13 @@ interface Measure {
 }
 
 let round = 0;
-async function phase(p: Phase): Promise<Measure> {
+/** One measured phase on a running server (warm-up first). */
+async function phase(p: Phase, port: number): Promise<Measure> {
   round++;
-  const server = await startServer(p === 'bare' ? 'bare' : 'engine');
-  try {
-    if (WARMUP > 0) await load(server.port, p, WARMUP, round);
-    const r = await load(server.port, p, DURATION, round);
-    return { reqPerSec: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, ok: r['2xx'], non2xx: r.non2xx, errors: r.errors + r.timeouts };
-  } finally {
-    await new Promise((r) => setTimeout(r, 300)); // requests autocannon left in flight finish first
-    await stopServer(server);
-  }
+  if (WARMUP > 0) await load(port, p, WARMUP, round);
+  const r = await load(port, p, DURATION, round);
+  await new Promise((done) => setTimeout(done, 300)); // requests autocannon left in flight finish
+  return { reqPerSec: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, ok: r['2xx'], non2xx: r.non2xx, errors: r.errors + r.timeouts };
 }
 
 const median = (xs: number[]) => {
@@ -150,9 +147,26 @@ const checks: Array<Awaited<ReturnType<typeof persisted>>> = [];
 try {
   for (let run = 1; run <= RUNS; run++) {
     const got: Record<string, Measure> = {};
-    for (const p of phases) {
-      got[p] = await phase(p);
+    const report = (p: Phase) =>
       console.log(`run ${run} ${p.padEnd(6)} ${got[p].reqPerSec.toFixed(0).padStart(7)} req/s  p50 ${got[p].p50} ms  p99 ${got[p].p99} ms  2xx ${got[p].ok}  other ${got[p].non2xx}  errors ${got[p].errors}`);
+    if (phases.includes('bare')) {
+      const bare = await startServer('bare');
+      try {
+        got.bare = await phase('bare', bare.port);
+        report('bare');
+      } finally {
+        await stopServer(bare);
+      }
+    }
+    // One engine process per run for the cart phases; its SIGTERM runs the final write-behind flush.
+    const engine = await startServer('engine');
+    try {
+      for (const p of phases.filter((x) => x !== 'bare')) {
+        got[p] = await phase(p, engine.port);
+        report(p);
+      }
+    } finally {
+      await stopServer(engine);
     }
     const check = await persisted();
     console.log(`run ${run} write-behind: ${check.matching}/${check.carts} carts in Postgres as in Redis, ${check.dirtyLeft} left dirty`);
