@@ -198,7 +198,29 @@ export class Hub {
     }
   }
 
-  /** Gives sockets that joined before the start their ticket, once the shuffle has reached them. */
+  /** The shuffle gave these users their tickets: tell the ones connected here. */
+  private handOut(saleId: string, step: { serving: number; perSecond: number; soldOut: number; tickets: Array<[string, number]> }): void {
+    const users = this.sales.get(saleId);
+    const set = this.pending.get(saleId);
+    if (!users || !set) return;
+    for (const [userId, ticket] of step.tickets) {
+      const ws = users.get(userId);
+      if (!ws) continue;
+      const c = ws.getUserData();
+      set.delete(ws);
+      if (c.closed || c.state !== 'pre') continue;
+      c.state = 'waiting';
+      c.ticket = ticket;
+      const position = positionOf(ticket, step.serving);
+      this.send(ws, msg.queued({ ticket, position, etaSeconds: step.soldOut ? null : etaSeconds(position, step.perSecond) }));
+    }
+    if (set.size === 0) this.pending.delete(saleId);
+  }
+
+  /**
+   * Gives sockets still waiting for a ticket the one the shuffle gave them (a fallback for sockets that
+   * registered after their `shuffled` step went by); runs on ticks while any are left.
+   */
   async resolvePending(saleId: string): Promise<void> {
     const set = this.pending.get(saleId);
     if (!set || this.resolving.has(saleId)) return;
@@ -209,9 +231,11 @@ export class Hub {
     try {
       const sale = await getSale(this.ctx, saleId);
       if (!sale) return;
-      for (let i = 0; i < pending.length; i += 1000) {
-        const part = pending.slice(i, i + 1000);
-        const r = await ticketsOf(this.ctx, saleId, part.map((ws) => ws.getUserData().userId));
+      const parts = [];
+      for (let i = 0; i < pending.length; i += 1000) parts.push(pending.slice(i, i + 1000));
+      const replies = await Promise.all(parts.map((part) => ticketsOf(this.ctx, saleId, part.map((ws) => ws.getUserData().userId))));
+      parts.forEach((part, p) => {
+        const r = replies[p];
         const rate = perSecond(sale, r.rateMilli);
         part.forEach((ws, j) => {
           const c = ws.getUserData();
@@ -223,7 +247,7 @@ export class Hub {
           const position = positionOf(ticket, r.serving);
           this.send(ws, msg.queued({ ticket, position, etaSeconds: r.soldOut ? null : etaSeconds(position, rate) }));
         });
-      }
+      });
     } finally {
       this.resolving.delete(saleId);
     }
@@ -239,7 +263,8 @@ export class Hub {
       const payload = message.slice(b + 1);
       if (kind === 'closed') return this.closeSale(saleId);
       if (kind === 'tick' || kind === 'sold_out') this.app?.publish(saleTopic(saleId), payload);
-      if (kind === 'tick' || kind === 'shuffled') void this.resolvePending(saleId).catch((err) => this.ctx.log.warn({ err, saleId }, 'resolving tickets failed'));
+      if (kind === 'shuffled') this.handOut(saleId, JSON.parse(payload));
+      if (kind === 'tick') void this.resolvePending(saleId).catch((err) => this.ctx.log.warn({ err, saleId }, 'resolving tickets failed'));
     } else if (channel === ch.admitted) {
       const { saleId, grants } = JSON.parse(message) as { saleId: string; grants: Grant[] };
       const users = this.sales.get(saleId);

@@ -152,6 +152,8 @@ export interface TickResult {
   skipped: number;
   /** Users admitted in this tick, with their tickets. */
   admitted: Array<[userId: string, ticket: number]>;
+  /** Users the pre-start shuffle gave a ticket in this step. */
+  handed: Array<[userId: string, ticket: number]>;
 }
 
 export const RATE_WINDOW_MS = 10_000;
@@ -179,9 +181,11 @@ export async function tickSale(ctx: Context, sale: Sale): Promise<TickResult> {
   );
   const status = r[0] as TickResult['status'];
   if (status === 'CLOSED') {
-    return { status, ticked: r[1] === 1, slot: 0, serving: 0, rateMilli: -1, soldOut: 0, soldOutChanged: false, shuffled: false, skipped: 0, admitted: [] };
+    return { status, ticked: r[1] === 1, slot: 0, serving: 0, rateMilli: -1, soldOut: 0, soldOutChanged: false, shuffled: false, skipped: 0, admitted: [], handed: [] };
   }
   const n = Number(r[9]);
+  const m = Number(r[10]);
+  const pairs = (from: number, count: number) => Array.from({ length: count }, (_, i): [string, number] => [String(r[from + 2 * i]), Number(r[from + 1 + 2 * i])]);
   return {
     status,
     ticked: r[1] === 1,
@@ -192,6 +196,7 @@ export async function tickSale(ctx: Context, sale: Sale): Promise<TickResult> {
     soldOutChanged: r[6] === 1,
     shuffled: Number(r[7]) > 0,
     skipped: Number(r[8]),
-    admitted: Array.from({ length: n }, (_, i): [string, number] => [String(r[10 + 2 * i]), Number(r[11 + 2 * i])]),
+    admitted: pairs(11, n),
+    handed: pairs(11 + 2 * n, m),
   };
 }

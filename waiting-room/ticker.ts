@@ -43,11 +43,14 @@ export function startTicker(ctx: Context, onTick?: (saleId: string, r: TickResul
       await ctx.redis.srem(queueSalesKey(ctx.config.redisPrefix), saleId);
       return;
     }
+    if (r.shuffled) {
+      const perSec = r.rateMilli >= 0 ? r.rateMilli / 1000 : perSecond(sale, -1);
+      await publish(saleId, 'shuffled', JSON.stringify({ serving: r.serving, perSecond: perSec, soldOut: r.soldOut, tickets: r.handed }));
+    }
     if (r.admitted.length > 0) {
       const grants = await grantAll(ctx, sale, r.admitted);
       await ctx.redis.publish(ch.admitted, JSON.stringify({ saleId, grants }));
     }
-    if (r.shuffled) await publish(saleId, 'shuffled');
     if (r.soldOutChanged && r.soldOut > 0) await publish(saleId, 'sold_out', msg.soldOut(r.soldOut === 2));
     // one broadcast per admission tick (and at once when stock comes back)
     if (r.status === 'OPEN' && r.soldOut === 0 && (r.ticked || r.soldOutChanged)) {

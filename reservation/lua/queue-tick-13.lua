@@ -14,10 +14,12 @@
   ARGV[8] most tickets handed out per step by the shuffle   ARGV[9] most places passed per admission
   ARGV[10] rate window (ms)
 
-  Returns {status, ticked, slot, serving, rateMilli, soldOut, soldOutChanged, shuffled, skipped, n, user1, ticket1, ..}
+  Returns {status, ticked, slot, serving, rateMilli, soldOut, soldOutChanged, shuffled, skipped, n, m,
+           n admitted (user, ticket) pairs, then m (user, ticket) pairs handed out by the shuffle in this step}
   status: CLOSED (ticked = 1 the first time), WAITING (the sale is not open in Redis yet), OPEN.
   rateMilli: places passed per second x 1000 over the rate window, -1 when not measured yet.
-  soldOut: 0 no, 1 stock is 0 but holds are outstanding, 2 final. userI, ticketI: admitted in this tick.
+  soldOut: 0 no, 1 stock is 0 but holds are outstanding, 2 final. shuffled: 1 when this step handed out
+  tickets or finished the shuffle.
 ]]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -66,6 +68,7 @@ end
 
 -- At startsAt: tickets for the pre-start joiners in the order of their secret random keys, then the late ones.
 local shuffled = 0
+local handed = {}
 if phase ~= 'live' and now >= startsAt then
   local next = tonumber(redis.call('HGET', KEYS[5], 'next') or '0')
   local function hand(zkey, limit)
@@ -74,6 +77,8 @@ if phase ~= 'live' and now >= startsAt then
       next = next + 1
       redis.call('HSET', KEYS[6], popped[i], next)
       redis.call('ZADD', KEYS[7], next, popped[i])
+      handed[#handed + 1] = popped[i]
+      handed[#handed + 1] = next
     end
     return #popped / 2
   end
@@ -151,10 +156,12 @@ if phase == 'live' and slot > lastSlot then
   redis.call('HSET', KEYS[5], 'rate', rate)
 end
 
-local out = {'OPEN', ticked, slot, serving, rate, soldOut, (soldOut ~= prevSoldOut) and 1 or 0, shuffled, skipped, #admitted}
+local out = {'OPEN', ticked, slot, serving, rate, soldOut, (soldOut ~= prevSoldOut) and 1 or 0, (shuffled > 0) and 1 or 0,
+  skipped, #admitted, #handed / 2}
 if status ~= 'open' or not stock then out[1] = 'WAITING' end
 for i, uid in ipairs(admitted) do
   out[#out + 1] = uid
   out[#out + 1] = tickets[i]
 end
+for _, v in ipairs(handed) do out[#out + 1] = v end
 return out
