@@ -151,6 +151,26 @@ describe('cart', () => {
     expect(left.reduce((a, b) => a + b, 0)).toBe(0);
   });
 
+  it('cart scripts on real Redis: the line limit changes nothing, sub drops lines at 0, merge never lowers a line', async () => {
+    const carts = new CartService(t.ctx, { maxLines: 3 });
+    const ref = { kind: 'anon' as const, cartId: `odd-cases-${++n}-0123456789` };
+    const s1 = await carts.store.set(ref, [[1, 5], [2, 1], [3, 2]]);
+    expect([...s1.lines]).toEqual([[1, 5], [2, 1], [3, 2]]);
+    await expect(carts.store.set(ref, [[4, 1]])).rejects.toMatchObject({ code: 'conflict' });
+    const after = await carts.store.read(ref);
+    expect(after.version).toBe(s1.version);
+    expect(after.lines.has(4)).toBe(false);
+    expect([...(await carts.store.set(ref, [[1, 7]])).lines]).toContainEqual([1, 7]); // changing a line is not a new line
+    const sub = await carts.store.subtract(ref, [[2, 1], [3, 1], [9, 4]]);
+    expect(Object.fromEntries(sub.lines)).toEqual({ 1: 7, 3: 1 });
+    // merge: 7 + 5 capped by stock 6 -> never below 7; 1 + 200 -> 99 and stock 500; new line 4 with stock 0 -> not added
+    const merged = await carts.store.merge(ref, [[1, 5, 6], [3, 200, 500], [4, 2, 0], [5, 1, 10]]);
+    expect(Object.fromEntries(merged.lines)).toEqual({ 1: 7, 3: 99, 5: 1 });
+    // A merge past the line limit skips the extra lines instead of failing.
+    const full = await carts.store.merge(ref, [[6, 1, 10]]);
+    expect(full.lines.has(6)).toBe(false);
+  });
+
   it('answers bad input with 4xx JSON: quantity 0/100/1.5/"2", unknown product, bad ids, bad cart token, bad bearer', async () => {
     const p = await product('India rug', 8000, 4);
     const user = await register();
