@@ -74,6 +74,8 @@ describe.skipIf(!existsSync(CHROMIUM))('storefront pages in chromium', () => {
     // Add to the cart while anonymous: the page keeps the cart token the server issued.
     await page.getByTestId(`add-${phone}`).click();
     await hit.getByText('Added').waitFor();
+    mkdirSync(artifacts, { recursive: true });
+    await page.screenshot({ path: `${artifacts}storefront-search.png`, fullPage: false });
     expect(await page.evaluate(() => localStorage.getItem('fs.cartToken'))).toBeTruthy();
     await page.getByTestId('nav-cart').click();
     await page.waitForURL(/\/cart$/);
@@ -89,6 +91,7 @@ describe.skipIf(!existsSync(CHROMIUM))('storefront pages in chromium', () => {
     await page.waitForURL(/\/checkout$/);
     const summary = page.getByTestId('checkout-summary');
     await summary.getByText('iPhone 15 Pro Zephyr').waitFor();
+    await page.screenshot({ path: `${artifacts}storefront-checkout.png` });
     expect(await summary.textContent()).toContain('2 × Braided USB-C Cable Zephyr');
     expect(await page.getByTestId('checkout-total').textContent()).toBe('$1129.00');
     expect(await page.evaluate(() => localStorage.getItem('fs.cartToken'))).toBeNull();
@@ -103,7 +106,6 @@ describe.skipIf(!existsSync(CHROMIUM))('storefront pages in chromium', () => {
     await order.getByText('iPhone 15 Pro Zephyr').waitFor();
     expect(await order.textContent()).toMatch(/paid/i);
     expect(await page.getByTestId('cart-count').textContent()).toBe('');
-    mkdirSync(artifacts, { recursive: true });
     await page.screenshot({ path: `${artifacts}storefront.png`, fullPage: true });
 
     const { rows } = await t.ctx.db.query('SELECT status, total_cents FROM orders WHERE id = $1', [orderId]);

@@ -9,7 +9,7 @@ const attemptKey = 'fs.checkoutKey';
 
 if (requireSignIn()) {
   const main = shell('Checkout');
-  const summary = h('div', { 'data-testid': 'checkout-summary' });
+  const summary = h('div', { class: 'card', 'data-testid': 'checkout-summary' });
   const method = h('select', { 'aria-label': 'Payment method', 'data-testid': 'payment-method' }) as HTMLSelectElement;
   for (const [value, label] of [['pm_card_ok', 'Test card (succeeds)'], ['pm_card_declined', 'Test card (declined)']]) method.append(h('option', { value }, label));
   const pay = h('button', { type: 'button', 'data-testid': 'pay' }, 'Pay') as HTMLButtonElement;
