@@ -6,7 +6,7 @@ import { makeQueueSale, QueueClient, shownPositions, sleep } from './testing.js'
 
 let t: TestEngine;
 beforeAll(async () => {
-  t = await startTestEngine({ maxConnectionsPerIp: 10_000, disconnectGraceSeconds: 1 });
+  t = await startTestEngine({ maxConnectionsPerIp: 10_000, disconnectGraceSeconds: 2 });
 });
 afterAll(async () => {
   await t?.cleanup();
@@ -85,7 +85,7 @@ describe('waiting room queue (WebSocket, one gateway)', () => {
     const cs = await connect(saleId, stays.token);
     expect([await ticketOf(cg), await ticketOf(cs)]).toEqual([2, 3]);
     cg.kill();
-    await sleep(1600); // longer than the 1 s grace period
+    await sleep(2600); // longer than the 2 s grace period
     // x buys and gives the unit back: stock returns and the line moves past the abandoned place
     const r = await reserve(saleId, x.token, grant.admissionToken as string);
     expect(r.status).toBe(201);
