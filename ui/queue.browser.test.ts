@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync } from 'node:fs';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -123,6 +124,64 @@ describe.skipIf(!existsSync(CHROMIUM))('queue page in chromium', () => {
     await phase(late, 'closed', 10_000);
     expect(await late.locator('.q-status h2').textContent()).toBe('This sale has ended');
     expect(await page.locator('.q-status').getAttribute('data-phase')).toBe('reserved');
+  });
+
+  it('a dropped connection is retried by itself and the shopper keeps the place', async () => {
+    const saleId = await createSale(5, 60_000); // starts in a minute: everyone waits in the pre-start line
+    // The browser talks to the engine through a TCP relay, so the test can cut the line under it.
+    const links = new Set<Socket>();
+    let accepted = 0;
+    const relay = createServer((inbound) => {
+      accepted += 1;
+      const outbound = connect(t.engine.port, '127.0.0.1');
+      for (const s of [inbound, outbound]) {
+        links.add(s);
+        s.on('error', () => {});
+        s.on('close', () => links.delete(s));
+      }
+      inbound.pipe(outbound).pipe(inbound);
+    });
+    await new Promise<void>((r) => relay.listen(0, '127.0.0.1', r));
+    const relayUrl = `http://127.0.0.1:${(relay.address() as AddressInfo).port}`;
+    try {
+      const page = await openPhone();
+      await page.goto(`${relayUrl}/sales/${saleId}`);
+      await signUp(page, `shopper-c-${saleId}@example.com`);
+      await phase(page, 'queued');
+      await expect.poll(() => page.locator('.q-conn').textContent()).toContain('Live');
+
+      const before = accepted;
+      for (const s of links) s.destroy(); // the connection drops (no close frame)
+      await expect.poll(() => accepted, { timeout: 30_000 }).toBeGreaterThan(before); // it dialled again
+      await expect.poll(() => page.locator('.q-conn').textContent(), { timeout: 30_000 }).toContain('Live');
+      expect(await page.locator('.q-status').getAttribute('data-phase')).toBe('queued');
+      await checkPlace(page, saleId);
+    } finally {
+      for (const s of links) s.destroy();
+      relay.close();
+    }
+  });
+
+  async function checkPlace(page: Page, saleId: string): Promise<void> {
+    // The server still holds the place for this user.
+    const token = await page.evaluate(() => localStorage.getItem('fs.token'));
+    const place = await t.api('GET', `/api/sales/${saleId}/queue`, { token: token! });
+    expect(place.status).toBe(200);
+    expect(place.body.status).toBe('waiting');
+  }
+
+  it('without WebSocket the page falls back to HTTP polling and still gets to the confirmation', async () => {
+    const saleId = await createSale(3, 1000);
+    const page = await openPhone();
+    await page.addInitScript(() => {
+      // @ts-expect-error: a browser without WebSocket
+      delete window.WebSocket;
+    });
+    await page.goto(`${t.url}/sales/${saleId}`);
+    await signUp(page, `shopper-d-${saleId}@example.com`);
+    await phase(page, 'admitted');
+    await page.locator('.q-reserve').click();
+    await phase(page, 'reserved');
   });
 
   it('an unknown sale shows a clear message, not a broken page', async () => {
