@@ -220,8 +220,9 @@ for (let run = 1; run <= RUNS; run++) {
   for (const scenario of (Object.keys(runs) as Scenario[]).filter((s) => !only || only.includes(s))) {
     const server = await startServer(scenario !== 'uncached');
     try {
-      const stopWriter = scenario === 'cached+writes' ? writer(server.port) : null;
+      // Writes start after the warm-up: the cold-cache storm of the first seconds is not the steady state.
       await load(server.port, WARMUP);
+      const stopWriter = scenario === 'cached+writes' ? writer(server.port) : null;
       const result = await load(server.port, DURATION);
       const freshnessMs = stopWriter ? await stopWriter() : undefined;
       runs[scenario].push({ ...result, ...(freshnessMs ? { freshnessMs } : {}) });

@@ -75,7 +75,7 @@ export async function drainOutbox(ctx: Pick<Context, 'db' | 'log' | 'redis' | 'c
 
 async function drainBatch(ctx: Pick<Context, 'db' | 'log'>, sink: SearchSink, batchSize: number, log: ChangeLog): Promise<DrainResult | null> {
   return inTransaction(ctx.db, async (client) => {
-    const { rows: locked } = await client.query('SELECT pg_try_advisory_xact_lock(hashtext($1)) AS ok', [searchSyncLock]);
+    const { rows: locked } = await client.query('SELECT pg_try_advisory_xact_lock(hashtext($1 || current_schema())) AS ok', [searchSyncLock]);
     if (!locked[0].ok) return null;
     const { rows } = await client.query(`SELECT id, key FROM outbox WHERE topic = 'product' ORDER BY id LIMIT $1`, [batchSize]);
     if (rows.length === 0) return { rows: 0, products: 0 };

@@ -106,7 +106,7 @@ export class ElasticsearchSearch implements SearchBackend {
     const total = await countProducts(this.db);
     // Hold the sync lock so no drain writes to the old index between our read and the alias switch.
     return inTransaction(this.db, async (client) => {
-      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [searchSyncLock]);
+      await client.query('SELECT pg_advisory_xact_lock(hashtext($1 || current_schema()))', [searchSyncLock]);
       const version = Number((await client.query(`SELECT nextval('search_sync_version')::bigint AS v`)).rows[0].v);
       const fresh = `${this.alias}-v${version}`;
       await this.client.indices.create({

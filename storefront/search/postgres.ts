@@ -5,7 +5,7 @@ import { queryWords } from './params.js';
 import { TermCorrector } from './terms.js';
 import type { SearchBackend, SearchDocument, SearchParams, SearchResult } from './types.js';
 
-/** Held by a drain of the outbox and by a reindex, so the two never interleave. */
+/** Held (per schema) by a drain of the outbox and by a reindex, so the two never interleave. */
 export const searchSyncLock = 'flash-sale:search-sync';
 /** Matches re-ordered by the costlier second-phase score. */
 const rescoreWindow = 100;
@@ -122,7 +122,7 @@ export class PostgresSearch implements SearchBackend {
   async reindex(onProgress?: (done: number, total: number) => void): Promise<number> {
     const total = await countProducts(this.db);
     const indexed = await inTransaction(this.db, async (client) => {
-      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [searchSyncLock]);
+      await client.query('SELECT pg_advisory_xact_lock(hashtext($1 || current_schema()))', [searchSyncLock]);
       const { rows } = await client.query(`SELECT nextval('search_sync_version')::bigint AS v`);
       const version = rows[0].v;
       await client.query('DROP TABLE IF EXISTS product_search_next');
