@@ -114,4 +114,17 @@ describe('queue Lua scripts', () => {
     expect(await runScript(world.ctx.redis, 'queue-leave', [k.conn, k.seen], ['c', 'old-conn'])).toBe(0); // not the current socket
     expect(await joinQueue(world.ctx, sale, 'a', '', true)).toMatchObject({ kind: 'waiting', ticket: 4, position: 1 });
   });
+
+  it('the ETA comes from the measured admission rate once ticks have run, and from the nominal pace before', async () => {
+    const sale = await openSale({ stock: 1000, batchSize: 2, intervalMs: 50 });
+    for (let i = 0; i < 40; i++) await joinQueue(world.ctx, sale, `r${i}`, '', true);
+    const before = await joinQueue(world.ctx, sale, 'r0', '', false);
+    expect(before.perSecond).toBeNull(); // nothing measured yet: the ETA uses batchSize / interval = 40/s
+    expect(before.etaSeconds).toBe(Math.ceil(before.position! / 40));
+    for (let i = 0; i < 6; i++) await tick(sale);
+    const after = await joinQueue(world.ctx, sale, 'r39', '', false);
+    expect(after.perSecond).toBeGreaterThan(0);
+    expect(after.perSecond!).toBeLessThan(80); // about 2 places per 50 ms slot (tick times fall anywhere in their slot)
+    expect(after.etaSeconds).toBe(Math.ceil(after.position! / after.perSecond!));
+  });
 });

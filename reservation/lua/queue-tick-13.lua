@@ -108,8 +108,9 @@ local admitted, tickets = {}, {}
 if phase == 'live' and slot > lastSlot then
   ticked = 1
   redis.call('HSET', KEYS[5], 'slot', slot)
-  local demand = redis.call('ZCARD', KEYS[7]) > 0
-  if status == 'open' and stock and now >= startsAt then
+  local selling = status == 'open' and stock and now >= startsAt
+  local demand = selling and redis.call('ZCARD', KEYS[7]) > 0
+  if selling then
     local room = math.min(batch, math.floor(tonumber(stock) * factor) - redis.call('ZCARD', KEYS[10]))
     local scanned, done = 0, false
     while not done and scanned < maxScan do
@@ -137,7 +138,7 @@ if phase == 'live' and slot > lastSlot then
     redis.call('HINCRBY', KEYS[5], 'admitted', #admitted)
     redis.call('HINCRBY', KEYS[5], 'skipped', skipped)
   end
-  -- measured rate: places passed per second while people were waiting
+  -- measured rate: places passed per second while the sale was open and people were waiting
   if demand then
     redis.call('LPUSH', KEYS[13], now .. ':' .. serving)
     redis.call('LTRIM', KEYS[13], 0, 255)
