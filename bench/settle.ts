@@ -8,6 +8,9 @@
  * committed. Afterwards: no duplicate order, exactly one charge per reservation, Redis sold == N.
  * Writes bench/results/settle.json with every run, the medians and the ratio to the targets.
  *
+ * BENCH_WORKERS=n (default 1) adds n-1 worker processes (`scripts/worker.ts`, as `npm run worker` runs
+ * them), each with the same concurrency.
+ *
  * Env: BENCH_RUNS, BENCH_ORDERS_0 (default 20000), BENCH_ORDERS_50 (default 10000),
  *      BENCH_CONCURRENCY_0 (default 200), BENCH_CONCURRENCY_50 (default 400).
  */
@@ -23,6 +26,7 @@ import type { SettleJob } from '../settlement/settle.js';
 import { startSettlementWorker } from '../settlement/worker.js';
 import { createTestWorld, type TestWorld } from '../test/harness.js';
 import { startPsp, type PspProcess } from '../test/psp.js';
+import { spawnWorker, type WorkerProcess } from '../test/settlement-helpers.js';
 
 const env = process.env;
 env.REDIS_URL ??= 'redis://127.0.0.1:6379';
@@ -33,6 +37,7 @@ const MODES = [
   { latencyMs: 50, orders: Number(env.BENCH_ORDERS_50 ?? 10_000), concurrency: Number(env.BENCH_CONCURRENCY_50 ?? 400), target: 1_000 },
 ];
 const USERS = 100;
+const WORKERS = Number(env.BENCH_WORKERS ?? 1);
 
 /** CPU seconds used so far by the processes with this command name (from /proc; Linux only). */
 function cpuOf(match: (comm: string, pid: number) => boolean): number {
@@ -122,6 +127,9 @@ async function runOnce(world: TestWorld, psp: PspProcess, mode: (typeof MODES)[n
   const provider = createPaymentProvider({ ...ctx.config, pspUrl: psp.url });
   const worker = startSettlementWorker(ctx, provider, { concurrency: mode.concurrency });
   await worker.worker.waitUntilReady();
+  const extra: WorkerProcess[] = [];
+  for (let i = 1; i < WORKERS; i++) extra.push(spawnWorker({ ...ctx.config, pspUrl: psp.url }, { WORKER_CONCURRENCY: String(mode.concurrency) }));
+  await Promise.all(extra.map((w) => w.ready));
   const queue = createSettlementQueue(ctx);
   await sleep(200);
   const cpu0 = cpuSnapshot(psp.pid());
@@ -136,6 +144,7 @@ async function runOnce(world: TestWorld, psp: PspProcess, mode: (typeof MODES)[n
   }
   const seconds = (performance.now() - t0) / 1000;
   const cores = cpuSince(cpu0, cpuSnapshot(psp.pid()), seconds);
+  for (const w of extra) await w.kill();
   await worker.stop();
   await queue.close();
   await provider.close?.();
@@ -180,7 +189,7 @@ try {
   await psp?.cleanup();
   await world.cleanup();
 }
-const out = { name: 'settle', date: new Date().toISOString(), machine: { cpus: os.cpus().length, node: process.version }, runsPerMode: RUNS, results };
+const out = { name: 'settle', date: new Date().toISOString(), machine: { cpus: os.cpus().length, node: process.version }, runsPerMode: RUNS, workerProcesses: WORKERS, results };
 mkdirSync('bench/results', { recursive: true });
 writeFileSync('bench/results/settle.json', JSON.stringify(out, null, 2) + '\n');
 console.log(JSON.stringify(results, (k, v) => (k === 'runs' ? undefined : v), 2));
