@@ -20,8 +20,8 @@ CREATE TABLE product_search (
   ) STORED
 );
 CREATE INDEX product_search_document ON product_search USING gin (document);
--- Trigram index on the name, for word-similarity lookups (`<%`) and fuzzy matching of whole names.
-CREATE INDEX product_search_name_trgm ON product_search USING gin (lower(name) public.gin_trgm_ops);
+-- No trigram index on the name itself: typos are resolved against the word list below (a few thousand rows,
+-- KNN), and trigram similarity to the name is only computed for the 100 best matches, so it would go unused.
 -- Browsing: a category page in price order, all products in price order, and facet counts read from the
 -- index alone (index-only scan) under the in-stock and price filters.
 CREATE INDEX product_search_category_price ON product_search (category, price_cents, product_id);
