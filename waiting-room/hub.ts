@@ -312,6 +312,8 @@ export class Hub {
       }
     });
     await this.subscriber.subscribe(ch.broadcast, ch.admitted, ch.claim, ch.user, saleStatusChannel(this.ctx.config.redisPrefix));
+    // after a lost subscriber connection, catch up on what may have been missed meanwhile
+    this.subscriber.on('ready', () => void this.catchUp().catch((err) => this.ctx.log.warn({ err }, 'waiting-room catch-up failed')));
     const every = Math.min(10_000, Math.max(100, Math.floor(graceMs(this.ctx) / 4)));
     this.heartbeat = setInterval(() => {
       for (const [saleId, users] of this.sales) {
@@ -319,6 +321,34 @@ export class Hub {
       }
     }, every);
     this.heartbeat.unref();
+  }
+
+  /**
+   * Pub/sub has no replay: after the subscriber reconnects, look up what a lost message would have said:
+   * closed sales, admissions of users connected here, tickets of pre-start joiners.
+   */
+  async catchUp(): Promise<void> {
+    for (const [saleId, users] of this.sales) {
+      const sale = await getSale(this.ctx, saleId);
+      if (!sale || sale.status === 'closed' || sale.status === 'cancelled' || Date.now() >= sale.endsAt.getTime()) {
+        this.closeSale(saleId);
+        continue;
+      }
+      const waiting = [...users.values()].filter((ws) => ['pre', 'waiting'].includes(ws.getUserData().state));
+      for (let i = 0; i < waiting.length; i += 1000) {
+        const part = waiting.slice(i, i + 1000);
+        const grants = await this.ctx.redis.hmget(queueKeys(this.ctx.config.redisPrefix, saleId).grants, ...part.map((ws) => ws.getUserData().userId));
+        part.forEach((ws, j) => {
+          const grant = grants[j];
+          if (!grant || ws.getUserData().closed) return;
+          const [token, expiresAt] = grant.split('|');
+          ws.getUserData().state = 'admitted';
+          ws.unsubscribe(saleTopic(saleId));
+          this.send(ws, msg.admitted(token, expiresAt));
+        });
+      }
+      await this.resolvePending(saleId);
+    }
   }
 
   /** Closes every socket (going away) and stops listening. */
