@@ -37,7 +37,7 @@ describe.skipIf(!existsSync(CHROMIUM))('queue page in chromium', () => {
     await t?.cleanup();
   });
 
-  async function createSale(quantity: number, startsInMs: number): Promise<string> {
+  async function createSale(quantity: number, startsInMs: number, extra: Record<string, unknown> = {}): Promise<string> {
     const sku = `QUEUE-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
     const product = await t.api('POST', '/admin/products', { headers: ADMIN, body: { sku, name: 'Trail Runner 2 — Limited', priceCents: 12999, stock: 10 } });
     expect(product.status, JSON.stringify(product.body)).toBe(201);
@@ -54,6 +54,7 @@ describe.skipIf(!existsSync(CHROMIUM))('queue page in chromium', () => {
         holdSeconds: 300,
         waitingRoom: true,
         admission: { batchSize: 10, intervalMs: 300 },
+        ...extra,
       },
     });
     expect(sale.status, JSON.stringify(sale.body)).toBe(201);
@@ -184,6 +185,16 @@ describe.skipIf(!existsSync(CHROMIUM))('queue page in chromium', () => {
     await phase(page, 'admitted');
     await page.locator('.q-reserve').click();
     await phase(page, 'reserved');
+  });
+
+  it('a sale that asks for proof of work: the page does the work, joins and gets admitted', async () => {
+    const saleId = await createSale(3, 1000, { powDifficulty: 14 });
+    const page = await openPhone();
+    await page.goto(`${t.url}/sales/${saleId}`);
+    await signUp(page, `shopper-e-${saleId}@example.com`);
+    await phase(page, 'admitted');
+    const nonce = await page.evaluate((id) => Object.entries(sessionStorage).find(([k]) => k.startsWith(`fs.pow.${id}.`))?.[1], saleId);
+    expect(nonce).toBeTruthy();
   });
 
   it('an unknown sale shows a clear message, not a broken page', async () => {
