@@ -63,7 +63,7 @@ describe('search result cache', () => {
     expect(computed()).toBe(4); // dropped and recomputed
   });
 
-  it('a full change, or a generation whose changes are gone, drops everything', async () => {
+  it('a full change, a generation whose changes are gone, or a counter that went back (Redis restarted) drops everything', async () => {
     const { get, computed, invalidated } = setup();
     await get('a', params(), [1]);
     await get('b', params({ inStock: false }), [2]);
@@ -76,5 +76,11 @@ describe('search result cache', () => {
     expect(g).toBeGreaterThan(0);
     await get('a', params(), [1]);
     expect(computed()).toBe(5);
+    await w.ctx.redis.set(`${w.config.redisPrefix}search:generation`, '20');
+    await get('a', params(), [1]);
+    expect(computed()).toBe(6);
+    await w.ctx.redis.del(`${w.config.redisPrefix}search:generation`); // Redis lost it: the counter starts over
+    await get('a', params(), [1]);
+    expect(computed()).toBe(7);
   });
 });

@@ -17,6 +17,12 @@ export async function bumpGeneration(redis: Redis, prefix: string, change: Index
   if (!change.full) await redis.set(changesKey(prefix, generation), JSON.stringify(change.stock), 'PX', 60_000);
 }
 
+/**
+ * A read may trail the newest generation by a step or two (another request advanced meanwhile); far behind
+ * means the counter itself went back (Redis restarted empty), and everything cached is suspect.
+ */
+const resetGap = 10;
+
 interface Entry {
   at: number;
   params: SearchParams;
@@ -57,6 +63,7 @@ export class SearchCache {
   async get(key: string, params: SearchParams, compute: () => Promise<SearchResult>): Promise<SearchResult> {
     const generation = Number((await this.redis.get(generationKey(this.prefix))) ?? 0);
     if (generation > this.generation) await this.advance(generation);
+    else if (generation + resetGap < this.generation) this.reset(generation); // Redis lost the counter
     const now = Date.now();
     const hit = this.entries.get(key);
     if (hit && now - hit.at < this.opts.ttlMs) {
@@ -114,6 +121,11 @@ export class SearchCache {
     filtered.forEach(([key, entry], i) => {
       if (hit[i] && this.entries.get(key) === entry) this.entries.delete(key);
     });
+  }
+
+  private reset(generation: number): void {
+    this.dropAll();
+    this.generation = generation;
   }
 
   private dropAll(): void {
