@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, makeUsers } from '../reservation/testing.js';
 import { saleStats } from '../reservation/index.js';
-import { createSettlementServices, reconcileNow } from '../settlement/index.js';
+import { createSettlementServices, reconcileNow, startSettlement } from '../settlement/index.js';
 import { startDedicatedPostgres, type DedicatedPostgres } from './dedicated-postgres.js';
 import { startTestEngine, type TestEngine } from './engine.js';
 import { startPsp, type PspProcess } from './psp.js';
@@ -21,12 +21,16 @@ describe('Postgres outage', () => {
   let pg: DedicatedPostgres;
   let psp: PspProcess;
   let t: TestEngine;
+  let stopSettlement: (() => Promise<void>) | undefined;
   beforeAll(async () => {
     pg = await startDedicatedPostgres();
     psp = await startPsp({ latencyMs: '20-40' });
-    t = await startTestEngine({ databaseUrl: pg.url, pspUrl: psp.url, settleAttempts: 20, settleBackoffMs: 100, workerConcurrency: 10 });
+    // Only settlement's background work runs here: the other parts' loops are not what this test is about.
+    t = await startTestEngine({ databaseUrl: pg.url, pspUrl: psp.url, settleAttempts: 20, settleBackoffMs: 100, workerConcurrency: 10 }, false);
+    stopSettlement = await startSettlement(createSettlementServices(t.ctx));
   });
   afterAll(async () => {
+    await stopSettlement?.();
     await t?.cleanup();
     await psp?.cleanup();
     await pg?.cleanup();
