@@ -13,7 +13,8 @@
  *
  * Scale (flags --name=value or env QUEUE_<NAME>): shoppers (54000), gateways (3), clients (ceil(shoppers /
  * 13500)), ticks (10), interval (1000 ms), batch (100), concurrency (handshakes in flight per client, 250),
- * client (`lite`: bench/ws-lite.ts, or `ws`: the ws package).
+ * client (`lite`: bench/ws-lite.ts, or `ws`: the ws package), background (`one`: only the first gateway runs
+ * background work, or `all`).
  * Run it under `flock /tmp/fs-test.lock`.
  */
 import { fork, type ChildProcess } from 'node:child_process';
@@ -41,6 +42,8 @@ const BATCH = arg('batch', 100);
 const CONCURRENCY = arg('concurrency', 250);
 /** Seconds from creating the sale to its start: everyone joins before it (no ticks during the join phase). */
 const START_IN = arg('startIn', Math.ceil(SHOPPERS / 1500) + 10);
+/** `one`: background work (ticker, sweeper, schedule, workers) on the first gateway only; `all`: on every one (the lease picks the ticker). */
+const BACKGROUND = (process.argv.find((a) => a.startsWith('--background='))?.split('=')[1] ?? process.env.QUEUE_BACKGROUND ?? 'one') as 'one' | 'all';
 const CLIENT = (process.argv.find((a) => a.startsWith('--client='))?.split('=')[1] ?? process.env.QUEUE_CLIENT ?? 'lite') as 'lite' | 'ws';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -104,7 +107,7 @@ async function run() {
   );
   const userIds = rows.map((r) => String(r.id));
 
-  for (let i = 0; i < GATEWAYS; i++) gateways.push(await startGateway(i, env, true));
+  for (let i = 0; i < GATEWAYS; i++) gateways.push(await startGateway(i, env, BACKGROUND === 'all' || i === 0));
   log('gateways up:', gateways.map((g) => `${g.url} pid ${g.pid} nofile ${openFilesLimit(g.pid)}`).join(', '));
 
   const product = await admin('POST', '/admin/products', { sku: `BENCH-Q-${id}`, name: 'Bench sneaker', priceCents: 9900, stock: 1_000_000 });
@@ -181,7 +184,10 @@ async function run() {
   log(`joined ${joined} (${failed} failed) in ${joinSeconds.toFixed(1)} s: ${Math.round(joined / joinSeconds)} joins/s`);
 
   // Idle memory: the sale has not started, so nothing is sent; read RSS just before the start.
+  const idleCpuStart = gwCpu();
+  const idleStart = Date.now();
   await sleep(Math.max(5000, startsAt - Date.now() - 1500));
+  const idleCpuPerSecond = (gwCpu() - idleCpuStart) / ((Date.now() - idleStart) / 1000);
   if (Date.now() > startsAt) log('warning: the join phase outlasted the start; raise --startIn for a clean idle measurement');
   const socketsPer = gateways.map((_, i) => Array.from({ length: SHOPPERS }, (_, k) => k).filter((k) => k % GATEWAYS === i).length);
   const rssAfter = gateways.map((g) => rssBytes(g.pid));
@@ -242,7 +248,7 @@ async function run() {
     name: 'queue',
     date: new Date().toISOString(),
     machine: { cores: (await import('node:os')).cpus().length },
-    scale: { shoppers: SHOPPERS, gateways: GATEWAYS, clientProcesses: CLIENTS, startInSeconds: START_IN, ticks: TICKS, intervalMs: INTERVAL_MS, batchSize: BATCH, handshakeConcurrency: CONCURRENCY, client: CLIENT },
+    scale: { shoppers: SHOPPERS, gateways: GATEWAYS, clientProcesses: CLIENTS, startInSeconds: START_IN, ticks: TICKS, intervalMs: INTERVAL_MS, batchSize: BATCH, handshakeConcurrency: CONCURRENCY, client: CLIENT, background: BACKGROUND },
     shuffle: { ticketedWithinMs: ticketedAfterMs, note: 'from startsAt until every client held its ticket (0.5 s polling)' },
     join: { joined, failed, seconds: +joinSeconds.toFixed(2), joinsPerSecond: Math.round(joined / joinSeconds), latencyP50Ms: median(ready.map((r) => r.joinP50)), latencyP99Ms: median(ready.map((r) => r.joinP99)) },
     sockets: { open, waiting, admitted: reports.reduce((a, r) => a + r.admitted, 0), perGateway: socketsPer },
@@ -260,7 +266,12 @@ async function run() {
       bytesPerSocket: perSocket.map(Math.round),
       bytesPerSocketMedian: Math.round(median(perSocket) ?? 0),
     },
-    cpuSeconds: { join: { ...cpuJoin, wallSeconds: +joinSeconds.toFixed(2) }, ticks: cpuTicks },
+    cpuSeconds: {
+      join: { ...cpuJoin, wallSeconds: +joinSeconds.toFixed(2) },
+      ticks: cpuTicks,
+      /** Gateways with everyone connected and nothing sent (background loops, pings): CPU seconds per second. */
+      gatewaysIdlePerSecond: +idleCpuPerSecond.toFixed(3),
+    },
     messages: reports.reduce<Record<string, number>>((acc, r) => {
       for (const [k, v] of Object.entries(r.counts)) acc[k] = (acc[k] ?? 0) + v;
       return acc;
