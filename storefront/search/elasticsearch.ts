@@ -12,6 +12,8 @@ import type { SearchBackend, SearchDocument, SearchParams, SearchResult } from '
  */
 export const indexSettings: estypes.IndicesIndexSettings = {
   number_of_shards: 1,
+  // One replica when the cluster has a second node, none on a single node (which would otherwise stay yellow).
+  auto_expand_replicas: '0-1',
   analysis: {
     analyzer: {
       // Lower-case and fold accents, so "Levis" finds "Levi's" and "cafe" finds "café".
@@ -111,7 +113,7 @@ export class ElasticsearchSearch implements SearchBackend {
       const fresh = `${this.alias}-v${version}`;
       await this.client.indices.create({
         index: fresh,
-        settings: { ...indexSettings, number_of_replicas: 0, refresh_interval: '-1' },
+        settings: { ...indexSettings, auto_expand_replicas: 'false', number_of_replicas: 0, refresh_interval: '-1' },
         mappings: indexMappings,
       });
       let done = 0;
@@ -121,7 +123,7 @@ export class ElasticsearchSearch implements SearchBackend {
         done += docs.length;
         onProgress?.(done, Math.max(total, done));
       }
-      await this.client.indices.putSettings({ index: fresh, settings: { refresh_interval: '1s' } });
+      await this.client.indices.putSettings({ index: fresh, settings: { refresh_interval: '1s', auto_expand_replicas: '0-1' } });
       await this.client.indices.refresh({ index: fresh });
       const old = await this.indicesBehindAlias();
       // A concrete index squatting on the alias name (never ours) would block the alias: remove it first.
