@@ -41,7 +41,7 @@ const INTERVAL_MS = arg('interval', 1000);
 const BATCH = arg('batch', 100);
 const CONCURRENCY = arg('concurrency', 250);
 /** Seconds from creating the sale to its start: everyone joins before it (no ticks during the join phase). */
-const START_IN = arg('startIn', Math.ceil(SHOPPERS / 1500) + 10);
+const START_IN = arg('startIn', Math.ceil(SHOPPERS / 1000) + 15);
 /** `one`: background work (ticker, sweeper, schedule, workers) on the first gateway only; `all`: on every one (the lease picks the ticker). */
 const BACKGROUND = (process.argv.find((a) => a.startsWith('--background='))?.split('=')[1] ?? process.env.QUEUE_BACKGROUND ?? 'one') as 'one' | 'all';
 const CLIENT = (process.argv.find((a) => a.startsWith('--client='))?.split('=')[1] ?? process.env.QUEUE_CLIENT ?? 'lite') as 'lite' | 'ws';
