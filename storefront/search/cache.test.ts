@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestWorld, type TestWorld } from '../../test/harness.js';
 import { bumpGeneration, SearchCache } from './cache.js';
@@ -45,6 +46,17 @@ describe('search result cache', () => {
     const results = await Promise.all(Array.from({ length: 100 }, () => get('k', params(), [1, 2])));
     expect(computed()).toBe(1);
     expect(new Set(results.map((r) => r.total))).toEqual(new Set([2]));
+  });
+
+  it('with Redis unreachable, every lookup goes to the backend instead of failing', async () => {
+    const gone = new Redis(w.config.redisUrl!, { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false });
+    const cache = new SearchCache(gone, w.config.redisPrefix);
+    let computed = 0;
+    const compute = async () => (computed++, result([1]));
+    expect((await cache.get('k', params(), compute)).total).toBe(1);
+    expect((await cache.get('k', params(), compute)).total).toBe(1);
+    expect(computed).toBe(2);
+    gone.disconnect();
   });
 
   it('a stock flip patches unfiltered results in place and drops only the in-stock-filtered results it can touch', async () => {

@@ -61,7 +61,12 @@ export class SearchCache {
   ) {}
 
   async get(key: string, params: SearchParams, compute: () => Promise<SearchResult>): Promise<SearchResult> {
-    const generation = Number((await this.redis.get(generationKey(this.prefix))) ?? 0);
+    let generation: number;
+    try {
+      generation = Number((await this.redis.get(generationKey(this.prefix))) ?? 0);
+    } catch {
+      return compute(); // Redis unreachable: search still answers, straight from the backend
+    }
     if (generation > this.generation) await this.advance(generation);
     else if (generation + resetGap < this.generation) this.reset(generation); // Redis lost the counter
     const now = Date.now();
