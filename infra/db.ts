@@ -15,6 +15,10 @@ export function createDb(url: string, schema = 'public', max = 20): Db {
 /** Runs `fn` in one transaction; rolls back on any throw. */
 export async function inTransaction<T>(db: Db, fn: (client: DbClient) => Promise<T>): Promise<T> {
   const client = await db.connect();
+  // A connection that dies while checked out (Postgres restarted) emits 'error'; without a listener that
+  // would crash the process. The failed query rejects anyway, so the listener only has to exist.
+  const onError = () => {};
+  client.on('error', onError);
   try {
     await client.query('BEGIN');
     const result = await fn(client);
@@ -24,6 +28,7 @@ export async function inTransaction<T>(db: Db, fn: (client: DbClient) => Promise
     await client.query('ROLLBACK').catch(() => {});
     throw err;
   } finally {
+    client.off('error', onError);
     client.release();
   }
 }

@@ -42,6 +42,9 @@ export function loadScripts(): Script[] {
   return cache;
 }
 
+let names: Map<string, Script> | undefined;
+const byName = () => (names ??= new Map(loadScripts().map((s) => [s.name, s])));
+
 const defined = new WeakSet<Redis>();
 
 /** Registers the scripts on a client (once per client). */
@@ -54,7 +57,7 @@ export function defineScripts(redis: Redis): void {
 /** Runs script `name` (file name without the key count) with its keys and args. */
 export async function runScript<T = unknown>(redis: Redis, name: string, keys: string[], args: Array<string | number>): Promise<T> {
   defineScripts(redis);
-  const script = loadScripts().find((s) => s.name === name);
+  const script = byName().get(name);
   if (!script) throw new Error(`no Lua script named ${name}`);
   if (keys.length !== script.numberOfKeys) throw new Error(`${name} takes ${script.numberOfKeys} keys, got ${keys.length}`);
   const fn = (redis as unknown as Record<string, (...a: Array<string | number>) => Promise<T>>)[script.command];

@@ -22,7 +22,6 @@ export interface SettlementServices {
 
 export function createSettlementServices(ctx: Context, provider: PaymentProvider = createPaymentProvider(ctx.config)): SettlementServices {
   // A Postgres restart kills idle pooled connections; without a listener the pool's error would crash us.
-  if (ctx.db.listenerCount('error') === 0) ctx.db.on('error', (err) => ctx.log.warn({ err }, 'idle Postgres connection lost'));
   const services = { ctx, provider, queue: createSettlementQueue(ctx), writer: new OrderWriter(ctx.db, ctx.log, { maxInFlight: 1 }) };
   ctx.onClose(async () => {
     await services.writer.drain();
@@ -71,4 +70,4 @@ export { getOrder, listOrders, shipOrder, type OrderView, type OrderPage } from 
 export { orderTransitions, canTransition, type OrderStatus } from './order-status.js';
 export { reconcileSale, type ReconcileResult } from './reconcile.js';
 export { startSettlementWorker } from './worker.js';
-export { pendingOrdersKey, userChannel } from './keys.js';
+export { pendingOrdersKey } from './keys.js';

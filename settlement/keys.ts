@@ -9,8 +9,8 @@ import { saleKeys } from '../reservation/index.js';
  *                                   paid orders in Postgres when the counts differ).
  *   orders:pending:<userId>   hash  orderId -> JSON of an order whose payment is in flight, so
  *                                   GET /api/orders shows it before its Postgres row exists.
- *   user:<userId>             channel: {"type":"order","orderId","status"} when an order settles (the
- *                                   waiting room's socket server forwards it to the shopper).
+ * When an order settles the shopper is told through the waiting room's notifyUser (its `wr:user` channel
+ * reaches their socket on whichever gateway holds it).
  */
 export function settlementSaleKeys(prefix: string, saleId: string | number) {
   const k = saleKeys(prefix, saleId);
@@ -20,8 +20,6 @@ export function settlementSaleKeys(prefix: string, saleId: string | number) {
 export type SettlementSaleKeys = ReturnType<typeof settlementSaleKeys>;
 
 export const pendingOrdersKey = (prefix: string, userId: string | number) => `${prefix}orders:pending:${userId}`;
-
-export const userChannel = (prefix: string, userId: string | number) => `${prefix}user:${userId}`;
 
 /** BullMQ queue names (under the context's bull prefix). */
 export const SETTLEMENT_QUEUE = 'settlement';

@@ -1,6 +1,7 @@
 import type { Context } from '../infra/context.js';
 import { runScript } from '../reservation/index.js';
-import { pendingOrdersKey, settlementSaleKeys, userChannel } from './keys.js';
+import { notifyUser } from '../waiting-room/index.js';
+import { pendingOrdersKey, settlementSaleKeys } from './keys.js';
 import { OrderRejectedError, type OrderRow, type OrderWriter } from './order-writer.js';
 import { PaymentRequestError, type Charge, type PaymentProvider } from './payments.js';
 import { runSaga, SagaAbort, type SagaResult, type SagaStep } from './saga.js';
@@ -62,11 +63,11 @@ export async function releaseHold(ctx: Context, job: Pick<SettleJob, 'rid' | 'sa
   return runScript<string>(ctx.redis, 'fail-checkout', [k.meta, k.stock, k.holds, k.users, k.stats, k.events, k.paying], [job.rid]);
 }
 
-/** Tells the shopper: a message on their channel (forwarded to their socket) and the pending entry gone. */
+/** Tells the shopper: an `order` message to their waiting-room socket on any gateway, and the pending entry gone. */
 export async function notifyShopper(ctx: Context, job: Pick<SettleJob, 'userId' | 'orderId'>, status: 'paid' | 'failed'): Promise<void> {
   const { redisPrefix } = ctx.config;
   await Promise.all([
-    ctx.redis.publish(userChannel(redisPrefix, job.userId), JSON.stringify({ type: 'order', orderId: job.orderId, status })),
+    notifyUser(ctx, job.userId, { type: 'order', orderId: job.orderId, status }),
     ctx.redis.hdel(pendingOrdersKey(redisPrefix, job.userId), job.orderId),
   ]);
 }

@@ -3,7 +3,6 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, makeSale, makeUsers } from '../reservation/testing.js';
 import { saleKeys } from '../reservation/index.js';
-import { userChannel } from '../settlement/index.js';
 import { startTestEngine, type TestEngine } from './engine.js';
 import { startPsp, type PspProcess } from './psp.js';
 
@@ -52,8 +51,12 @@ describe('checkout and settlement', () => {
     const [user] = await makeUsers(t.ctx, 1);
     const sub = new Redis(t.config.redisUrl!);
     const messages: unknown[] = [];
-    sub.on('message', (_c, m) => messages.push(JSON.parse(m)));
-    await sub.subscribe(userChannel(t.config.redisPrefix, user.id));
+    // The waiting room's per-user channel: its socket server forwards these to the shopper's socket.
+    sub.on('message', (_c, m) => {
+      const { userId, message } = JSON.parse(m);
+      if (userId === String(user.id)) messages.push(message);
+    });
+    await sub.subscribe(`${t.config.redisPrefix}wr:user`);
     const rid = await hold(user, saleId, 2);
 
     const res = await pay(user, rid, 'pm_card_ok');

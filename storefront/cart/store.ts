@@ -1,6 +1,6 @@
 import type { Context } from '../../infra/context.js';
 import { AppError } from '../../infra/errors.js';
-import { defineScripts, runScript } from '../../reservation/scripts.js';
+import { runScript } from '../../reservation/scripts.js';
 import { bucketOf, cartKeys, type CartKeys } from './keys.js';
 
 /** Which cart: a signed-in user's (persisted) or an anonymous one (Redis only). */
@@ -55,9 +55,6 @@ export class CartStore {
     readonly limits: CartLimits = defaultLimits,
   ) {
     this.keys = cartKeys(ctx.config.redisPrefix);
-    // Define the scripts before any command is auto-pipelined: ioredis copies a client's scripts into each
-    // pipeline when it is created, and a script defined later is missing from a pipeline already open.
-    defineScripts(ctx.redis);
   }
 
   key(ref: CartRef): string {
