@@ -33,6 +33,24 @@ export function rssBytes(pid: number): number {
   return Number(m[1]) * 1024;
 }
 
+/**
+ * RSS once it has stopped falling: sampled every second until no new low for `quietMs` (or `maxMs` is
+ * up); returns the lowest sample. A freshly started gateway still holds start-up garbage that V8 gives
+ * back a few seconds later, and a baseline taken before that made later deltas come out negative.
+ */
+export async function settledRss(pid: number, quietMs = 6000, maxMs = 45_000): Promise<number> {
+  const start = Date.now();
+  let low = rssBytes(pid);
+  let lowAt = start;
+  while (Date.now() - lowAt < quietMs && Date.now() - start < maxMs) {
+    await new Promise((r) => setTimeout(r, 1000));
+    const now = rssBytes(pid);
+    if (now < low * 0.995) lowAt = Date.now();
+    low = Math.min(low, now);
+  }
+  return low;
+}
+
 /** CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat (100 ticks a second). */
 export function cpuSeconds(pid: number, which: 'all' | 'sys' = 'all'): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');

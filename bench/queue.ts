@@ -26,7 +26,7 @@ import { createContext } from '../infra/context.js';
 import { migrate } from '../infra/migrate.js';
 import { dropWorld } from '../test/harness.js';
 import type { ClientJob, TickSeen } from './queue-client.js';
-import { cpuSeconds, openFilesLimit, rssBytes, startGateway, stopGateway, type GatewayProc } from './queue-gateways.js';
+import { cpuSeconds, openFilesLimit, settledRss, startGateway, stopGateway, type GatewayProc } from './queue-gateways.js';
 
 const arg = (name: string, fallback: number): number => {
   const flag = process.argv.find((a) => a.startsWith(`--${name}=`));
@@ -110,6 +110,9 @@ async function run() {
   for (let i = 0; i < GATEWAYS; i++) gateways.push(await startGateway(i, env, BACKGROUND === 'all' || i === 0));
   log('gateways up:', gateways.map((g) => `${g.url} pid ${g.pid} nofile ${openFilesLimit(g.pid)}`).join(', '));
 
+  const rssBefore = await Promise.all(gateways.map((g) => settledRss(g.pid, 6000, 30_000)));
+  log('baseline RSS (MB):', rssBefore.map((b) => (b / 2 ** 20).toFixed(1)).join(', '));
+
   const product = await admin('POST', '/admin/products', { sku: `BENCH-Q-${id}`, name: 'Bench sneaker', priceCents: 9900, stock: 1_000_000 });
   const startsAt = Date.now() + START_IN * 1000;
   const sale = await admin('POST', '/admin/sales', {
@@ -135,8 +138,6 @@ async function run() {
     const tick = JSON.parse(message.slice(head.length)) as { serving?: number };
     if (typeof tick.serving === 'number' && !published.has(String(tick.serving))) published.set(String(tick.serving), at);
   });
-  await sleep(1000);
-  const rssBefore = gateways.map((g) => rssBytes(g.pid));
   const gwCpu = () => gateways.reduce((a, g) => a + cpuSeconds(g.pid), 0);
   const gwSys = () => gateways.reduce((a, g) => a + cpuSeconds(g.pid, 'sys'), 0);
   const cpuJoinStart = gwCpu();
@@ -183,14 +184,13 @@ async function run() {
   const failed = ready.reduce((a, r) => a + r.failed, 0);
   log(`joined ${joined} (${failed} failed) in ${joinSeconds.toFixed(1)} s: ${Math.round(joined / joinSeconds)} joins/s`);
 
-  // Idle memory: the sale has not started, so nothing is sent; read RSS just before the start.
+  // Idle memory: the sale has not started, so nothing is sent; RSS once it has settled, before the start.
   const idleCpuStart = gwCpu();
   const idleStart = Date.now();
-  await sleep(Math.max(5000, startsAt - Date.now() - 1500));
+  const rssAfter = await Promise.all(gateways.map((g) => settledRss(g.pid, 6000, Math.max(6000, startsAt - Date.now() - 1500))));
   const idleCpuPerSecond = (gwCpu() - idleCpuStart) / ((Date.now() - idleStart) / 1000);
   if (Date.now() > startsAt) log('warning: the join phase outlasted the start; raise --startIn for a clean idle measurement');
   const socketsPer = gateways.map((_, i) => Array.from({ length: SHOPPERS }, (_, k) => k).filter((k) => k % GATEWAYS === i).length);
-  const rssAfter = gateways.map((g) => rssBytes(g.pid));
   const perSocket = gateways.map((_, i) => (rssAfter[i] - rssBefore[i]) / socketsPer[i]);
   log('RSS per socket (bytes):', perSocket.map((b) => Math.round(b)).join(', '));
 
