@@ -10,11 +10,9 @@ export interface TestEngine extends TestWorld {
   api: (method: string, path: string, opts?: { body?: unknown; token?: string; headers?: Record<string, string> }) => Promise<{ status: number; body: any; headers: Headers }>;
 }
 
-export async function startTestEngine(overrides: Partial<Config> = {}, background = true): Promise<TestEngine> {
-  const world = await createTestWorld(overrides);
-  const engine = await startEngine(world.ctx, { host: '127.0.0.1', port: 0, background });
-  const url = `http://127.0.0.1:${engine.port}`;
-  const api: TestEngine['api'] = async (method, path, opts = {}) => {
+/** fetch against a running gateway at `url`; JSON bodies are stringified, JSON answers parsed. */
+export function apiClient(url: string): TestEngine['api'] {
+  return async (method, path, opts = {}) => {
     const headers: Record<string, string> = { ...(opts.headers ?? {}) };
     if (opts.token) headers.authorization = `Bearer ${opts.token}`;
     let body: string | undefined;
@@ -32,6 +30,13 @@ export async function startTestEngine(overrides: Partial<Config> = {}, backgroun
     }
     return { status: res.status, body: parsed, headers: res.headers };
   };
+}
+
+export async function startTestEngine(overrides: Partial<Config> = {}, background = true): Promise<TestEngine> {
+  const world = await createTestWorld(overrides);
+  const engine = await startEngine(world.ctx, { host: '127.0.0.1', port: 0, background });
+  const url = `http://127.0.0.1:${engine.port}`;
+  const api = apiClient(url);
   return {
     ...world,
     engine,

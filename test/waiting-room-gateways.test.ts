@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestWorld, type TestWorld } from './harness.js';
-import type { TestEngine } from './engine.js';
+import { apiClient } from './engine.js';
 import { eventually, makeUsers } from '../reservation/testing.js';
 import { queueKeys, tickerLeaseKey } from '../waiting-room/keys.js';
 import { spawnGateway, type GatewayProcess } from '../waiting-room/gateways.js';
@@ -11,21 +11,6 @@ let world: TestWorld;
 let a: GatewayProcess; // runs background work (ticker)
 let b: GatewayProcess; // gateway only: --no-background
 const gateways: GatewayProcess[] = [];
-
-function apiOf(url: string): TestEngine['api'] {
-  return async (method, path, opts = {}) => {
-    const headers: Record<string, string> = { ...(opts.headers ?? {}) };
-    if (opts.token) headers.authorization = `Bearer ${opts.token}`;
-    let body: string | undefined;
-    if (opts.body !== undefined) {
-      body = typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
-      headers['content-type'] ??= 'application/json';
-    }
-    const res = await fetch(url + path, { method, headers, body });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers };
-  };
-}
 
 function envOf(w: TestWorld): NodeJS.ProcessEnv {
   return {
@@ -59,7 +44,7 @@ const ticketOf = async (c: QueueClient) => (await c.waitFor((m) => m.type === 'q
 
 describe('waiting room across gateway processes', () => {
   it('a client on gateway B sees the ticks and the admission made by gateway A, and keeps its place when it moves between gateways', async () => {
-    const api = apiOf(a.url);
+    const api = apiClient(a.url);
     const saleId = await makeQueueSale(api, world.config.adminApiKey, { quantity: 1, overAdmissionFactor: 1, batchSize: 1, intervalMs: 100 });
     const [x, u] = await makeUsers(world.ctx, 2);
     const head = await QueueClient.connect(a.url, saleId, x.token);
@@ -80,7 +65,7 @@ describe('waiting room across gateway processes', () => {
     // x buys and gives the unit back: A's ticker admits u, whose socket is on B
     const r = await api('POST', `/api/sales/${saleId}/reservations`, { token: x.token, body: { quantity: 1 }, headers: { 'admission-token': grant.admissionToken as string } });
     expect(r.status).toBe(201);
-    expect((await apiOf(b.url)('DELETE', `/api/reservations/${r.body.reservationId}`, { token: x.token })).status).toBe(200);
+    expect((await apiClient(b.url)('DELETE', `/api/reservations/${r.body.reservationId}`, { token: x.token })).status).toBe(200);
     const admitted = await backOnB.waitType('admitted');
     expect(typeof admitted.admissionToken).toBe('string');
     head.close();
@@ -90,7 +75,7 @@ describe('waiting room across gateway processes', () => {
   it('two gateway processes running the ticker produce exactly one admission tick per interval, also when the lease holder crashes', async () => {
     const c = await spawnGateway(envOf(world));
     gateways.push(c);
-    const api = apiOf(c.url);
+    const api = apiClient(c.url);
     const interval = 200;
     const saleId = await makeQueueSale(api, world.config.adminApiKey, { quantity: 500, batchSize: 1, intervalMs: interval, windowSeconds: 300 });
     const users = await makeUsers(world.ctx, 40);
