@@ -39,15 +39,7 @@ export interface Engine {
 
 /** Every part of the engine, in the order their routes are registered. */
 export async function buildParts(ctx: Context): Promise<Part[]> {
-  const parts: Part[] = [];
-  parts.push(reservationPart(ctx));
-  parts.push(waitingRoomPart(ctx));
-  parts.push(catalogPart(ctx));
-  parts.push(cartPart(ctx));
-  parts.push(settlementPart(ctx));
-  // Parts are added here as they are built (reservation, waiting room, settlement, storefront).
-  void ctx;
-  return parts;
+  return [reservationPart(ctx), waitingRoomPart(ctx), catalogPart(ctx), cartPart(ctx), settlementPart(ctx)];
 }
 
 export async function startEngine(ctx: Context, opts: EngineOptions = {}): Promise<Engine> {
