@@ -53,6 +53,15 @@ describe('typo-tolerant search', () => {
     expect(laptop.body.hits[0].category).toBe('laptops');
   });
 
+  it('a swapped pair of letters in a short word still finds it ("phnoe" finds phones, "lpatop" laptops)', async () => {
+    const phones = await search({ q: 'phnoe' });
+    expect(phones.body.total).toBeGreaterThan(0);
+    expect(phones.body.hits[0].category).toBe('phones');
+    const laptops = await search({ q: 'lpatop' });
+    expect(laptops.body.total).toBeGreaterThan(0);
+    expect(laptops.body.hits[0].category).toBe('laptops');
+  });
+
   it('a prefix matches while typing ("macb" finds MacBooks)', async () => {
     const res = await search({ q: 'macb' });
     expect(res.body.total).toBeGreaterThan(0);

@@ -6,6 +6,8 @@ const minSimilarity = 0.25;
 /** ...and at least this share of the best candidate's similarity (keeps "phone" from widening to "headphones"). */
 const relativeCutoff = 0.8;
 const maxCorrections = 3;
+/** Trigram candidates looked at per word (nearest first). */
+const candidatesPerWord = 20;
 const cacheSize = 10_000;
 const cacheTtlMs = 10_000;
 
@@ -41,8 +43,8 @@ export class TermCorrector {
         `SELECT w.word, t.term, t.sim FROM unnest($1::text[]) AS w(word)
          CROSS JOIN LATERAL (
            SELECT term, public.similarity(term, w.word) AS sim FROM search_terms
-           ORDER BY term OPERATOR(public.<->) w.word LIMIT 6) t`,
-        [missing],
+           ORDER BY term OPERATOR(public.<->) w.word LIMIT $2) t`,
+        [missing, candidatesPerWord],
       );
       for (const w of missing) {
         const candidates = rows.filter((r) => r.word === w);
@@ -51,7 +53,8 @@ export class TermCorrector {
         const corrections = exact
           ? []
           : candidates
-              .filter((r) => r.sim >= minSimilarity && r.sim >= best * relativeCutoff && !r.term.startsWith(w))
+              .filter((r) => !r.term.startsWith(w))
+              .filter((r) => (r.sim >= minSimilarity && r.sim >= best * relativeCutoff) || withinTypos(w, r.term))
               .slice(0, maxCorrections)
               .map((r) => r.term as string);
         this.remember(w, corrections, now);
@@ -89,4 +92,29 @@ export class TermCorrector {
     if (this.cache.size >= cacheSize) this.cache.delete(this.cache.keys().next().value!);
     this.cache.set(word, { at, corrections });
   }
+}
+
+/**
+ * Short words share too few trigrams for similarity to catch a swapped pair ("phnoe"): a known word, or
+ * the start of one, within a small optimal-string-alignment distance also counts (1 edit for 5-7
+ * letters, 2 from 8; a transposition is one edit).
+ */
+export function withinTypos(typed: string, term: string): boolean {
+  const allowed = typed.length >= 8 ? 2 : typed.length >= 5 ? 1 : 0;
+  if (allowed === 0) return false;
+  return osaDistance(typed, term) <= allowed || osaDistance(typed, term.slice(0, typed.length)) <= allowed;
+}
+
+/** Optimal string alignment distance: insertions, deletions, substitutions and adjacent transpositions. */
+export function osaDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0][j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  }
+  return d[a.length][b.length];
 }
