@@ -9,7 +9,7 @@ export interface OrderView {
   id: string;
   status: OrderStatus;
   totalCents: number;
-  items: Array<{ productId: number; quantity: number; unitPriceCents: number }>;
+  items: Array<{ productId: string; quantity: number; unitPriceCents: number }>;
   createdAt: string;
 }
 
@@ -34,7 +34,7 @@ const toView = (r: OrderRecord): OrderView => ({
   id: r.id,
   status: r.status,
   totalCents: r.total_cents,
-  items: r.items.map((i) => ({ productId: Number(i.productId), quantity: i.quantity, unitPriceCents: i.unitPriceCents })),
+  items: r.items.map((i) => ({ productId: String(i.productId), quantity: i.quantity, unitPriceCents: i.unitPriceCents })),
   createdAt: r.created_at.toISOString(),
 });
 

@@ -90,7 +90,7 @@ describe('cart', () => {
     const p = await product('Echo chair', 12000, 2);
     const user = await register();
     const put = await t.api('PUT', `/api/cart/items/${p}`, { body: { quantity: 3 }, token: user.token });
-    expect(put.body.items[0]).toMatchObject({ productId: p, name: 'Echo chair', quantity: 3, unitPriceCents: 12000, lineTotalCents: 36000, inStock: true, available: false });
+    expect(put.body.items[0]).toMatchObject({ productId: String(p), name: 'Echo chair', quantity: 3, unitPriceCents: 12000, lineTotalCents: 36000, inStock: true, available: false });
     await t.ctx.db.query('UPDATE products SET price_cents = 9900 WHERE id = $1', [p]);
     await t.ctx.db.query('UPDATE inventory SET quantity = 5 WHERE product_id = $1', [p]);
     const now = await eventually(() => t.api('GET', '/api/cart', { token: user.token }), (r) => r.body.items[0].unitPriceCents === 9900 && r.body.items[0].available);

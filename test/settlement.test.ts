@@ -67,7 +67,7 @@ describe('checkout and settlement', () => {
       id: res.body.orderId,
       status: 'paid',
       totalCents: 3_000,
-      items: [{ productId: Number(productId), quantity: 2, unitPriceCents: 1_500 }],
+      items: [{ productId: String(productId), quantity: 2, unitPriceCents: 1_500 }],
       createdAt: expect.stringMatching(/Z$/),
     });
     expect(await chargeOf(rid)).toMatchObject({ status: 'succeeded' });
@@ -220,7 +220,7 @@ describe('order history and status', () => {
     } while (cursor);
     expect(pages).toBe(2);
     expect(seen.map((o) => o.id)).toEqual([...ids].reverse());
-    expect(seen[0]).toEqual({ id: regular.rows[0].id, status: 'paid', totalCents: 2500, items: [{ productId: Number(productId), quantity: 1, unitPriceCents: 2500 }], createdAt: expect.any(String) });
+    expect(seen[0]).toEqual({ id: regular.rows[0].id, status: 'paid', totalCents: 2500, items: [{ productId: String(productId), quantity: 1, unitPriceCents: 2500 }], createdAt: expect.any(String) });
     const times = seen.map((o) => Date.parse(o.createdAt));
     expect([...times].sort((a, b) => b - a)).toEqual(times);
     expect(seen.some((o) => o.id === otherOrder)).toBe(false);

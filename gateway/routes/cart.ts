@@ -31,8 +31,11 @@ export function cartRoutes(ctx: Context, carts: CartService, checkout: Checkout)
     const fresh = issueCartToken(ctx.config);
     return { ref: { kind: 'anon', cartId: fresh.cartId }, token: fresh.token };
   };
-  const reply = (view: CartView, token?: string): Reply =>
-    token ? { status: 200, body: { ...view, cartToken: token }, headers: { 'x-cart-token': token } } : { status: 200, body: view };
+  const reply = (cart: CartView, token?: string): Reply => {
+    // Ids go out as strings, like every id on the wire.
+    const view = { ...cart, items: cart.items.map((line) => ({ ...line, productId: String(line.productId) })) };
+    return token ? { status: 200, body: { ...view, cartToken: token }, headers: { 'x-cart-token': token } } : { status: 200, body: view };
+  };
 
   return [
     {

@@ -3,7 +3,10 @@ import { getProduct, parseProductId } from '../../storefront/catalog.js';
 import { parseSearchParams, searchKey, type SearchBackend, type SearchCache } from '../../storefront/search/index.js';
 import type { Route } from '../http.js';
 
-/** GET /api/products/search and GET /api/products/:id (search is registered first: it is the more specific path). */
+/**
+ * GET /api/products/search and GET /api/products/:id (search is registered first: it is the more specific path).
+ * Ids go out as strings, like every id on the wire.
+ */
 export function catalogRoutes(ctx: Context, backend: SearchBackend, cache: SearchCache | null): Route[] {
   return [
     {
@@ -12,13 +15,16 @@ export function catalogRoutes(ctx: Context, backend: SearchBackend, cache: Searc
       handler: async (req) => {
         const params = parseSearchParams(req.query);
         const result = cache ? await cache.get(searchKey(params), params, () => backend.search(params)) : await backend.search(params);
-        return { status: 200, body: result };
+        return { status: 200, body: { ...result, hits: result.hits.map((hit) => ({ ...hit, id: String(hit.id) })) } };
       },
     },
     {
       method: 'get',
       path: '/api/products/:id',
-      handler: async (req) => ({ status: 200, body: await getProduct(ctx.db, parseProductId(req.params.id ?? '')) }),
+      handler: async (req) => {
+        const product = await getProduct(ctx.db, parseProductId(req.params.id ?? ''));
+        return { status: 200, body: { ...product, id: String(product.id), sellerId: String(product.sellerId) } };
+      },
     },
   ];
 }

@@ -179,8 +179,8 @@ describe('GET /api/products/:id', () => {
     );
     const res = await t.api('GET', `/api/products/${rows[0].id}`);
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ id: rows[0].id, name: rows[0].name, priceCents: rows[0].price_cents, inStock: rows[0].quantity > 0 });
-    expect(typeof res.body.sellerId).toBe('number');
+    expect(res.body).toMatchObject({ id: String(rows[0].id), name: rows[0].name, priceCents: rows[0].price_cents, inStock: rows[0].quantity > 0 });
+    expect(typeof res.body.sellerId).toBe('string'); // ids are strings on the wire
     expect(res.body.updatedAt).toMatch(/Z$/);
   });
 

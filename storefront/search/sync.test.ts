@@ -52,22 +52,22 @@ describe('search stays in step with products and inventory', () => {
     const inStockBefore = await search({ category, inStock: true, pageSize: 100 });
     const brand = String(rows[0].name).split(' ')[0]!;
     const textBefore = await search({ q: brand, category, inStock: true, pageSize: 100 });
-    expect(textBefore.hits.some((h: any) => h.id === id)).toBe(true);
+    expect(textBefore.hits.some((h: any) => h.id === String(id))).toBe(true);
     const before = await search({ category, sort: 'price_asc', pageSize: 100 });
-    expect(before.hits.find((h: any) => h.id === id)?.inStock ?? true).toBe(true);
+    expect(before.hits.find((h: any) => h.id === String(id))?.inStock ?? true).toBe(true);
     await change('UPDATE inventory SET quantity = 0, version = version + 1 WHERE product_id = $1', [id], id);
     const after = await eventually(
       () => search({ category, inStock: true, pageSize: 100 }),
       (b) => b.total === inStockBefore.total - 1,
       'in-stock count to drop',
     );
-    expect(after.hits.some((h: any) => h.id === id)).toBe(false);
+    expect(after.hits.some((h: any) => h.id === String(id))).toBe(false);
     const textAfter = await search({ q: brand, category, inStock: true, pageSize: 100 });
     expect(textAfter.total).toBe(textBefore.total - 1);
     // The unfiltered result cached before the change now shows the flag (patched in the cache, or recomputed).
     const unfiltered = await search({ category, sort: 'price_asc', pageSize: 100 });
     expect(unfiltered.total).toBe(before.total);
-    const shown = unfiltered.hits.find((h: any) => h.id === id);
+    const shown = unfiltered.hits.find((h: any) => h.id === String(id));
     expect(shown?.inStock).toBe(false);
     const outOfStock = await search({ category, inStock: false, pageSize: 100, sort: 'price_asc' });
     expect(outOfStock.facets.category).toEqual([{ value: category, count: outOfStock.total }]);
@@ -85,9 +85,9 @@ describe('search stays in step with products and inventory', () => {
       return Number(rows[0].id);
     });
     const found = await eventually(() => search({ q: 'zephyrine' }), (b) => b.total === 1, 'new product to be found');
-    expect(found.hits[0]).toEqual({ id, name: 'Zephyrine Quasar Kettle', priceCents: 4599, category: 'kitchen', inStock: true });
+    expect(found.hits[0]).toEqual({ id: String(id), name: 'Zephyrine Quasar Kettle', priceCents: 4599, category: 'kitchen', inStock: true });
     // The new word is learnt for typo correction too (the catalog's "Zephyrus" laptops are near misses as well).
-    await eventually(() => search({ q: 'zephyrnie' }), (b) => b.hits.some((h: any) => h.id === id), 'misspelt new word to be found');
+    await eventually(() => search({ q: 'zephyrnie' }), (b) => b.hits.some((h: any) => h.id === String(id)), 'misspelt new word to be found');
     await change('UPDATE products SET price_cents = 3999, updated_at = now() WHERE id = $1', [id], id);
     await eventually(() => search({ q: 'quasar kettle' }), (b) => b.hits[0]?.priceCents === 3999, 'new price to show');
     await change('DELETE FROM products WHERE id = $1', [id], id);
@@ -115,7 +115,7 @@ describe('search stays in step with products and inventory', () => {
     const { rows: p } = await t.ctx.db.query('SELECT category FROM products WHERE id = $1', [id]);
     await eventually(
       () => search({ category: p[0].category, inStock: false, pageSize: 100, sort: 'price_desc' }),
-      (b) => b.total > 0 && (b.hits as any[]).some((h) => h.id === id),
+      (b) => b.total > 0 && (b.hits as any[]).some((h) => h.id === String(id)),
       'the change made during the reindex to show',
     );
   });

@@ -7,7 +7,7 @@ import { api, ApiError, cents, h, session } from './api.js';
 export { api, ApiError, cents, h, session };
 
 export interface CartLine {
-  productId: number;
+  productId: string;
   name: string;
   quantity: number;
   unitPriceCents: number;
@@ -37,7 +37,7 @@ export async function cartApi(method: string, path: string, body?: unknown): Pro
 }
 
 /** Sets a product's quantity in the cart to its current quantity plus `add` (at most 99). */
-export async function addToCart(productId: number, add: number): Promise<Cart> {
+export async function addToCart(productId: string, add: number): Promise<Cart> {
   const cart = await cartApi('GET', '/api/cart');
   const have = cart.items.find((l) => l.productId === productId)?.quantity ?? 0;
   return cartApi('PUT', `/api/cart/items/${productId}`, { quantity: Math.min(99, have + add) });

@@ -6,7 +6,7 @@
 import { addToCart, api, cents, errorText, h, message, setCartCount, shell } from '../lib/shop.js';
 
 interface Hit {
-  id: number;
+  id: string;
   name: string;
   priceCents: number;
   category: string;

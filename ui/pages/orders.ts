@@ -5,7 +5,7 @@ interface Order {
   id: string;
   status: string;
   totalCents: number;
-  items: Array<{ productId: number; quantity: number; unitPriceCents: number }>;
+  items: Array<{ productId: string; quantity: number; unitPriceCents: number }>;
   createdAt: string;
 }
 
@@ -18,8 +18,8 @@ if (requireSignIn()) {
   more.hidden = true;
   if (placed) main.append(h('p', { class: 'ok', 'data-testid': 'order-placed' }, 'Thank you: your order is placed.'));
   main.append(note, list, more);
-  const names = new Map<number, Promise<string>>();
-  const nameOf = (id: number) => {
+  const names = new Map<string, Promise<string>>();
+  const nameOf = (id: string) => {
     if (!names.has(id)) names.set(id, api<{ name: string }>('GET', `/api/products/${id}`).then((p) => p.name, () => `Product ${id}`));
     return names.get(id)!;
   };

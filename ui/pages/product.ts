@@ -2,7 +2,7 @@
 import { addToCart, api, ApiError, cents, errorText, h, message, setCartCount, shell } from '../lib/shop.js';
 
 interface Product {
-  id: number;
+  id: string;
   name: string;
   description: string;
   category: string;
