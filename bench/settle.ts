@@ -2,8 +2,9 @@
  * `npm run bench:settle`: orders settled per second, from enqueue to the committed Postgres row.
  *
  * For each PSP latency (0 ms and 50 ms, the simulator as a real process), BENCH_RUNS times (default 3):
- * a fresh sale gets N holds, all checked out (begin-checkout Lua: state paying); then the clock starts,
- * the N settlement jobs are enqueued (addBulk), and the in-process worker settles them: charge over
+ * a fresh sale gets N holds, all checked out (begin-checkout Lua: state paying) as the checkout route's
+ * batcher does under load, BENCH_PER_JOB (default 10) to a settlement job under the job id their holds
+ * recorded; then the clock starts, the N / BENCH_PER_JOB jobs are enqueued (addBulk), and the in-process worker settles them: charge over
  * HTTP, batched order writes, hold sold, shopper notified. The clock stops when the N-th order row is
  * committed. Afterwards: no duplicate order, exactly one charge per reservation, Redis sold == N.
  * Writes bench/results/settle.json with every run, the medians and the ratio to the targets.
@@ -38,6 +39,8 @@ const MODES = [
 ];
 const USERS = 100;
 const WORKERS = Number(env.BENCH_WORKERS ?? 1);
+/** Checkouts per settlement job: the checkout batcher's default batch, full as under load. */
+const PER_JOB = Number(env.BENCH_PER_JOB ?? 10);
 
 /** CPU seconds used so far by the processes with this command name (from /proc; Linux only). */
 function cpuOf(match: (comm: string, pid: number) => boolean): number {
@@ -93,7 +96,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A fresh open sale with `n` holds already checked out; returns the settlement jobs to enqueue. */
-async function prepare(world: TestWorld, n: number, users: Array<{ id: string }>): Promise<{ saleId: string; jobs: SettleJob[] }> {
+async function prepare(world: TestWorld, n: number, users: Array<{ id: string }>): Promise<{ saleId: string; jobs: SettleJob[]; batchIds: string[] }> {
   const { ctx } = world;
   const product = await createProduct(ctx, { sku: `bench-settle-${randomUUID()}`, name: 'Bench', priceCents: 1_000, stock: n });
   const now = Date.now();
@@ -104,25 +107,31 @@ async function prepare(world: TestWorld, n: number, users: Array<{ id: string }>
   await openSale(ctx, sale.id);
   const k = settlementSaleKeys(ctx.config.redisPrefix, sale.id);
   const jobs: SettleJob[] = [];
+  const batchIds = Array.from({ length: Math.ceil(n / PER_JOB) }, () => `batch-${randomUUID()}`);
   for (let i = 0; i < n; i += 1_000) {
     const batch = await Promise.all(
       Array.from({ length: Math.min(1_000, n - i) }, async (_, j) => {
         const userId = users[(i + j) % users.length].id;
         const [status, rid] = await runScript<[string, string]>(ctx.redis, 'reserve', [k.meta, k.stock, k.holds, k.users, k.idem, k.stats, k.events], [userId, 1, Date.now(), '', '', 60]);
         if (status !== 'OK') throw new Error(`reserve: ${status}`);
-        const r = await runScript<[string, string, number, number, string, number]>(ctx.redis, 'begin-checkout', [k.meta, k.holds, k.paying], [rid, userId, Date.now(), `bench-${rid}`, randomUUID(), 'pm_card_ok']);
+        const r = await runScript<[string, string, number, number, string, number]>(ctx.redis, 'begin-checkout', [k.meta, k.holds, k.paying], [rid, userId, Date.now(), `bench-${rid}`, randomUUID(), 'pm_card_ok', batchIds[Math.floor((i + j) / PER_JOB)]]);
         if (r[0] !== 'OK') throw new Error(`begin-checkout: ${r[0]}`);
         return { rid, saleId: String(sale.id), userId, orderId: r[1], productId: String(r[4]), quantity: Number(r[2]), unitPriceCents: Number(r[3]), paymentMethod: 'pm_card_ok', checkoutAt: Number(r[5]) };
       }),
     );
     jobs.push(...batch);
   }
-  return { saleId: String(sale.id), jobs };
+  return { saleId: String(sale.id), jobs, batchIds };
 }
 
 async function runOnce(world: TestWorld, psp: PspProcess, mode: (typeof MODES)[number], users: Array<{ id: string }>): Promise<Run> {
   const { ctx } = world;
-  const { saleId, jobs } = await prepare(world, mode.orders, users);
+  const { saleId, jobs, batchIds } = await prepare(world, mode.orders, users);
+  // The settlement jobs as the checkout route's batcher makes them: PER_JOB checkouts under the id their holds recorded.
+  const bulk = batchIds.map((id, b) => {
+    const checkouts = jobs.slice(b * PER_JOB, (b + 1) * PER_JOB);
+    return { name: 'settle', data: checkouts.length === 1 ? checkouts[0] : { checkouts }, opts: settleJobOptions(ctx.config, id) };
+  });
   const chargesBefore: number = (await psp.stats()).charges.created;
   const provider = createPaymentProvider({ ...ctx.config, pspUrl: psp.url });
   const worker = startSettlementWorker(ctx, provider, { concurrency: mode.concurrency });
@@ -134,9 +143,7 @@ async function runOnce(world: TestWorld, psp: PspProcess, mode: (typeof MODES)[n
   await sleep(200);
   const cpu0 = cpuSnapshot(psp.pid());
   const t0 = performance.now();
-  for (let i = 0; i < jobs.length; i += 1_000) {
-    await queue.addBulk(jobs.slice(i, i + 1_000).map((data) => ({ name: 'settle', data, opts: settleJobOptions(ctx.config, data.rid) })));
-  }
+  for (let i = 0; i < bulk.length; i += 1_000) await queue.addBulk(bulk.slice(i, i + 1_000));
   let done = 0;
   while (done < jobs.length) {
     await sleep(10);

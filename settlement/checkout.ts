@@ -4,7 +4,9 @@ import { AppError, notFound } from '../infra/errors.js';
 import { runScript, saleIdOfReservation } from '../reservation/index.js';
 import { pendingOrdersKey, settlementSaleKeys } from './keys.js';
 import type { OrderStatus } from './order-status.js';
+import { batcherFor } from './checkout-batch.js';
 import { enqueueSettlement, type SettlementQueue } from './queue.js';
+import { STUCK_AFTER_MS } from './reconcile.js';
 import type { SettleJob } from './settle.js';
 
 export interface CheckoutRequest {
@@ -21,49 +23,71 @@ export interface CheckoutResult {
   created: boolean;
 }
 
-type ScriptReply = [string, string, number, number, string, number, string, string];
+type ScriptReply = [string, string, number, number, string, number, string, string, string];
 
 /** The order status a hold's state stands for. */
 const statusOfHold: Record<string, OrderStatus> = { paying: 'pending', sold: 'paid', released: 'failed', expired: 'failed' };
 
 /**
  * Starts paying for a hold: marks it `paying` atomically (begin-checkout Lua), records the pending order
- * for the shopper's order list, and enqueues the settlement job (job id = reservation id). A retry with
- * the same key returns the same order, and re-enqueues the job if the first request died before doing so.
+ * for the shopper's order list, and enqueues the settlement job. Checkouts arriving together share one
+ * job (checkout-batch.ts); the hold records that job's id. A retry with the same key returns the same
+ * order; it re-enqueues the checkout only when its job is gone and the hold has been paying for longer
+ * than reconciliation's stuck threshold (the first request died before enqueueing it), so a checkout
+ * never has two live sagas.
  */
 export async function checkout(ctx: Context, queue: SettlementQueue, req: CheckoutRequest, now = Date.now()): Promise<CheckoutResult> {
   const saleId = saleIdOfReservation(req.reservationId);
   if (!saleId) throw notFound('reservation');
   const k = settlementSaleKeys(ctx.config.redisPrefix, saleId);
-  const [status, orderId, quantity, unitPriceCents, productId, checkoutAt, holdStatus, paymentMethod] = await runScript<ScriptReply>(
-    ctx.redis,
-    'begin-checkout',
-    [k.meta, k.holds, k.paying],
-    [req.reservationId, req.userId, now, req.idempotencyKey, randomUUID(), req.paymentMethod],
-  );
-  switch (status) {
-    case 'NOT_FOUND':
-      throw notFound('reservation');
-    case 'EXPIRED':
-      throw new AppError('hold_expired', holdStatus === 'released' ? 'the hold was released' : 'the hold has expired');
-    case 'CONFLICT':
-      throw new AppError('idempotency_conflict', 'this reservation is already being checked out under another Idempotency-Key');
+  const batch = batcherFor(queue, ctx.config).join();
+  let handedIn = false;
+  try {
+    const [status, orderId, quantity, unitPriceCents, productId, checkoutAt, holdStatus, paymentMethod, jobId] = await runScript<ScriptReply>(
+      ctx.redis,
+      'begin-checkout',
+      [k.meta, k.holds, k.paying],
+      [req.reservationId, req.userId, now, req.idempotencyKey, randomUUID(), req.paymentMethod, batch.id],
+    );
+    switch (status) {
+      case 'NOT_FOUND':
+        throw notFound('reservation');
+      case 'EXPIRED':
+        throw new AppError('hold_expired', holdStatus === 'released' ? 'the hold was released' : 'the hold has expired');
+      case 'CONFLICT':
+        throw new AppError('idempotency_conflict', 'this reservation is already being checked out under another Idempotency-Key');
+    }
+    const job: SettleJob = {
+      rid: req.reservationId,
+      saleId,
+      userId: req.userId,
+      orderId,
+      productId: String(productId),
+      quantity: Number(quantity),
+      unitPriceCents: Number(unitPriceCents),
+      paymentMethod,
+      checkoutAt: Number(checkoutAt),
+    };
+    const orderStatus = statusOfHold[holdStatus] ?? 'pending';
+    if (status === 'OK') {
+      handedIn = true;
+      await Promise.all([recordPending(ctx, job), batch.submit(job)]);
+    } else if (orderStatus === 'pending') {
+      await reenqueueIfLost(ctx, queue, job, jobId, now);
+    }
+    return { orderId, status: orderStatus, created: status === 'OK' };
+  } finally {
+    if (!handedIn) batch.withdraw();
   }
-  const job: SettleJob = {
-    rid: req.reservationId,
-    saleId,
-    userId: req.userId,
-    orderId,
-    productId: String(productId),
-    quantity: Number(quantity),
-    unitPriceCents: Number(unitPriceCents),
-    paymentMethod,
-    checkoutAt: Number(checkoutAt),
-  };
-  const orderStatus = statusOfHold[holdStatus] ?? 'pending';
-  if (status === 'OK') await recordPending(ctx, job);
-  if (orderStatus === 'pending') await enqueueSettlement(queue, ctx.config, job);
-  return { orderId, status: orderStatus, created: status === 'OK' };
+}
+
+/** A replayed checkout still paying: enqueue it again only if its job is gone and it is old enough to be stuck. */
+async function reenqueueIfLost(ctx: Context, queue: SettlementQueue, job: SettleJob, jobId: string, now: number): Promise<void> {
+  // A hold settled by a job of its own (id = reservation id): adding it again is a no-op while it exists.
+  if (jobId === job.rid) return enqueueSettlement(queue, ctx.config, job);
+  if (now - job.checkoutAt < STUCK_AFTER_MS) return; // its batch may still be on its way to the queue
+  const [batchJob, ownJob] = await Promise.all([queue.getJob(jobId), queue.getJob(job.rid)]);
+  if (!batchJob && !ownJob) await enqueueSettlement(queue, ctx.config, job);
 }
 
 /** The shopper's view of an order in flight, until its row is written. */

@@ -4,14 +4,20 @@ import type { Context } from '../infra/context.js';
 import { SETTLEMENT_QUEUE } from './keys.js';
 import type { SettleJob } from './settle.js';
 
-export type SettlementQueue = Queue<SettleJob>;
+/** A settlement job settles one checkout, or several at once (`checkouts`, from a checkout micro-batch). */
+export type SettlementJobData = SettleJob | { checkouts: SettleJob[] };
+
+export type SettlementQueue = Queue<SettlementJobData>;
+
+export const checkoutsOf = (data: SettlementJobData): SettleJob[] => ('checkouts' in data ? data.checkouts : [data]);
 
 export function createSettlementQueue(ctx: Context): SettlementQueue {
-  return new Queue<SettleJob>(SETTLEMENT_QUEUE, { connection: ctx.bull.connection, prefix: ctx.bull.prefix });
+  return new Queue<SettlementJobData>(SETTLEMENT_QUEUE, { connection: ctx.bull.connection, prefix: ctx.bull.prefix });
 }
 
 /**
- * The job id is the reservation id, so a checkout is never enqueued twice while its job exists. Completed
+ * The job id is the reservation id for a job of one checkout (a re-enqueue), or the batch id the checkouts
+ * of a batch recorded in their holds (checkout-batch.ts), so a checkout is never enqueued twice while its job exists. Completed
  * jobs are dropped at once (the hold is sold or released by then, so the checkout never re-enqueues it);
  * failed ones are kept a week for reconciliation and for people.
  */

@@ -38,10 +38,13 @@ export interface ReconcileResult {
   repaired: Repair[];
 }
 
+/** A hold paying for longer than this with no live job is stuck (a crash lost its job or its step). */
+export const STUCK_AFTER_MS = 30_000;
+
 const LIVE_JOB_STATES = new Set(['active', 'waiting', 'delayed', 'prioritized', 'waiting-children']);
 
 /** The settlement job a checked-out hold stands for, rebuilt from the hold hash and the sale meta. */
-async function jobFromHold(ctx: Context, saleId: string, rid: string, status: 'paying' | 'sold'): Promise<SettleJob | null> {
+async function jobFromHold(ctx: Context, saleId: string, rid: string, status: 'paying' | 'sold'): Promise<(SettleJob & { jobId: string }) | null> {
   const k = settlementSaleKeys(ctx.config.redisPrefix, saleId);
   const [hold, meta] = await Promise.all([ctx.redis.hgetall(k.hold(rid)), ctx.redis.hmget(k.meta, 'priceCents', 'productId')]);
   if (hold.status !== status || !hold.orderId) return null;
@@ -55,6 +58,7 @@ async function jobFromHold(ctx: Context, saleId: string, rid: string, status: 'p
     unitPriceCents: Number(meta[0]),
     paymentMethod: hold.paymentMethod,
     checkoutAt: Number(hold.checkoutAt),
+    jobId: hold.jobId ?? rid,
   };
 }
 
@@ -69,8 +73,11 @@ async function repairHold(deps: ReconcileDeps, saleId: string, rid: string): Pro
     await ctx.redis.zrem(settlementSaleKeys(ctx.config.redisPrefix, saleId).paying, rid);
     return { rid, action: 'dropped_stale' };
   }
-  const existing = await queue.getJob(rid);
-  if (existing && LIVE_JOB_STATES.has(await existing.getState())) return null; // in flight: not stuck
+  // The job that settles it: its own (id = reservation id), or the batch job its checkout joined.
+  const jobs = (await Promise.all([...new Set([rid, job.jobId])].map((id) => queue.getJob(id)))).filter((j) => j !== undefined);
+  const states = await Promise.all(jobs.map((j) => j.getState()));
+  if (states.some((s) => LIVE_JOB_STATES.has(s))) return null; // in flight: not stuck
+  const existing = jobs.find((j) => j.id === rid);
   const { rows } = await ctx.db.query<{ status: string }>('SELECT status FROM orders WHERE reservation_id = $1', [rid]);
   const written = rows[0]?.status;
   if (written === 'paid' || written === 'shipped') {
@@ -98,7 +105,8 @@ async function repairHold(deps: ReconcileDeps, saleId: string, rid: string): Pro
   }
   // The PSP never saw it: the job was lost before charging. Settle it again (same order id, same key).
   await existing?.remove().catch(() => {});
-  await enqueueSettlement(queue, ctx.config, job);
+  const { jobId: _batch, ...checkout } = job;
+  await enqueueSettlement(queue, ctx.config, checkout);
   return { rid, action: 'requeued' };
 }
 
@@ -200,7 +208,7 @@ async function measure(ctx: Context, saleId: string) {
 export async function reconcileSale(deps: ReconcileDeps, saleId: string, opts: ReconcileOptions = {}): Promise<ReconcileResult> {
   const { ctx } = deps;
   const k = settlementSaleKeys(ctx.config.redisPrefix, saleId);
-  const stuckBefore = (opts.now ?? Date.now()) - (opts.stuckAfterMs ?? 30_000);
+  const stuckBefore = (opts.now ?? Date.now()) - (opts.stuckAfterMs ?? STUCK_AFTER_MS);
   const found: string[] = [];
   const repaired: Repair[] = [];
   const failures: string[] = [];

@@ -3,7 +3,8 @@ import type { Context } from '../infra/context.js';
 import { SETTLEMENT_QUEUE } from './keys.js';
 import { OrderWriter, type OrderWriterOptions } from './order-writer.js';
 import type { PaymentProvider } from './payments.js';
-import { settle, settlementSteps, type SettleJob } from './settle.js';
+import { checkoutsOf, type SettlementJobData } from './queue.js';
+import { settle, settlementSteps } from './settle.js';
 
 export interface SettlementWorkerOptions {
   concurrency?: number;
@@ -11,13 +12,14 @@ export interface SettlementWorkerOptions {
 }
 
 export interface SettlementWorker {
-  worker: Worker<SettleJob>;
+  worker: Worker<SettlementJobData>;
   writer: OrderWriter;
   stop: () => Promise<void>;
 }
 
 /**
- * The BullMQ worker that settles checkouts: each job runs the saga in settle.ts. A transient error
+ * The BullMQ worker that settles checkouts: a job carries one checkout or a batch of them
+ * (checkout-batch.ts), and each checkout runs the saga in settle.ts. A transient error
  * (PSP timeout, Postgres down) fails the attempt and BullMQ retries it with exponential backoff; every
  * step is idempotent, so a retry (or a job re-run after a worker crash) never charges or writes twice.
  * Order rows from all concurrent jobs meet in one OrderWriter and go to Postgres in batches.
@@ -26,13 +28,21 @@ export function startSettlementWorker(ctx: Context, provider: PaymentProvider, o
   const writer = new OrderWriter(ctx.db, ctx.log, opts.writer);
   const deps = { ctx, provider, writer };
   const steps = settlementSteps(deps);
-  const worker = new Worker<SettleJob>(
+  const worker = new Worker<SettlementJobData>(
     SETTLEMENT_QUEUE,
     async (job) => {
       const finalAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-      const result = await settle(deps, job.data, finalAttempt, steps);
-      if (result.outcome === 'compensated') ctx.log.info({ rid: job.data.rid, reason: result.abort?.reason }, 'checkout failed; hold released');
-      return result.outcome;
+      const checkouts = checkoutsOf(job.data);
+      // The checkouts of one job settle side by side, each its own saga.
+      const results = await Promise.allSettled(checkouts.map((c) => settle(deps, c, finalAttempt, steps)));
+      const unsettled = checkouts.filter((_, i) => results[i].status === 'rejected');
+      for (const [i, r] of results.entries()) {
+        if (r.status === 'fulfilled' && r.value.outcome === 'compensated') ctx.log.info({ rid: checkouts[i].rid, reason: r.value.abort?.reason }, 'checkout failed; hold released');
+      }
+      if (unsettled.length === 0) return 'settled';
+      // Only the checkouts that met a transient error are retried (the others are settled for good).
+      if (unsettled.length < checkouts.length) await job.updateData({ checkouts: unsettled });
+      throw (results.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason;
     },
     {
       connection: ctx.newRedis('queue'),
@@ -47,7 +57,7 @@ export function startSettlementWorker(ctx: Context, provider: PaymentProvider, o
   );
   worker.on('failed', (job, err) => {
     const last = job && job.attemptsMade >= (job.opts.attempts ?? 1);
-    ctx.log[last ? 'error' : 'warn']({ err: last ? err : err.message, rid: job?.data.rid, attempt: job?.attemptsMade }, last ? 'settlement gave up; reconciliation will repair' : 'settlement attempt failed; retrying');
+    ctx.log[last ? 'error' : 'warn']({ err: last ? err : err.message, rids: job && checkoutsOf(job.data).map((c) => c.rid), attempt: job?.attemptsMade }, last ? 'settlement gave up; reconciliation will repair' : 'settlement attempt failed; retrying');
   });
   worker.on('error', (err) => ctx.log.error({ err }, 'settlement worker error'));
   return {

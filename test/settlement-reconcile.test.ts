@@ -115,10 +115,38 @@ it('with payment in flight, the order is pending: GET /api/orders/:id says so, a
   const res = await t.api('POST', `/api/reservations/${rid}/checkout`, { token: user.token, body: { paymentMethod: 'pm_card_ok' }, headers: { 'idempotency-key': 'p1' } });
   expect(res.status).toBe(202);
   const order = await t.api('GET', `/api/orders/${res.body.orderId}`, { token: user.token });
-  expect(order.body).toEqual({ id: res.body.orderId, status: 'pending', totalCents: 800, items: [{ productId: expect.any(Number), quantity: 1, unitPriceCents: 800 }], createdAt: expect.any(String) });
+  expect(order.body).toEqual({ id: res.body.orderId, status: 'pending', totalCents: 800, items: [{ productId: expect.any(String), quantity: 1, unitPriceCents: 800 }], createdAt: expect.any(String) });
   const list = await t.api('GET', '/api/orders', { token: user.token });
   expect(list.body.orders.map((o: { id: string }) => o.id)).toEqual([res.body.orderId]);
   const [other] = await makeUsers(t.ctx, 1);
   expect((await t.api('GET', `/api/orders/${res.body.orderId}`, { token: other.token })).status).toBe(404);
-  expect(await services.queue.getJob(rid)).toBeTruthy();
+  const jobId = await t.ctx.redis.hget(settlementSaleKeys(t.config.redisPrefix, saleId).hold(rid), 'jobId');
+  expect(await services.queue.getJob(jobId!)).toBeTruthy(); // the settlement job the hold recorded
+});
+
+it('200 checkouts at once share batch jobs: each hold is in exactly the job it recorded, and neither a replay nor reconciliation starts a second saga', async () => {
+  const N = 200;
+  const { saleId } = await openSaleNow(t.ctx, N, 300);
+  const users = await makeUsers(t.ctx, N);
+  const rids = await holdsFor(t.ctx, saleId, users.map((u) => u.id));
+  const checkoutAll = () =>
+    Promise.all(rids.map((rid, i) => t.api('POST', `/api/reservations/${rid}/checkout`, { token: users[i].token, body: { paymentMethod: 'pm_card_ok' }, headers: { 'idempotency-key': `batch-${rid}` } })));
+  const first = await checkoutAll();
+  expect(first.every((r) => r.status === 202)).toBe(true);
+  const k = settlementSaleKeys(t.config.redisPrefix, saleId);
+  const jobIds = await Promise.all(rids.map((rid) => t.ctx.redis.hget(k.hold(rid), 'jobId')));
+  const settledBy = new Map<string, string[]>();
+  for (const id of new Set(jobIds)) {
+    const job = await services.queue.getJob(id!);
+    const data = job!.data;
+    for (const c of 'checkouts' in data ? data.checkouts : [data]) settledBy.set(c.rid, [...(settledBy.get(c.rid) ?? []), id!]);
+  }
+  expect(new Map(rids.map((rid) => [rid, settledBy.get(rid)]))).toEqual(new Map(rids.map((rid, i) => [rid, [jobIds[i]]])));
+
+  const replay = await checkoutAll();
+  expect(replay.map((r) => r.body.orderId)).toEqual(first.map((r) => r.body.orderId));
+  expect(replay.every((r) => r.headers.get('idempotent-replayed') === 'true')).toBe(true);
+  expect((await Promise.all(rids.map((rid) => services.queue.getJob(rid)))).filter(Boolean)).toEqual([]); // no job of its own
+  const result = await reconcileNow(services, saleId, { stuckAfterMs: 0 });
+  expect(result).toMatchObject({ ok: true, repaired: [], redis: { paying: N } });
 });

@@ -8,7 +8,8 @@
   KEYS[3] paying  {sale:<id>}:paying   zset rid -> checkout time (ms), holds in state `paying`
   ARGV[1] reservation id   ARGV[2] user id   ARGV[3] now (epoch ms)   ARGV[4] idempotency key
   ARGV[5] order id to use (a fresh uuid)     ARGV[6] payment method
-  Returns {status, orderId, quantity, unitPriceCents, productId, checkoutAt, holdStatus, paymentMethod};
+  ARGV[7] id of the settlement job that will settle it (optional; default the reservation id)
+  Returns {status, orderId, quantity, unitPriceCents, productId, checkoutAt, holdStatus, paymentMethod, jobId};
   status is one of
     OK         the hold is now paying under ARGV[5]
     DUPLICATE  the same key checked this hold out before: its order id, and the hold's status now
@@ -20,17 +21,18 @@ local base = string.sub(KEYS[1], 1, -5)
 local rid, userId, now, key = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
 local holdKey = base .. 'hold:' .. rid
 local h = redis.call('HMGET', holdKey, 'userId', 'status', 'expiresAt', 'quantity', 'checkoutKey', 'orderId',
-  'checkoutAt', 'paymentMethod')
+  'checkoutAt', 'paymentMethod', 'jobId')
 if not h[1] or h[1] ~= userId then return {'NOT_FOUND', '', 0, 0, '', 0, '', ''} end
 local meta = redis.call('HMGET', KEYS[1], 'priceCents', 'productId')
 local qty, price, productId = tonumber(h[4]), tonumber(meta[1]) or 0, meta[2] or ''
 if h[5] then
   if h[5] ~= key then return {'CONFLICT', '', 0, 0, '', 0, h[2], ''} end
-  return {'DUPLICATE', h[6], qty, price, productId, tonumber(h[7]), h[2], h[8]}
+  return {'DUPLICATE', h[6], qty, price, productId, tonumber(h[7]), h[2], h[8], h[9] or rid}
 end
 if h[2] ~= 'held' or tonumber(h[3]) <= now then return {'EXPIRED', '', 0, 0, '', 0, h[2], ''} end
+local jobId = ARGV[7] or rid
 redis.call('HSET', holdKey, 'status', 'paying', 'checkoutKey', key, 'orderId', ARGV[5], 'checkoutAt', now,
-  'paymentMethod', ARGV[6])
+  'paymentMethod', ARGV[6], 'jobId', jobId)
 redis.call('ZREM', KEYS[2], rid)
 redis.call('ZADD', KEYS[3], now, rid)
-return {'OK', ARGV[5], qty, price, productId, now, 'paying', ARGV[6]}
+return {'OK', ARGV[5], qty, price, productId, now, 'paying', ARGV[6], jobId}
