@@ -9,7 +9,11 @@ pg.types.setTypeParser(20, (v) => Number(v));
 /** A Postgres pool whose connections all use `schema` first on the search path. */
 export function createDb(url: string, schema = 'public', max = 20): Db {
   const searchPath = schema === 'public' ? 'public' : `"${schema}",public`;
-  return new pg.Pool({ connectionString: url, max, options: `-c search_path=${searchPath}` });
+  const pool = new pg.Pool({ connectionString: url, max, options: `-c search_path=${searchPath}` });
+  // An idle connection that dies (Postgres restarted or shutting down) emits 'error' on the pool, which then
+  // drops it. Without a listener Node would crash the process; the context adds one that logs.
+  pool.on('error', () => {});
+  return pool;
 }
 
 /** Runs `fn` in one transaction; rolls back on any throw. */
