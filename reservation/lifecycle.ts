@@ -55,7 +55,8 @@ export async function createSale(ctx: Context, input: SaleInput, nowMs = Date.no
     const committed = await c.query(`SELECT coalesce(sum(quantity), 0)::int AS n FROM sales WHERE product_id = $1 AND status = 'scheduled'`, [input.productId]);
     const free = inv.rows[0].quantity - committed.rows[0].n;
     if (input.quantity > free) {
-      throw new AppError('out_of_stock', `quantity: only ${Math.max(free, 0)} units of the product are free for a new sale`, 'quantity');
+      // Part of validating the body (as the issue words it): 400, naming the field.
+      throw invalid('quantity', `only ${Math.max(free, 0)} units of the product are free for a new sale`);
     }
     const { rows } = await c.query(
       `INSERT INTO sales (product_id, quantity, price_cents, starts_at, ends_at, per_user_limit, hold_seconds, waiting_room,

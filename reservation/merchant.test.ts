@@ -44,8 +44,8 @@ describe('merchant API', () => {
     expect(first.status).toBe(201);
     expect(first.body).toMatchObject({ status: 'scheduled', quantity: 6 });
     const tooMany = await t.api('POST', '/admin/sales', { token: admin, body: body({ quantity: 5 }) });
-    expect(tooMany.status).toBe(409);
-    expect(tooMany.body.error).toMatchObject({ code: 'out_of_stock', field: 'quantity' });
+    expect(tooMany.status).toBe(400);
+    expect(tooMany.body.error).toMatchObject({ code: 'invalid_request', field: 'quantity' });
     expect((await t.api('POST', '/admin/sales', { token: admin, body: body({ quantity: 4 }) })).status).toBe(201);
     const backwards = await t.api('POST', '/admin/sales', { token: admin, body: body({ quantity: 1, endsAt: new Date(now + 60_000).toISOString() }) });
     expect(backwards.status).toBe(400);
