@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Context } from '../infra/context.js';
 import { inTransaction } from '../infra/db.js';
-import { AppError, invalid, notFound } from '../infra/errors.js';
+import { invalid, notFound } from '../infra/errors.js';
 import { writeOutbox } from '../infra/outbox.js';
 import { activeSalesKey, saleKeys, saleStatusChannel } from './keys.js';
 import { assertTransition, canTransition, type SaleStatus } from './sale-status.js';
