@@ -1,4 +1,5 @@
 import { sha256 } from '@noble/hashes/sha2.js';
+import { leadingZeroBits, powStamp } from '../../waiting-room/pow-format.js';
 
 /**
  * Proof of work on join, in the waiting room's format (waiting-room/pow.ts): the stamp
@@ -9,22 +10,10 @@ import { sha256 } from '@noble/hashes/sha2.js';
  * @noble/hashes rather than crypto.subtle: subtle is missing on plain-http pages other than localhost,
  * and one await per hash would make it slower than the loop.
  */
-export function leadingZeroBits(digest: Uint8Array): number {
-  let bits = 0;
-  for (const byte of digest) {
-    if (byte === 0) {
-      bits += 8;
-      continue;
-    }
-    return bits + Math.clz32(byte) - 24;
-  }
-  return bits;
-}
-
 const encoder = new TextEncoder();
 
 export function checkStamp(saleId: string, userId: string, nonce: string, difficulty: number): boolean {
-  return leadingZeroBits(sha256(encoder.encode(`fs-pow:${saleId}:${userId}:${nonce}`))) >= difficulty;
+  return leadingZeroBits(sha256(encoder.encode(powStamp(saleId, userId, nonce)))) >= difficulty;
 }
 
 /** Counts nonces until one is good, yielding to the page every `slice` hashes. */
