@@ -21,6 +21,7 @@
   Returns {status, version, id1, qty1, id2, qty2, ...}; status is OK, MISSING (ARGV[2] = "1" and no
   hash: nothing changed) or FULL (set would add a line past ARGV[3]: nothing changed).
 ]]
+--- @include "includes/cart-lines"
 local key = KEYS[1]
 local ttl = tonumber(ARGV[1])
 local maxLines = tonumber(ARGV[3])
@@ -71,10 +72,4 @@ redis.call('PEXPIRE', key, ttl)
 if ARGV[6] ~= '' then redis.call('ZADD', KEYS[2], 'GT', version, ARGV[6]) end
 local out = {'OK', version}
 local all = redis.call('HGETALL', key)
-for i = 1, #all, 2 do
-  if string.byte(all[i], 1) ~= 95 then -- not `_v` or `_t`
-    out[#out + 1] = all[i]
-    out[#out + 1] = all[i + 1]
-  end
-end
-return out
+return appendCartLines(all, out)
