@@ -28,19 +28,18 @@ import { startSettlementWorker } from '../settlement/worker.js';
 import { createTestWorld, type TestWorld } from '../test/harness.js';
 import { startPsp, type PspProcess } from '../test/psp.js';
 import { spawnWorker, type WorkerProcess } from '../test/settlement-helpers.js';
+import { benchNumber, useLocalServices } from './settings.js';
 
-const env = process.env;
-env.REDIS_URL ??= 'redis://127.0.0.1:6379';
-env.DATABASE_URL ??= 'postgres://postgres@127.0.0.1:5432/test';
-const RUNS = Number(env.BENCH_RUNS ?? 3);
+useLocalServices();
+const RUNS = benchNumber('BENCH_RUNS', 3);
 const MODES = [
-  { latencyMs: 0, orders: Number(env.BENCH_ORDERS_0 ?? 20_000), concurrency: Number(env.BENCH_CONCURRENCY_0 ?? 200), target: 5_000 },
-  { latencyMs: 50, orders: Number(env.BENCH_ORDERS_50 ?? 10_000), concurrency: Number(env.BENCH_CONCURRENCY_50 ?? 400), target: 1_000 },
+  { latencyMs: 0, orders: benchNumber('BENCH_ORDERS_0', 20_000), concurrency: benchNumber('BENCH_CONCURRENCY_0', 200), target: 5_000 },
+  { latencyMs: 50, orders: benchNumber('BENCH_ORDERS_50', 10_000), concurrency: benchNumber('BENCH_CONCURRENCY_50', 400), target: 1_000 },
 ];
 const USERS = 100;
-const WORKERS = Number(env.BENCH_WORKERS ?? 1);
+const WORKERS = benchNumber('BENCH_WORKERS', 1);
 /** Checkouts per settlement job: the checkout batcher's default batch, full as under load. */
-const PER_JOB = Number(env.BENCH_PER_JOB ?? 10);
+const PER_JOB = benchNumber('BENCH_PER_JOB', 10);
 
 /** CPU seconds used so far by the processes with this command name (from /proc; Linux only). */
 function cpuOf(match: (comm: string, pid: number) => boolean): number {
