@@ -150,23 +150,35 @@ describe('open-sale-3.lua and close-sale-1.lua', () => {
 });
 
 describe('reserve-batch-7.lua', () => {
-  it('answers a batch exactly as the same requests one by one: limit, idempotency and sell-out inside one call', async () => {
+  it('answers a batch exactly as the same requests one by one: limit, idempotency, admission and sell-out inside one call', async () => {
     const r = world.ctx.redis;
-    const requests: Array<[string, number, string]> = [
-      ['a', 1, 'k1'], ['a', 1, 'k1'], ['a', 1, ''], ['a', 1, ''], ['b', 2, ''], ['c', 2, ''], ['d', 1, ''], ['e', 0, ''],
+    const requests: Array<[string, number, string, string]> = [
+      ['a', 1, 'k1', ''], ['a', 1, 'k1', ''], ['a', 1, '', ''], ['a', 1, '', ''], ['f', 1, '', 'j1'], ['g', 1, '', 'j1'],
+      ['b', 2, 'k2', ''], ['c', 2, '', ''], ['d', 1, '', ''], ['e', 0, '', ''], ['b', 2, 'k2', ''],
     ];
     const now = Date.now();
-    const one = await openSale('80', 5, 2);
+    const one = await openSale('80', 6, 2);
     const expected: Array<[string, string, number, number]> = [];
-    for (const [u, q, idem] of requests) expected.push(await reserveAs(one, u, q, { now, idem }));
-    const many = await openSale('81', 5, 2);
+    for (const [u, q, idem, jti] of requests) expected.push(await reserveAs(one, u, q, { now, idem, jti }));
+    const many = await openSale('81', 6, 2);
     const argv: Array<string | number> = [now];
-    for (const [u, q, idem] of requests) argv.push(u, q, idem, '', 60);
+    for (const [u, q, idem, jti] of requests) argv.push(u, q, idem, jti, 60);
     const flat = await runScript<Array<string | number>>(r, 'reserve-batch', reserveKeys(many), argv);
     const got = requests.map((_, i) => flat.slice(i * 4, i * 4 + 4));
-    expect(got.map((g) => g[0])).toEqual(['OK', 'DUPLICATE', 'OK', 'LIMIT', 'OK', 'SOLD_OUT', 'OK', 'INVALID']);
+    expect(got.map((g) => g[0])).toEqual(['OK', 'DUPLICATE', 'OK', 'LIMIT', 'OK', 'NOT_ADMITTED', 'OK', 'SOLD_OUT', 'OK', 'INVALID', 'DUPLICATE']);
     expect(got.map((g) => [g[0], String(g[1]).replace(/^81-/, '80-'), g[2], g[3]])).toEqual(expected);
     expect(await r.get(many.stock)).toBe('0');
-    expect(await r.hget(many.stats, 'held')).toBe('5');
+    expect(await r.hget(many.stats, 'held')).toBe('6');
+    // The whole state is the same as after the one-by-one calls.
+    const state = async (k: ReturnType<typeof saleKeys>) => ({
+      users: await r.hgetall(k.users),
+      holds: (await r.zrange(k.holds, '0', '-1', 'WITHSCORES')).map((x) => x.replace(/^81-/, '80-')),
+      idem: Object.fromEntries(Object.entries(await r.hgetall(k.idem)).map(([f, v]) => [f, v.replace(/^81-/, '80-')])),
+      seq: await r.get(k.seq),
+      events: (await r.xrange(k.events, '-', '+')).map(([, f]) => f.join(' ').replace(/81-/, '80-')),
+      marker: ((await r.get(k.admission('j1'))) ?? '').replace(/^81-/, '80-'),
+      hold: await r.hgetall(k.hold(k === one ? '80-1' : '81-1')),
+    });
+    expect(await state(many)).toEqual(await state(one));
   });
 });

@@ -16,7 +16,5 @@
   Hold hashes and admission markers are built from the meta key's hash-tagged base, so every key touched
   lives in the same slot.
 ]]
---- @include "includes/reserve-one"
-local meta = redis.call('HMGET', KEYS[1], 'id', 'status', 'perUserLimit', 'holdSeconds', 'startsAt', 'endsAt')
-local status, rid, qty, expiresAt = reserveOne(KEYS, meta, ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5], ARGV[6])
-return {status, rid, qty, expiresAt}
+--- @include "includes/reserve-many"
+return reserveMany(KEYS, tonumber(ARGV[3]), {{ARGV[1], ARGV[2], ARGV[4], ARGV[5], ARGV[6]}})

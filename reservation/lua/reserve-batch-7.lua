@@ -1,7 +1,8 @@
 --[[
   Several reservations of one sale in one call (requests that arrived together at one gateway), each
   with every check of reserve-7.lua, one after the other, as if each were its own script call. It saves
-  the fixed cost of a script call per request; the result for each is exactly what reserve-7 would give.
+  the fixed cost of a script call per request and reads and writes the sale's shared state once (see
+  includes/reserve-many.lua); the result for each is exactly what reserve-7 would give.
 
   KEYS[1] meta    {sale:<id>}:meta      KEYS[2] stock   {sale:<id>}:stock
   KEYS[3] holds   {sale:<id>}:holds     KEYS[4] users   {sale:<id>}:users
@@ -13,15 +14,9 @@
   Returns a flat list, 4 per request in order: status, reservationId, quantity, expiresAt
   (statuses as in reserve-7.lua).
 ]]
---- @include "includes/reserve-one"
-local meta = redis.call('HMGET', KEYS[1], 'id', 'status', 'perUserLimit', 'holdSeconds', 'startsAt', 'endsAt')
-local now = tonumber(ARGV[1])
-local out = {}
+--- @include "includes/reserve-many"
+local reqs = {}
 for i = 2, #ARGV, 5 do
-  local status, rid, qty, expiresAt = reserveOne(KEYS, meta, ARGV[i], ARGV[i + 1], now, ARGV[i + 2], ARGV[i + 3], ARGV[i + 4])
-  out[#out + 1] = status
-  out[#out + 1] = rid
-  out[#out + 1] = qty
-  out[#out + 1] = expiresAt
+  reqs[#reqs + 1] = {ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]}
 end
-return out
+return reserveMany(KEYS, tonumber(ARGV[1]), reqs)

@@ -1,0 +1,113 @@
+--[[
+  Shared by reserve and reserve-batch: reservations of one sale, in arrival order, each with every check,
+  with exactly the results that one script call per request would give.
+  The sale's shared state (meta, stock, the users' counts, the sequence) is read once, kept in Lua tables
+  while the requests are worked through, and written back once at the end; what belongs to one request
+  (its hold hash, its event, its admission marker) is written as it goes. A Redis command costs more than
+  the Lua around it, so this is what makes a batch cheaper than its requests one by one.
+
+  K is the script's KEYS: meta, stock, holds, users, idem, stats, events.
+  reqs is a list of {userId, quantity (string), idempotency key or "", admission jti or "", marker seconds}.
+  At most a few hundred requests per call (Lua's unpack limit is about 8,000 values).
+  Returns a flat list, 4 values per request in order: status, reservationId, quantity, expiresAt.
+  Statuses, checked in this order: INVALID (quantity is not a whole number >= 1), DUPLICATE (the same
+  user and idempotency key again: the first result), NOT_OPEN, NOT_ADMITTED (admission token spent),
+  SOLD_OUT, LIMIT (per-user limit), OK.
+]]
+local function reserveMany(K, now, reqs)
+  local meta = redis.call('HMGET', K[1], 'id', 'status', 'perUserLimit', 'holdSeconds', 'startsAt', 'endsAt')
+  local base = string.sub(K[1], 1, -5) -- strip "meta"
+  local saleId = meta[1]
+  local open = meta[2] == 'open' and now >= tonumber(meta[5]) and now < tonumber(meta[6])
+  local limit = tonumber(meta[3])
+  local expiresAt = open and (now + tonumber(meta[4]) * 1000) or 0
+
+  -- Shared state, read once.
+  local stock = tonumber(redis.call('GET', K[2]) or '0')
+  local seq = tonumber(redis.call('GET', base .. 'seq') or '0')
+  local used, userFields, idem, idemFields = {}, {}, {}, {}
+  for _, r in ipairs(reqs) do
+    if used[r[1]] == nil then
+      used[r[1]] = false
+      userFields[#userFields + 1] = r[1]
+    end
+    if r[3] ~= '' then
+      local field = r[1] .. ':' .. r[3]
+      if idem[field] == nil then
+        idem[field] = false
+        idemFields[#idemFields + 1] = field
+      end
+    end
+  end
+  local counts = redis.call('HMGET', K[4], unpack(userFields))
+  for i, u in ipairs(userFields) do used[u] = tonumber(counts[i] or '0') end
+  if #idemFields > 0 then
+    local prior = redis.call('HMGET', K[5], unpack(idemFields))
+    for i, f in ipairs(idemFields) do idem[f] = prior[i] or false end
+  end
+
+  local out, taken, zadd, userWrites, idemWrites, spent = {}, 0, {}, {}, {}, {}
+  local function answer(status, rid, qty, exp)
+    out[#out + 1] = status
+    out[#out + 1] = rid
+    out[#out + 1] = qty
+    out[#out + 1] = exp
+  end
+
+  for _, r in ipairs(reqs) do
+    local userId, qty, jti = r[1], tonumber(r[2]), r[4]
+    local field = r[3] ~= '' and (userId .. ':' .. r[3]) or nil
+    if not qty or qty < 1 or qty ~= math.floor(qty) then
+      answer('INVALID', '', 0, 0)
+    elseif field and idem[field] then
+      local rid, q, exp = string.match(idem[field], '^([^|]+)|([^|]+)|([^|]+)$')
+      answer('DUPLICATE', rid, tonumber(q), tonumber(exp))
+    elseif not open then
+      answer('NOT_OPEN', '', 0, 0)
+    elseif jti ~= '' and (spent[jti] or redis.call('EXISTS', base .. 'admission:' .. jti) == 1) then
+      answer('NOT_ADMITTED', '', 0, 0)
+    elseif stock < qty then
+      answer('SOLD_OUT', '', 0, 0)
+    elseif used[userId] + qty > limit then
+      answer('LIMIT', '', 0, 0)
+    else
+      stock = stock - qty
+      taken = taken + qty
+      used[userId] = used[userId] + qty
+      userWrites[userId] = true
+      seq = seq + 1
+      local rid = saleId .. '-' .. seq
+      redis.call('HSET', base .. 'hold:' .. rid, 'userId', userId, 'quantity', qty, 'expiresAt', expiresAt,
+        'status', 'held', 'createdAt', now)
+      zadd[#zadd + 1] = expiresAt
+      zadd[#zadd + 1] = rid
+      if field then
+        idem[field] = rid .. '|' .. qty .. '|' .. expiresAt
+        idemWrites[#idemWrites + 1] = field
+        idemWrites[#idemWrites + 1] = idem[field]
+      end
+      if jti ~= '' then
+        spent[jti] = true
+        redis.call('SET', base .. 'admission:' .. jti, rid, 'EX', tonumber(r[5]))
+      end
+      redis.call('XADD', K[7], 'MAXLEN', '~', 100000, '*', 'type', 'reserved', 'rid', rid, 'userId', userId, 'quantity', qty)
+      answer('OK', rid, qty, expiresAt)
+    end
+  end
+
+  -- Shared state, written once.
+  if taken > 0 then
+    redis.call('DECRBY', K[2], taken)
+    redis.call('HINCRBY', K[6], 'held', taken)
+    redis.call('SET', base .. 'seq', seq)
+    redis.call('ZADD', K[3], unpack(zadd))
+    local hset = {}
+    for u in pairs(userWrites) do
+      hset[#hset + 1] = u
+      hset[#hset + 1] = used[u]
+    end
+    redis.call('HSET', K[4], unpack(hset))
+    if #idemWrites > 0 then redis.call('HSET', K[5], unpack(idemWrites)) end
+  end
+  return out
+end
