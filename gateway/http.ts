@@ -13,7 +13,7 @@ export interface Request {
   path: string;
   query: URLSearchParams;
   params: Record<string, string>;
-  /** Lower-case header names. */
+  /** The headers in REQUEST_HEADERS that the request carries, by lower-case name. */
   headers: Record<string, string>;
   ip: string;
   /** Parsed JSON body (undefined when there is none). */
@@ -42,7 +42,12 @@ export interface HttpOptions {
   maxBodyBytes: number;
 }
 
-const statusLine = (status: number) => `${status} ${STATUS_CODES[status] ?? ''}`;
+const statusLines = new Map<number, string>();
+const statusLine = (status: number) => {
+  let line = statusLines.get(status);
+  if (line === undefined) statusLines.set(status, (line = `${status} ${STATUS_CODES[status] ?? ''}`));
+  return line;
+};
 
 export function errorReply(err: unknown, log: Logger, req?: Pick<Request, 'method' | 'path'>): Reply {
   if (err instanceof AppError) return { status: err.status, body: err.toJSON() };
@@ -58,7 +63,7 @@ export function errorReply(err: unknown, log: Logger, req?: Pick<Request, 'metho
 /** Writes a reply; call inside cork when after an await. */
 function writeReply(res: HttpResponse, reply: Reply): void {
   res.writeStatus(statusLine(reply.status));
-  for (const [k, v] of Object.entries(reply.headers ?? {})) res.writeHeader(k, v);
+  if (reply.headers) for (const k in reply.headers) res.writeHeader(k, reply.headers[k]);
   if (reply.raw !== undefined) {
     res.end(reply.raw);
     return;
@@ -81,34 +86,36 @@ export function sendError(res: HttpResponse, err: unknown, log: Logger, state: {
   sendReply(res, errorReply(err, log), state);
 }
 
-/** Reads the body up to `max` bytes; rejects with 413 past it, 400 on malformed JSON. */
-function readJson(res: HttpResponse, max: number, contentLength: number): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    if (contentLength > max) {
-      reject(new AppError('payload_too_large', `body is over ${max} bytes`));
+/**
+ * Reads the body up to `max` bytes and calls `done` once: with the parsed JSON (undefined for an empty
+ * body), or with a 413 past `max`, or a 400 for malformed JSON. A body that arrives in one chunk (nearly
+ * all of them) is decoded straight from uWS's buffer, which is valid until the callback returns.
+ */
+function readJson(res: HttpResponse, max: number, contentLength: number, done: (err: AppError | null, body?: unknown) => void): void {
+  if (contentLength > max) return done(new AppError('payload_too_large', `body is over ${max} bytes`));
+  let chunks: Buffer[] | undefined;
+  let size = 0;
+  let failed = false;
+  res.onData((chunk, isLast) => {
+    if (failed) return;
+    size += chunk.byteLength;
+    if (size > max) {
+      failed = true;
+      return done(new AppError('payload_too_large', `body is over ${max} bytes`));
+    }
+    if (!isLast) {
+      (chunks ??= []).push(Buffer.from(new Uint8Array(chunk))); // copy: uWS reuses the buffer
       return;
     }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let failed = false;
-    res.onData((chunk, isLast) => {
-      if (failed) return;
-      size += chunk.byteLength;
-      if (size > max) {
-        failed = true;
-        reject(new AppError('payload_too_large', `body is over ${max} bytes`));
-        return;
-      }
-      chunks.push(Buffer.from(new Uint8Array(chunk))); // copy: uWS reuses the buffer
-      if (!isLast) return;
-      const text = Buffer.concat(chunks).toString('utf8');
-      if (text.trim() === '') return resolve(undefined);
-      try {
-        resolve(JSON.parse(text));
-      } catch {
-        reject(new AppError('invalid_request', 'body is not valid JSON', 'body'));
-      }
-    });
+    const text = chunks ? Buffer.concat([...chunks, Buffer.from(chunk)]).toString('utf8') : Buffer.from(chunk).toString('utf8');
+    if (text.length === 0) return done(null, undefined);
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      return text.trim() === '' ? done(null, undefined) : done(new AppError('invalid_request', 'body is not valid JSON', 'body'));
+    }
+    done(null, body);
   });
 }
 
@@ -124,38 +131,83 @@ function paramNames(path: string): string[] {
   return path.split('/').filter((s) => s.startsWith(':')).map((s) => s.slice(1));
 }
 
+/**
+ * A request as handlers see it. Headers, params and the query string are copied out of uWS before anything
+ * async (uWS frees its request object when the callback returns); the query is parsed and the client
+ * address read only when a handler asks. `aborted` is set when the client went away or a reply went out:
+ * nothing may touch `res` after that.
+ */
+class IncomingRequest implements Request {
+  body: unknown = undefined;
+  aborted = false;
+  #query: URLSearchParams | undefined;
+  #ip: string | undefined;
+  constructor(
+    readonly res: HttpResponse,
+    readonly method: string,
+    readonly path: string,
+    readonly rawQuery: string,
+    readonly params: Record<string, string>,
+    readonly headers: Record<string, string>,
+  ) {}
+
+  get query(): URLSearchParams {
+    return (this.#query ??= new URLSearchParams(this.rawQuery));
+  }
+
+  get ip(): string {
+    return (this.#ip ??= this.aborted ? '' : Buffer.from(this.res.getRemoteAddressAsText()).toString());
+  }
+}
+
+/**
+ * The request headers handlers see (reading a fixed few is much cheaper than copying all of them out of
+ * uWS). A handler that needs another header adds its name here.
+ */
+export const REQUEST_HEADERS = ['authorization', 'content-length', 'content-type', 'idempotency-key', 'admission-token', 'x-cart-token'];
+
+const NO_PARAMS: Record<string, string> = Object.freeze({}) as Record<string, string>;
+
+/** Runs the handler and sends what it answers, at once when it answers synchronously. */
+function runHandler(route: Route, req: IncomingRequest, log: Logger): void {
+  let reply: Promise<Reply> | Reply;
+  try {
+    reply = route.handler(req);
+  } catch (err) {
+    return sendReply(req.res, errorReply(err, log, req), req);
+  }
+  if (reply instanceof Promise) {
+    reply.then(
+      (r) => sendReply(req.res, r, req),
+      (err) => sendReply(req.res, errorReply(err, log, req), req),
+    );
+  } else sendReply(req.res, reply, req);
+}
+
 export function register(app: TemplatedApp, route: Route, opts: HttpOptions): void {
   const names = paramNames(route.path);
-  const hasBody = route.method === 'post' || route.method === 'put' || route.method === 'patch' || route.method === 'del';
+  const method = route.method === 'del' ? 'DELETE' : route.method.toUpperCase();
+  const hasBody = route.method !== 'get';
   app[route.method](route.path, (res: HttpResponse, uwsReq: HttpRequest) => {
-    const state = { aborted: false };
-    res.onAborted(() => {
-      state.aborted = true;
-    });
     const headers: Record<string, string> = {};
-    uwsReq.forEach((k, v) => {
-      headers[k] = v;
+    for (const name of REQUEST_HEADERS) {
+      const value = uwsReq.getHeader(name);
+      if (value !== '') headers[name] = value;
+    }
+    let params = NO_PARAMS;
+    if (names.length > 0) {
+      params = {};
+      for (let i = 0; i < names.length; i++) params[names[i]] = safeDecode(uwsReq.getParameter(i) ?? '');
+    }
+    const req = new IncomingRequest(res, method, uwsReq.getUrl(), uwsReq.getQuery() ?? '', params, headers);
+    res.onAborted(() => {
+      req.aborted = true;
     });
-    const params: Record<string, string> = {};
-    names.forEach((n, i) => {
-      params[n] = safeDecode(uwsReq.getParameter(i) ?? '');
+    if (!hasBody) return runHandler(route, req, opts.log);
+    readJson(res, opts.maxBodyBytes, Number(headers['content-length'] ?? 0), (err, body) => {
+      if (err) return sendReply(res, errorReply(err, opts.log, req), req);
+      req.body = body;
+      runHandler(route, req, opts.log);
     });
-    const req: Request = {
-      method: uwsReq.getMethod().toUpperCase(),
-      path: uwsReq.getUrl(),
-      query: new URLSearchParams(uwsReq.getQuery() ?? ''),
-      params,
-      headers,
-      ip: Buffer.from(res.getRemoteAddressAsText()).toString(),
-      body: undefined,
-    };
-    const bodyPromise = hasBody ? readJson(res, opts.maxBodyBytes, Number(headers['content-length'] ?? 0)) : undefined;
-    (async () => {
-      if (bodyPromise) req.body = await bodyPromise;
-      return route.handler(req);
-    })().then(
-      (reply) => sendReply(res, reply, state),
-      (err) => sendReply(res, errorReply(err, opts.log, req), state),
-    );
   });
 }

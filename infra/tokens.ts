@@ -20,22 +20,41 @@ export function signToken(payload: TokenPayload, secret: string): string {
   return `${body}.${mac(secret, body).toString('base64url')}`;
 }
 
-/** Returns the payload, or null when the token is malformed, forged, of another kind or expired. */
-export function verifyToken<T extends TokenPayload>(token: string | undefined, secret: string, kind: string, nowMs = Date.now()): T | null {
-  if (!token || token.length > 2048) return null;
+/**
+ * Tokens whose signature has been checked, so a shopper's token costs one HMAC, not one per request.
+ * Bounded (the oldest entry goes first); kind and expiry are still checked on every use, and an entry only
+ * counts for the secret it was checked with.
+ */
+const verified = new Map<string, { secret: string; payload: TokenPayload }>();
+const VERIFIED_MAX = 20_000;
+
+function checkSignature(token: string, secret: string): TokenPayload | null {
   const dot = token.indexOf('.');
   if (dot <= 0) return null;
   const body = token.slice(0, dot);
   const sig = Buffer.from(token.slice(dot + 1), 'base64url');
   const expected = mac(secret, body);
   if (sig.length !== expected.length || !timingSafeEqual(sig, expected)) return null;
-  let payload: T;
   try {
-    payload = JSON.parse(Buffer.from(body, 'base64url').toString('utf8'));
+    const payload = JSON.parse(Buffer.from(body, 'base64url').toString('utf8'));
+    return payload && typeof payload === 'object' ? Object.freeze(payload) : null;
   } catch {
     return null;
   }
-  if (!payload || payload.k !== kind || typeof payload.exp !== 'number') return null;
+}
+
+/** Returns the payload, or null when the token is malformed, forged, of another kind or expired. */
+export function verifyToken<T extends TokenPayload>(token: string | undefined, secret: string, kind: string, nowMs = Date.now()): T | null {
+  if (!token || token.length > 2048) return null;
+  const hit = verified.get(token);
+  let payload = hit && hit.secret === secret ? hit.payload : null;
+  if (!payload) {
+    payload = checkSignature(token, secret);
+    if (!payload) return null;
+    if (verified.size >= VERIFIED_MAX) verified.delete(verified.keys().next().value!);
+    verified.set(token, { secret, payload });
+  }
+  if (payload.k !== kind || typeof payload.exp !== 'number') return null;
   if (payload.exp * 1000 <= nowMs) return null;
-  return payload;
+  return payload as T;
 }

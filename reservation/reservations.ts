@@ -2,7 +2,7 @@ import type { Context } from '../infra/context.js';
 import { AppError, invalid, notFound } from '../infra/errors.js';
 import { verifyAdmissionToken } from '../waiting-room/index.js';
 import { saleIdOfReservation, saleKeys } from './keys.js';
-import { getSale } from './sales.js';
+import { getSale, peekSale } from './sales.js';
 import { runScript } from './scripts.js';
 import { reserveInRedis } from './batcher.js';
 
@@ -42,7 +42,8 @@ const MARKER_MARGIN_S = 60;
  */
 export async function reserve(ctx: Context, input: ReserveInput, nowMs = Date.now()): Promise<Reservation> {
   const { saleId, userId, quantity } = input;
-  const sale = await getSale(ctx, saleId);
+  const cached = peekSale(ctx, saleId);
+  const sale = cached !== undefined ? cached : await getSale(ctx, saleId);
   if (!sale) throw notFound('sale');
   if (!Number.isInteger(quantity) || quantity < 1) throw invalid('quantity', 'must be a whole number of at least 1');
   if (quantity > sale.perUserLimit) throw invalid('quantity', `at most ${sale.perUserLimit} per shopper in this sale`);

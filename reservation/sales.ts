@@ -90,6 +90,12 @@ export function forgetSale(ctx: Context, saleId: string): void {
   cacheOf(ctx).delete(saleId);
 }
 
+/** The sale when this process has a fresh cache entry for it, else undefined: lets a hot path skip an await. */
+export function peekSale(ctx: Context, saleId: string): Sale | null | undefined {
+  const hit = cacheOf(ctx).get(saleId);
+  return hit && !hit.pending && Date.now() - hit.at < CACHE_MS ? hit.sale : undefined;
+}
+
 export async function getSale(ctx: Context, saleId: string): Promise<Sale | null> {
   if (!isId(saleId)) return null;
   const cache = cacheOf(ctx);
