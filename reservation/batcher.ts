@@ -80,8 +80,10 @@ async function send(ctx: Context, saleId: string, batch: Pending[]): Promise<voi
     }
     const argv: Array<string | number> = [now];
     for (const { args: a } of batch) argv.push(a.userId, a.quantity, a.idempotencyKey, a.jti, a.markerSeconds);
-    const flat = await runScript<Array<string | number>>(ctx.redis, 'reserve-batch', keys, argv);
-    batch.forEach((p, i) => p.resolve(flat.slice(i * 4, i * 4 + 4) as ReserveReply));
+    const flat = (await runScript<string>(ctx.redis, 'reserve-batch', keys, argv)).split(',');
+    for (let i = 0; i < batch.length; i++) {
+      batch[i].resolve([flat[i * 4], flat[i * 4 + 1], Number(flat[i * 4 + 2]), Number(flat[i * 4 + 3])]);
+    }
   } catch (err) {
     for (const p of batch) p.reject(err);
   }

@@ -163,8 +163,8 @@ describe('reserve-batch-7.lua', () => {
     const many = await openSale('81', 6, 2);
     const argv: Array<string | number> = [now];
     for (const [u, q, idem, jti] of requests) argv.push(u, q, idem, jti, 60);
-    const flat = await runScript<Array<string | number>>(r, 'reserve-batch', reserveKeys(many), argv);
-    const got = requests.map((_, i) => flat.slice(i * 4, i * 4 + 4));
+    const flat = (await runScript<string>(r, 'reserve-batch', reserveKeys(many), argv)).split(',');
+    const got = requests.map((_, i) => [flat[i * 4], flat[i * 4 + 1], Number(flat[i * 4 + 2]), Number(flat[i * 4 + 3])]);
     expect(got.map((g) => g[0])).toEqual(['OK', 'DUPLICATE', 'OK', 'LIMIT', 'OK', 'NOT_ADMITTED', 'OK', 'SOLD_OUT', 'OK', 'INVALID', 'DUPLICATE']);
     expect(got.map((g) => [g[0], String(g[1]).replace(/^81-/, '80-'), g[2], g[3]])).toEqual(expected);
     expect(await r.get(many.stock)).toBe('0');

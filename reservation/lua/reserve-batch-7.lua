@@ -11,12 +11,13 @@
   ARGV[1] now (epoch ms)
   then 5 per request: user id, quantity, idempotency key or "", admission jti or "", marker seconds
 
-  Returns a flat list, 4 per request in order: status, reservationId, quantity, expiresAt
-  (statuses as in reserve-7.lua).
+  Returns one string, 4 comma-separated values per request in order: status, reservationId, quantity,
+  expiresAt (statuses as in reserve-7.lua). One string, not a list: the client decodes one value instead
+  of four per request.
 ]]
 --- @include "includes/reserve-many"
 local reqs = {}
 for i = 2, #ARGV, 5 do
   reqs[#reqs + 1] = {ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]}
 end
-return reserveMany(KEYS, tonumber(ARGV[1]), reqs)
+return table.concat(reserveMany(KEYS, tonumber(ARGV[1]), reqs), ',')
