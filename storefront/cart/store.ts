@@ -25,17 +25,22 @@ export interface CartLimits {
 
 export const defaultLimits: CartLimits = { ttlMs: 30 * 24 * 3600 * 1000, maxLines: 100, maxQuantity: 99 };
 
-type ApplyMode = 'set' | 'sub' | 'merge';
+type ApplyMode = 'set' | 'sub' | 'merge' | 'touch';
 
 /** Today in epoch days: a cart's TTL is refreshed by reads at most once a day (`_t` holds the day). */
-const today = () => Math.floor(Date.now() / 86_400_000);
+const today = () => String(Math.floor(Date.now() / 86_400_000));
 
-function linesFrom(flat: string[], start = 0): Lines {
+/** Lines from a flat reply (product id, quantity, ...) from `start` on. */
+function linesFrom(flat: Array<string | number>, start = 0): Lines {
   const lines: Lines = new Map();
-  for (let i = start; i + 1 < flat.length; i += 2) {
-    if (flat[i].startsWith('_')) continue;
-    lines.set(Number(flat[i]), Number(flat[i + 1]));
-  }
+  for (let i = start; i + 1 < flat.length; i += 2) lines.set(Number(flat[i]), Number(flat[i + 1]));
+  return lines;
+}
+
+/** Lines of an HGETALL reply (the bookkeeping fields `_v` and `_t` left out). */
+function linesOf(hash: Record<string, string>): Lines {
+  const lines: Lines = new Map();
+  for (const field in hash) if (field.charCodeAt(0) !== 95) lines.set(Number(field), Number(hash[field]));
   return lines;
 }
 
@@ -49,6 +54,7 @@ function linesFrom(flat: string[], start = 0): Lines {
  */
 export class CartStore {
   readonly keys: CartKeys;
+  private reloading = new Map<string, Promise<void>>();
 
   constructor(
     private ctx: Context,
@@ -66,19 +72,15 @@ export class CartStore {
    * missing from Redis comes back from Postgres.
    */
   async read(ref: CartRef, reloaded = false): Promise<CartState> {
-    const key = this.key(ref);
-    const redis = this.ctx.redis;
-    const hash = await redis.hgetall(key);
-    if (ref.kind === 'user' && hash._v === undefined) {
+    const hash = await this.ctx.redis.hgetall(this.key(ref));
+    if (hash._v === undefined) {
+      if (ref.kind === 'anon') return { version: 0, lines: new Map() };
       if (reloaded) throw new AppError('unavailable', 'the cart could not be loaded; try again');
       await this.reload(ref.userId);
       return this.read(ref, true);
     }
-    const day = today();
-    if (hash._v !== undefined && hash._t !== String(day)) await Promise.all([redis.pexpire(key, this.limits.ttlMs), redis.hset(key, '_t', day)]);
-    const lines: Lines = new Map();
-    for (const [id, qty] of Object.entries(hash)) if (!id.startsWith('_')) lines.set(Number(id), Number(qty));
-    return { version: Number(hash._v ?? 0), lines };
+    if (hash._t !== today()) await this.apply(ref, 'touch', []);
+    return { version: Number(hash._v), lines: linesOf(hash) };
   }
 
   /** Sets quantities (0 removes a line). Throws 409 when the cart would pass its line limit. */
@@ -98,28 +100,41 @@ export class CartStore {
 
   /** Takes an anonymous cart whole (read and delete in one step). */
   async take(cartId: string): Promise<Lines> {
-    return linesFrom(await runScript<string[]>(this.ctx.redis, 'cart-take', [this.keys.anon(cartId)], []));
+    return linesFrom(await runScript<number[]>(this.ctx.redis, 'cart-take', [this.keys.anon(cartId)], []));
   }
 
   private async apply(ref: CartRef, mode: ApplyMode, args: number[]): Promise<CartState> {
     const l = this.limits;
-    const keys = ref.kind === 'user' ? [this.keys.user(ref.userId), this.keys.dirty(bucketOf(ref.userId))] : [this.keys.anon(ref.cartId), this.keys.anonNoDirty(ref.cartId)];
-    const mustExist = ref.kind === 'user' ? '1' : '0';
-    const dirtyAs = ref.kind === 'user' ? ref.userId : '';
+    const user = ref.kind === 'user';
+    const keys = user ? [this.keys.user(ref.userId), this.keys.dirty(bucketOf(ref.userId))] : [this.keys.anon(ref.cartId), this.keys.anonNoDirty(ref.cartId)];
+    const head = [l.ttlMs, user ? '1' : '0', l.maxLines, l.maxQuantity, mode, user ? ref.userId : '', today()];
     for (let attempt = 0; attempt < 3; attempt++) {
-      const out = await runScript<Array<string | number>>(this.ctx.redis, 'cart-apply', keys, [l.ttlMs, mustExist, l.maxLines, l.maxQuantity, mode, dirtyAs, today(), ...args]);
-      if (out[0] === 'MISSING' && ref.kind === 'user') {
+      const out = await runScript<Array<string | number>>(this.ctx.redis, 'cart-apply', keys, args.length ? head.concat(args) : head);
+      if (out[0] === 'MISSING') {
+        if (!user || mode === 'touch') return { version: 0, lines: new Map() };
         await this.reload(ref.userId);
         continue;
       }
       if (out[0] === 'FULL') throw new AppError('conflict', `a cart holds at most ${l.maxLines} different products`);
-      return { version: Number(out[1]), lines: linesFrom(out.map(String), 2) };
+      return { version: Number(out[1]), lines: linesFrom(out, 2) };
     }
     throw new AppError('unavailable', 'the cart could not be loaded; try again');
   }
 
-  /** Puts a user's persisted cart back into Redis (unless a live copy appeared meanwhile). */
-  async reload(userId: string): Promise<void> {
+  /**
+   * Puts a user's persisted cart back into Redis (unless a live copy appeared meanwhile). Concurrent calls
+   * for one user share one load: a burst of requests on a cold cart costs one Postgres read, not one each.
+   */
+  reload(userId: string): Promise<void> {
+    let loading = this.reloading.get(userId);
+    if (!loading) {
+      loading = this.load(userId).finally(() => this.reloading.delete(userId));
+      this.reloading.set(userId, loading);
+    }
+    return loading;
+  }
+
+  private async load(userId: string): Promise<void> {
     const { rows } = await this.ctx.db.query('SELECT items, version FROM carts WHERE user_id = $1', [userId]);
     const items: Record<string, number> = rows[0]?.items ?? {};
     const version = rows[0]?.version ?? 0;

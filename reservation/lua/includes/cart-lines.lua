@@ -1,12 +1,32 @@
 --[[
-  Shared by the cart scripts: appends a cart hash's lines (productId, quantity pairs) from an HGETALL
-  reply to `out`, skipping the bookkeeping fields `_v` (version) and `_t` (last TTL refresh).
+  Shared by the cart scripts: reads a cart hash from its HGETALL reply into
+    ids      the line product ids (strings), in hash order
+    qty      product id -> quantity (number)
+    version  the `_v` change counter (number), or nil when the hash has none (no cart: a hash without `_v`
+             is a stray, e.g. an `_t` written just as the cart went, and is treated as no cart)
+  skipping the bookkeeping fields `_v` (version) and `_t` (day of the last TTL refresh).
+  cartLines(ids, qty, out) appends the lines (product id, quantity, both numbers) to out.
 ]]
-local function appendCartLines(all, out)
+local function readCart(all)
+  local ids, qty, version = {}, {}, nil
   for i = 1, #all, 2 do
-    if string.byte(all[i], 1) ~= 95 then -- not `_v` or `_t`
-      out[#out + 1] = all[i]
-      out[#out + 1] = all[i + 1]
+    local field = all[i]
+    if string.byte(field, 1) ~= 95 then -- not `_v` or `_t`
+      ids[#ids + 1] = field
+      qty[field] = tonumber(all[i + 1])
+    elseif field == '_v' then
+      version = tonumber(all[i + 1])
+    end
+  end
+  return ids, qty, version
+end
+
+local function cartLines(ids, qty, out)
+  for _, id in ipairs(ids) do
+    local n = qty[id]
+    if n then
+      out[#out + 1] = tonumber(id) or id
+      out[#out + 1] = n
     end
   end
   return out
