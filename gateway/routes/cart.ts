@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Context } from '../../infra/context.js';
 import { invalid } from '../../infra/errors.js';
 import type { Checkout } from '../../storefront/checkout.js';
-import type { CartService, CartView } from '../../storefront/cart/service.js';
+import type { CartService } from '../../storefront/cart/service.js';
 import type { CartRef } from '../../storefront/cart/store.js';
 import { issueCartToken, requireCartToken } from '../../storefront/cart/token.js';
 import { optionalUser, requireUser } from '../auth.js';
@@ -10,6 +10,8 @@ import type { Reply, Request, Route } from '../http.js';
 
 const quantityBody = z.object({ quantity: z.number().int().min(1).max(99) });
 const checkoutBody = z.object({ paymentMethod: z.string().trim().min(1).max(100) });
+
+const jsonHeaders = { 'content-type': 'application/json' };
 
 function productIdOf(req: Request): number {
   const raw = req.params.productId;
@@ -31,11 +33,12 @@ export function cartRoutes(ctx: Context, carts: CartService, checkout: Checkout)
     const fresh = issueCartToken(ctx.config);
     return { ref: { kind: 'anon', cartId: fresh.cartId }, token: fresh.token };
   };
-  const reply = (cart: CartView, token?: string): Reply => {
-    // Ids go out as strings, like every id on the wire.
-    const view = { ...cart, items: cart.items.map((line) => ({ ...line, productId: String(line.productId) })) };
-    return token ? { status: 200, body: { ...view, cartToken: token }, headers: { 'x-cart-token': token } } : { status: 200, body: view };
-  };
+  // The cart comes as JSON text (storefront/cart/view.ts), with `cartToken` in it for an anonymous cart.
+  const reply = (json: string, token?: string): Reply => ({
+    status: 200,
+    raw: json,
+    headers: token ? { 'content-type': 'application/json', 'x-cart-token': token } : jsonHeaders,
+  });
 
   return [
     {
@@ -43,7 +46,7 @@ export function cartRoutes(ctx: Context, carts: CartService, checkout: Checkout)
       path: '/api/cart',
       handler: async (req) => {
         const { ref, token } = whose(req);
-        return reply(await carts.view(ref), token);
+        return reply(await carts.view(ref, token), token);
       },
     },
     {
@@ -53,7 +56,7 @@ export function cartRoutes(ctx: Context, carts: CartService, checkout: Checkout)
         const { ref, token } = whose(req);
         const productId = productIdOf(req);
         const { quantity } = quantityBody.parse(req.body);
-        return reply(await carts.setQuantity(ref, productId, quantity), token);
+        return reply(await carts.setQuantity(ref, productId, quantity, token), token);
       },
     },
     {
@@ -61,7 +64,7 @@ export function cartRoutes(ctx: Context, carts: CartService, checkout: Checkout)
       path: '/api/cart/items/:productId',
       handler: async (req) => {
         const { ref, token } = whose(req);
-        return reply(await carts.remove(ref, productIdOf(req)), token);
+        return reply(await carts.remove(ref, productIdOf(req), token), token);
       },
     },
     {

@@ -1,36 +1,20 @@
 import type { Context } from '../../infra/context.js';
 import { notFound } from '../../infra/errors.js';
-import { ProductLookup, type ProductInfo } from './products.js';
-import { CartStore, defaultLimits, type CartLimits, type CartRef, type CartState } from './store.js';
-
-export interface CartLine {
-  productId: number;
-  name: string;
-  quantity: number;
-  /** Current price (not the price when added). */
-  unitPriceCents: number;
-  lineTotalCents: number;
-  /** Any stock at all. */
-  inStock: boolean;
-  /** Enough stock for this line's quantity right now (checked again, for real, at checkout). */
-  available: boolean;
-}
-
-export interface CartView {
-  items: CartLine[];
-  /** Units in the cart. */
-  itemCount: number;
-  totalCents: number;
-  /** True when every line can be bought as it stands. */
-  available: boolean;
-}
+import { ProductLookup } from './products.js';
+import { CartStore, defaultLimits, type CartLimits, type CartRef, type Lines } from './store.js';
+import { renderCart } from './view.js';
 
 export interface CartOptions extends Partial<CartLimits> {
   /** How old a product's price and stock shown in a cart may be (ms). */
   productCacheMs?: number;
 }
 
-/** Carts as shoppers see them: lines with current prices and availability, and the anonymous merge. */
+/**
+ * Carts as shoppers see them: lines with current prices and availability, and the anonymous merge.
+ * `view`, `setQuantity` and `remove` answer the whole cart as its JSON text (a CartView, see view.ts), with
+ * `cartToken` in it when one is given. Each is one Redis call and, while the products' cached copies are
+ * fresh, no other wait.
+ */
 export class CartService {
   readonly store: CartStore;
   readonly products: ProductLookup;
@@ -40,18 +24,22 @@ export class CartService {
     this.products = new ProductLookup(ctx.db, opts.productCacheMs ?? 1000);
   }
 
-  async view(ref: CartRef): Promise<CartView> {
-    return this.toView(await this.store.read(ref));
+  async view(ref: CartRef, cartToken?: string): Promise<string> {
+    const { lines } = await this.store.read(ref);
+    return this.render(lines, cartToken);
   }
 
   /** Sets a line's quantity (1..99); 404 for a product that does not exist. */
-  async setQuantity(ref: CartRef, productId: number, quantity: number): Promise<CartView> {
-    if (!(await this.products.one(productId))) throw notFound(`product ${productId}`);
-    return this.toView(await this.store.set(ref, [[productId, quantity]]));
+  async setQuantity(ref: CartRef, productId: number, quantity: number, cartToken?: string): Promise<string> {
+    const known = this.products.peek(productId, Date.now());
+    if (known === null || (known === undefined && !(await this.products.one(productId)))) throw notFound(`product ${productId}`);
+    const { lines } = await this.store.set(ref, [[productId, quantity]]);
+    return this.render(lines, cartToken);
   }
 
-  async remove(ref: CartRef, productId: number): Promise<CartView> {
-    return this.toView(await this.store.set(ref, [[productId, 0]]));
+  async remove(ref: CartRef, productId: number, cartToken?: string): Promise<string> {
+    const { lines } = await this.store.set(ref, [[productId, 0]]);
+    return this.render(lines, cartToken);
   }
 
   /**
@@ -72,28 +60,14 @@ export class CartService {
     return adds.length;
   }
 
-  private async toView(state: CartState): Promise<CartView> {
-    const products = await this.products.get([...state.lines.keys()]);
-    const items: CartLine[] = [];
-    for (const [productId, quantity] of state.lines) {
-      const p: ProductInfo | undefined = products.get(productId);
-      if (!p) continue; // the product was removed from the catalog
-      items.push({
-        productId,
-        name: p.name,
-        quantity,
-        unitPriceCents: p.priceCents,
-        lineTotalCents: p.priceCents * quantity,
-        inStock: p.stock > 0,
-        available: p.stock >= quantity,
-      });
+  /** The cart's JSON, from the product cache when every line's product is fresh in it (no wait then). */
+  private render(lines: Lines, cartToken?: string): string | Promise<string> {
+    const now = Date.now();
+    for (const id of lines.keys()) {
+      if (this.products.peek(id, now) === undefined) {
+        return this.products.get([...lines.keys()]).then((found) => renderCart(lines, (pid) => found.get(pid), cartToken));
+      }
     }
-    items.sort((a, b) => a.productId - b.productId);
-    return {
-      items,
-      itemCount: items.reduce((n, l) => n + l.quantity, 0),
-      totalCents: items.reduce((n, l) => n + l.lineTotalCents, 0),
-      available: items.every((l) => l.available),
-    };
+    return renderCart(lines, (id) => this.products.peek(id, now), cartToken);
   }
 }
