@@ -42,7 +42,7 @@ describe('ws-lite (benchmark client)', () => {
 
     // A client text frame reaches the server, which closes with 4001; the client reports that code.
     const code = await new Promise<number>((resolve) => {
-      const c = openLite('127.0.0.1', port, '/q', { onOpen: () => c.socket.write(maskedText('bye')), onText: () => {}, onClose: resolve });
+      const c = openLite('127.0.0.1', port, '/q', { onOpen: () => c.write(maskedText('bye')), onText: () => {}, onClose: resolve });
     });
     expect(code).toBe(4001);
   });
