@@ -8,13 +8,16 @@
 import WebSocket from 'ws';
 import { issueUserToken } from '../gateway/auth.js';
 import type { Config } from '../infra/config.js';
+import { gatewayOf } from './queue-gateways.js';
 import { openLite } from './ws-lite.js';
 
 export interface ClientJob {
   worker: number;
-  /** ws://host:port of each gateway; socket i goes to gateways[(offset + i) % n]. */
+  /** ws://host:port of each gateway; shopper k (= offset + i) goes to gateways[gatewayOf(k, shoppers, n)]. */
   gateways: string[];
   offset: number;
+  /** Shoppers across all client processes. */
+  shoppers: number;
   saleId: string;
   userIds: string[];
   tokenSecret: string;
@@ -26,14 +29,17 @@ export interface ClientJob {
   client: 'lite' | 'ws';
 }
 
-/** What one client saw of one tick: the tick's key, the server's send time (ms) if it carries one, arrivals. */
+/** What one client saw of one tick: the tick's key, the server's send time (ms) if it carries one, arrivals by gateway. */
 export interface TickSeen {
   key: string;
   serverTs: number | null;
-  arrivals: number[];
+  /** byGateway[g]: arrival times (ms) on the sockets of gateway g. */
+  byGateway: number[][];
 }
 
 interface Shopper {
+  /** Index of the gateway this socket is connected to. */
+  gateway: number;
   open: boolean;
   close: (() => void) | null;
   /** -1 not joined yet, -2 joined before the start (no ticket yet), else the ticket. */
@@ -58,6 +64,8 @@ const joinMs: number[] = [];
 let measuring = false;
 const ticks = new Map<string, TickSeen>();
 const counts: Record<string, number> = {};
+/** When the server's pings arrived while measuring (ms). */
+const pings: number[] = [];
 let admittedCount = 0;
 
 /**
@@ -78,7 +86,7 @@ function onMessage(s: Shopper, text: string, startedAt: number, settle: (ok: boo
   // The tick broadcast is most of the traffic: read its key without a full parse.
   if (text.startsWith(TICK_HEAD)) {
     counts.position = (counts.position ?? 0) + 1;
-    if (measuring) recordTick(text.slice(TICK_HEAD.length, text.indexOf(',', TICK_HEAD.length)), null, now);
+    if (measuring) recordTick(s, text.slice(TICK_HEAD.length, text.indexOf(',', TICK_HEAD.length)), null, now);
     return;
   }
   let msg: Record<string, unknown>;
@@ -109,25 +117,26 @@ function onMessage(s: Shopper, text: string, startedAt: number, settle: (ok: boo
   }
   if (!measuring) return;
   const tick = tickOf(msg);
-  if (tick) recordTick(tick.key, tick.serverTs, now);
+  if (tick) recordTick(s, tick.key, tick.serverTs, now);
 }
 
 /** The waiting room's broadcast starts with these bytes (waiting-room/messages.ts `serving`). */
 const TICK_HEAD = '{"type":"position","serving":';
 
-function recordTick(key: string, serverTs: number | null, now: number): void {
+function recordTick(s: Shopper, key: string, serverTs: number | null, now: number): void {
   let seen = ticks.get(key);
-  if (!seen) ticks.set(key, (seen = { key, serverTs, arrivals: [] }));
-  seen.arrivals.push(now);
+  if (!seen) ticks.set(key, (seen = { key, serverTs, byGateway: job.gateways.map(() => []) }));
+  seen.byGateway[s.gateway].push(now);
 }
 
 function open(i: number, config: Config): Promise<void> {
   return new Promise((resolve) => {
     const userId = job.userIds[i];
-    const gw = job.gateways[(job.offset + i) % job.gateways.length];
+    const g = gatewayOf(job.offset + i, job.shoppers, job.gateways.length);
+    const gw = job.gateways[g];
     const token = issueUserToken(config, userId);
     const startedAt = Date.now();
-    const s: Shopper = { open: false, close: null, ticket: -1, admitted: false };
+    const s: Shopper = { gateway: g, open: false, close: null, ticket: -1, admitted: false };
     shoppers[i] = s;
     let done = false;
     const settle = (ok: boolean) => {
@@ -156,6 +165,10 @@ function open(i: number, config: Config): Promise<void> {
         onOpen: () => (s.open = true),
         onText: (text) => onMessage(s, text, startedAt, settle),
         onClose: closed,
+        onPing: () => {
+          counts.ping = (counts.ping ?? 0) + 1;
+          if (measuring) pings.push(Date.now());
+        },
       }, job.localAddress);
       s.close = c.close;
     }
@@ -206,7 +219,7 @@ process.on('message', (m: { cmd: string; job?: ClientJob }) => {
     measuring = false;
     const open = shoppers.filter((s) => s?.open).length;
     const waiting = shoppers.filter((s) => s?.open && !s.admitted).length;
-    send({ type: 'report', ticks: [...ticks.values()], open, waiting, admitted: admittedCount, counts, cpuSeconds: cpuNow() - cpuAtMeasure, sysSeconds: sysNow() - sysAtMeasure });
+    send({ type: 'report', ticks: [...ticks.values()], pings, open, waiting, admitted: admittedCount, counts, cpuSeconds: cpuNow() - cpuAtMeasure, sysSeconds: sysNow() - sysAtMeasure });
   } else if (m.cmd === 'close') {
     for (const s of shoppers) s?.close?.();
     send({ type: 'closed' });

@@ -15,6 +15,13 @@ export interface GatewayProc {
   pid: number;
 }
 
+/**
+ * The gateway of shopper k: contiguous blocks, so a client process talks to as few gateways as possible
+ * (with 3 clients and 3 gateways, client w only to gateway w). Round-robin made every gateway's fan-out
+ * wake every client process: 12% more client CPU per message on this box and a later 99th percentile.
+ */
+export const gatewayOf = (k: number, shoppers: number, gateways: number) => Math.floor((k * gateways) / shoppers);
+
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();

@@ -4,18 +4,20 @@
  * open one WebSocket per shopper, spread evenly over the gateways, and measures:
  *   - the join rate (shoppers whose `queued` message arrived, per second of the join phase);
  *   - per admission tick, the time from the tick until 50% and 99% of the connected waiting clients have
- *     the broadcast. The tick's time is when the ticker published it on Redis (`<prefix>wr:broadcast`,
- *     `<saleId>|tick|{"type":"position","serving":N,...}`), as seen by this process subscribed to that
- *     channel; all processes share one clock. Without that it falls back to the first arrival anywhere
- *     (the arrival spread, a lower bound);
+ *     the broadcast. The tick's time is the tick script's own clock (Redis TIME, kept with the serving
+ *     position in the sale's rate samples `wr:rate`), the same clock as Date.now in every process on this
+ *     box. Also reported from the publish as this process sees it on `<prefix>wr:broadcast` (`sincePublish`):
+ *     that comes a few ms after the tick (the admission tokens are issued and published first), and on a
+ *     busy box this process may get it after the first clients do. Without either it falls back to the
+ *     first arrival anywhere (the arrival spread, a lower bound);
  *   - gateway RSS per socket: (VmRSS with everyone connected - VmRSS before) / sockets on that gateway.
- * Figures are medians over the measured ticks. Writes bench/results/queue.json.
+ * Figures are medians over the measured ticks, also per gateway. Writes bench/results/queue.json.
  *
  * Scale (flags --name=value or env QUEUE_<NAME>): shoppers (54000), gateways (3), clients (ceil(shoppers /
- * 13500)), ticks (10), interval (1000 ms), batch (100), concurrency (handshakes in flight per client, 250),
+ * 18000)), ticks (10), interval (1000 ms), batch (100), concurrency (handshakes in flight per client, 250),
  * client (`lite`: bench/ws-lite.ts, or `ws`: the ws package), background (`one`: only the first gateway runs
  * background work, or `all`).
- * Run it under `flock /tmp/fs-test.lock`.
+ * Run it under `flock /tmp/fs-cpu.lock`.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -25,8 +27,9 @@ import { loadConfig } from '../infra/config.js';
 import { createContext } from '../infra/context.js';
 import { migrate } from '../infra/migrate.js';
 import { dropWorld } from '../test/harness.js';
+import { queueKeys } from '../waiting-room/index.js';
 import type { ClientJob, TickSeen } from './queue-client.js';
-import { cpuSeconds, openFilesLimit, settledRss, startGateway, stopGateway, type GatewayProc } from './queue-gateways.js';
+import { cpuSeconds, gatewayOf, openFilesLimit, settledRss, startGateway, stopGateway, type GatewayProc } from './queue-gateways.js';
 
 const arg = (name: string, fallback: number): number => {
   const flag = process.argv.find((a) => a.startsWith(`--${name}=`));
@@ -35,7 +38,8 @@ const arg = (name: string, fallback: number): number => {
 };
 const SHOPPERS = arg('shoppers', 54_000);
 const GATEWAYS = arg('gateways', 3);
-const CLIENTS = arg('clients', Math.ceil(SHOPPERS / 13_500));
+/** The box allows 20,000 open files per process: 18,000 sockets per client process at most. */
+const CLIENTS = arg('clients', Math.ceil(SHOPPERS / 18_000));
 const TICKS = arg('ticks', 10);
 const INTERVAL_MS = arg('interval', 1000);
 const BATCH = arg('batch', 100);
@@ -143,7 +147,7 @@ async function run() {
   const cpuJoinStart = gwCpu();
   const sysJoinStart = gwSys();
 
-  // Join phase: every client process opens its share of sockets, round-robin over the gateways.
+  // Join phase: every client process opens its share of sockets, in blocks per gateway (gatewayOf).
   const per = Math.ceil(SHOPPERS / CLIENTS);
   for (let w = 0; w < CLIENTS; w++) {
     const child = fork(fileURLToPath(new URL('./queue-client.ts', import.meta.url)), [], {
@@ -155,6 +159,7 @@ async function run() {
       worker: w,
       gateways: gateways.map((g) => g.url.replace('http:', 'ws:')),
       offset: w * per,
+      shoppers: SHOPPERS,
       saleId,
       userIds: userIds.slice(w * per, (w + 1) * per),
       tokenSecret: env.TOKEN_SECRET,
@@ -186,11 +191,13 @@ async function run() {
 
   // Idle memory: the sale has not started, so nothing is sent; RSS once it has settled, before the start.
   const idleCpuStart = gwCpu();
+  const idleCpuStartEach = gateways.map((g) => cpuSeconds(g.pid));
   const idleStart = Date.now();
   const rssAfter = await Promise.all(gateways.map((g) => settledRss(g.pid, 6000, Math.max(6000, startsAt - Date.now() - 1500))));
   const idleCpuPerSecond = (gwCpu() - idleCpuStart) / ((Date.now() - idleStart) / 1000);
+  const idleCpuPerSecondEach = gateways.map((g, i) => +((cpuSeconds(g.pid) - idleCpuStartEach[i]) / ((Date.now() - idleStart) / 1000)).toFixed(3));
   if (Date.now() > startsAt) log('warning: the join phase outlasted the start; raise --startIn for a clean idle measurement');
-  const socketsPer = gateways.map((_, i) => Array.from({ length: SHOPPERS }, (_, k) => k).filter((k) => k % GATEWAYS === i).length);
+  const socketsPer = gateways.map((_, i) => Array.from({ length: SHOPPERS }, (_, k) => k).filter((k) => gatewayOf(k, SHOPPERS, GATEWAYS) === i).length);
   const perSocket = gateways.map((_, i) => (rssAfter[i] - rssBefore[i]) / socketsPer[i]);
   log('RSS per socket (bytes):', perSocket.map((b) => Math.round(b)).join(', '));
 
@@ -206,13 +213,14 @@ async function run() {
   const ticketedAfterMs = Math.max(0, Date.now() - Math.max(startsAt, shuffleStart));
   log(`every shopper has a ticket ${ticketedAfterMs} ms after the start`);
   const cpuTickStart = gwCpu();
+  const cpuTickStartEach = gateways.map((g) => cpuSeconds(g.pid));
   const sysTickStart = gwSys();
   const tickStart = Date.now();
   for (const c of clients) c.send({ cmd: 'measure' });
   await sleep(TICKS * INTERVAL_MS + 1500);
   const reports = await Promise.all(
     clients.map((c) => {
-      const p = waitFor<{ ticks: TickSeen[]; open: number; waiting: number; admitted: number; counts: Record<string, number>; cpuSeconds: number; sysSeconds: number }>(c, 'report', 60_000);
+      const p = waitFor<{ ticks: TickSeen[]; pings: number[]; open: number; waiting: number; admitted: number; counts: Record<string, number>; cpuSeconds: number; sysSeconds: number }>(c, 'report', 60_000);
       c.send({ cmd: 'report' });
       return p;
     }),
@@ -224,26 +232,53 @@ async function run() {
     clients: +reports.reduce((a, r) => a + r.cpuSeconds, 0).toFixed(2),
     clientsKernel: +reports.reduce((a, r) => a + r.sysSeconds, 0).toFixed(2),
     wallSeconds: +tickSeconds.toFixed(2),
+    perGateway: gateways.map((g, i) => +(cpuSeconds(g.pid) - cpuTickStartEach[i]).toFixed(2)),
   };
   const waiting = reports.reduce((a, r) => a + r.waiting, 0);
   const open = reports.reduce((a, r) => a + r.open, 0);
-  const merged = new Map<string, { serverTs: number | null; arrivals: number[] }>();
+  // The tick's own time: the tick script's Redis clock (TIME, the same clock as Date.now on this box), kept
+  // per tick as "<ms>:<serving>" in the sale's rate samples. The publish seen by this process comes a few ms later.
+  const decided = new Map<string, number>();
+  for (const sample of await ctx.redis.lrange(queueKeys(config.redisPrefix, saleId).rate, 0, -1)) {
+    const [at, serving] = sample.split(':');
+    decided.set(serving, Number(at));
+  }
+  const merged = new Map<string, { serverTs: number | null; byGateway: number[][] }>();
   for (const r of reports) {
     for (const t of r.ticks) {
-      const m = merged.get(t.key) ?? { serverTs: t.serverTs ?? published.get(t.key) ?? null, arrivals: [] };
-      for (const a of t.arrivals) m.arrivals.push(a);
+      const m = merged.get(t.key) ?? { serverTs: t.serverTs ?? null, byGateway: gateways.map(() => []) };
+      t.byGateway.forEach((a, g) => {
+        for (const x of a) m.byGateway[g].push(x);
+      });
       merged.set(t.key, m);
     }
   }
+  const stats = (arrivals: number[], ref: number) => {
+    const lat = arrivals.map((a) => a - ref).sort((a, b) => a - b);
+    return { firstMs: lat[0], p50Ms: pct(lat, 0.5), p99Ms: pct(lat, 0.99), maxMs: lat[lat.length - 1] };
+  };
   const tickStats = [...merged.entries()]
     .map(([key, m]) => {
-      const sorted = m.arrivals.sort((a, b) => a - b);
-      const ref = m.serverTs ?? sorted[0];
-      const lat = sorted.map((a) => a - ref);
-      return { key, reference: m.serverTs ? 'ticker publish on Redis' : 'first arrival', seenBy: sorted.length, p50Ms: pct(lat, 0.5), p99Ms: pct(lat, 0.99), maxMs: lat[lat.length - 1] };
+      const all = m.byGateway.flat().sort((a, b) => a - b);
+      const tickAt = m.serverTs ?? decided.get(key);
+      const pub = published.get(key);
+      const [ref, reference] =
+        tickAt !== undefined ? [tickAt, 'tick on Redis clock'] : pub !== undefined ? [pub, 'ticker publish on Redis'] : [all[0], 'first arrival'];
+      return {
+        key,
+        reference,
+        seenBy: all.length,
+        publishedAfterMs: pub !== undefined && tickAt !== undefined ? pub - tickAt : null,
+        ...stats(all, ref),
+        sincePublish: pub !== undefined ? stats(all, pub) : null,
+        /** Server pings that reached clients between the tick and its 99th percentile (uWS pings sockets idle for 16 s). */
+        pingsDuring: reports.reduce((a, r) => a + r.pings.filter((p) => p >= ref && p <= pct(all, 0.99)).length, 0),
+        byGateway: m.byGateway.map((a) => (a.length ? stats(a, ref) : null)),
+      };
     })
     // Only ticks that reached (nearly) every waiting client count; the first and last may be cut by the window.
     .filter((t) => t.seenBy >= waiting * 0.95);
+  const col = (f: (t: (typeof tickStats)[number]) => number | null | undefined) => median(tickStats.map(f).filter((x): x is number => typeof x === 'number'));
   const result = {
     name: 'queue',
     date: new Date().toISOString(),
@@ -255,9 +290,19 @@ async function run() {
     ticks: {
       measured: tickStats.length,
       reference: tickStats[0]?.reference ?? null,
-      p50MsMedian: median(tickStats.map((t) => t.p50Ms)),
-      p99MsMedian: median(tickStats.map((t) => t.p99Ms)),
+      firstMsMedian: col((t) => t.firstMs),
+      p50MsMedian: col((t) => t.p50Ms),
+      p99MsMedian: col((t) => t.p99Ms),
       p99MsWorst: tickStats.length ? Math.max(...tickStats.map((t) => t.p99Ms)) : null,
+      /** From the tick script's clock to this process receiving the publish (grants issued and published first). */
+      publishedAfterMsMedian: col((t) => t.publishedAfterMs),
+      /** The same percentiles from the publish as this process saw it on Redis (the reference of earlier runs). */
+      sincePublish: { p50MsMedian: col((t) => t.sincePublish?.p50Ms), p99MsMedian: col((t) => t.sincePublish?.p99Ms) },
+      byGateway: gateways.map((_, g) => ({
+        firstMsMedian: col((t) => t.byGateway[g]?.firstMs),
+        p50MsMedian: col((t) => t.byGateway[g]?.p50Ms),
+        p99MsMedian: col((t) => t.byGateway[g]?.p99Ms),
+      })),
       each: tickStats,
     },
     memory: {
@@ -271,6 +316,7 @@ async function run() {
       ticks: cpuTicks,
       /** Gateways with everyone connected and nothing sent (background loops, pings): CPU seconds per second. */
       gatewaysIdlePerSecond: +idleCpuPerSecond.toFixed(3),
+      gatewaysIdlePerSecondEach: idleCpuPerSecondEach,
     },
     messages: reports.reduce<Record<string, number>>((acc, r) => {
       for (const [k, v] of Object.entries(r.counts)) acc[k] = (acc[k] ?? 0) + v;
@@ -279,14 +325,15 @@ async function run() {
     targets: {
       socketsPerGateway: { target: 18_000, got: Math.min(...socketsPer), met: Math.min(...socketsPer) >= 18_000 && failed === 0 },
       queuedShoppers: { target: 50_000, got: joined, met: joined >= 50_000 },
-      tickP99Ms: { target: 500, got: median(tickStats.map((t) => t.p99Ms)), met: (median(tickStats.map((t) => t.p99Ms)) ?? Infinity) <= 500 },
+      tickP99Ms: { target: 500, got: col((t) => t.p99Ms), met: (col((t) => t.p99Ms) ?? Infinity) <= 500 },
       bytesPerIdleSocket: { target: 4096, got: Math.round(median(perSocket) ?? 0), met: (median(perSocket) ?? Infinity) <= 4096 },
     },
   };
   mkdirSync(fileURLToPath(new URL('./results/', import.meta.url)), { recursive: true });
   writeFileSync(fileURLToPath(new URL('./results/queue.json', import.meta.url)), JSON.stringify(result, null, 2) + '\n');
   log('CPU seconds (gateways, clients):', JSON.stringify(result.cpuSeconds));
-  log(`ticks: ${tickStats.length} measured (${result.ticks.reference}); p50 ${result.ticks.p50MsMedian} ms, p99 ${result.ticks.p99MsMedian} ms (medians)`);
+  log(`ticks: ${tickStats.length} measured (${result.ticks.reference}); p50 ${result.ticks.p50MsMedian} ms, p99 ${result.ticks.p99MsMedian} ms (medians); published ${result.ticks.publishedAfterMsMedian} ms after the tick; since the publish p50 ${result.ticks.sincePublish.p50MsMedian} ms, p99 ${result.ticks.sincePublish.p99MsMedian} ms`);
+  log('by gateway (first/p50/p99 ms):', result.ticks.byGateway.map((g) => `${g.firstMsMedian}/${g.p50MsMedian}/${g.p99MsMedian}`).join(', '));
   log('targets:', JSON.stringify(result.targets));
   log('wrote bench/results/queue.json');
 }
