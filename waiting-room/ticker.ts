@@ -47,15 +47,17 @@ export function startTicker(ctx: Context, onTick?: (saleId: string, r: TickResul
       const perSec = r.rateMilli >= 0 ? r.rateMilli / 1000 : perSecond(sale, -1);
       await publish(saleId, 'shuffled', JSON.stringify({ serving: r.serving, perSecond: perSec, soldOut: r.soldOut, tickets: r.handed }));
     }
-    if (r.admitted.length > 0) {
-      const grants = await grantAll(ctx, sale, r.admitted);
-      await ctx.redis.publish(ch.admitted, JSON.stringify({ saleId, grants }));
-    }
-    if (r.soldOutChanged && r.soldOut > 0) await publish(saleId, 'sold_out', msg.soldOut(r.soldOut === 2));
+    // The admission tokens first (one round trip), then every message of this step at once: Redis runs them
+    // in order (admitted before the tick) without the ticker waiting for each reply in between.
+    const grants = r.admitted.length > 0 ? await grantAll(ctx, sale, r.admitted) : [];
+    const sends: Array<Promise<unknown>> = [];
+    if (grants.length > 0) sends.push(ctx.redis.publish(ch.admitted, JSON.stringify({ saleId, grants })));
+    if (r.soldOutChanged && r.soldOut > 0) sends.push(publish(saleId, 'sold_out', msg.soldOut(r.soldOut === 2)));
     // one broadcast per admission tick (and at once when stock comes back)
     if (r.status === 'OPEN' && r.soldOut === 0 && (r.ticked || r.soldOutChanged)) {
-      await publish(saleId, 'tick', msg.serving(r.serving, r.rateMilli >= 0 ? r.rateMilli / 1000 : perSecond(sale, -1)));
+      sends.push(publish(saleId, 'tick', msg.serving(r.serving, r.rateMilli >= 0 ? r.rateMilli / 1000 : perSecond(sale, -1))));
     }
+    await Promise.all(sends);
   }
 
   async function step(): Promise<void> {
