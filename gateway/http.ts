@@ -162,7 +162,7 @@ class IncomingRequest implements Request {
 
 /**
  * The request headers handlers see (reading a fixed few is much cheaper than copying all of them out of
- * uWS). A handler that needs another header adds its name here.
+ * uWS). A handler that needs another header adds its name here. An empty value counts as absent.
  */
 export const REQUEST_HEADERS = ['authorization', 'content-length', 'content-type', 'idempotency-key', 'admission-token', 'x-cart-token'];
 
