@@ -37,7 +37,7 @@ export class HttpPaymentProvider implements PaymentProvider {
       pipelining: 1,
       keepAliveTimeout: 4_000,
       connectTimeout: this.timeoutMs,
-      // These tear a hung exchange down (freeing the connection); the caller's deadline is the timer in call().
+      // These tear a hung exchange down (freeing the connection); the caller's deadline is the Exchange's timer.
       headersTimeout: this.timeoutMs,
       bodyTimeout: this.timeoutMs,
     });
@@ -83,43 +83,95 @@ export class HttpPaymentProvider implements PaymentProvider {
     return new PaymentRequestError(code, message, status);
   }
 
-  private async call(method: 'GET' | 'POST', path: string, idempotencyKey?: string, payload?: unknown): Promise<Answer> {
-    const headers: Record<string, string> = { accept: 'application/json' };
-    if (idempotencyKey !== undefined) headers['idempotency-key'] = idempotencyKey;
+  private call(method: 'GET' | 'POST', path: string, idempotencyKey?: string, payload?: unknown): Promise<Answer> {
+    const headers: string[] = ['accept', 'application/json'];
+    if (idempotencyKey !== undefined) headers.push('idempotency-key', idempotencyKey);
     let body: string | undefined;
     if (payload !== undefined) {
       body = JSON.stringify(payload);
-      headers['content-type'] = 'application/json';
+      headers.push('content-type', 'application/json');
     }
-    const what = `PSP ${method} ${path.split('?')[0]}`;
-    // One deadline for the whole call, queueing for a connection included. A plain timer: AbortSignal.timeout
-    // costs several times more CPU per call, which shows at thousands of charges per second.
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new PaymentTimeoutError(`${what}: no answer within ${this.timeoutMs} ms`)), this.timeoutMs);
+    return new Promise<Answer>((resolve, reject) => {
+      const exchange = new Exchange(method, path, this.timeoutMs, resolve, reject);
+      this.pool.dispatch({ method, path, headers, body }, exchange);
     });
-    const exchange = (async (): Promise<Answer> => {
-      const res = await this.pool.request({ method, path, headers, body });
-      const text = await res.body.text();
-      let parsed: unknown;
-      try {
-        parsed = text ? JSON.parse(text) : undefined;
-      } catch {
-        parsed = undefined;
-      }
-      return { status: res.statusCode, body: parsed };
-    })();
+  }
+}
+
+/**
+ * One call to the PSP as an undici dispatch handler: the answer's bytes are collected as they come and
+ * parsed at the end, without the stream objects `pool.request` makes for every answer (a quarter of the
+ * client's CPU per charge: 53 against 35-42 µs in a client-only loop). It owns the call's one deadline (a
+ * plain timer: AbortSignal.timeout costs several times more), which covers the wait for a free connection
+ * too; when that passes first it aborts the exchange, which frees the connection, and anything undici
+ * reports afterwards is ignored.
+ */
+class Exchange {
+  private status = 0;
+  private chunks: Buffer[] = [];
+  private abort: ((err?: Error) => void) | undefined;
+  private settled = false;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly method: string,
+    private readonly path: string,
+    timeoutMs: number,
+    private readonly resolve: (answer: Answer) => void,
+    private readonly reject: (err: Error) => void,
+  ) {
+    this.timer = setTimeout(() => this.timeout(timeoutMs), timeoutMs);
+  }
+
+  onConnect(abort: (err?: Error) => void): void {
+    if (this.settled) abort(new PaymentTimeoutError(`${this.what()}: abandoned after the deadline`));
+    else this.abort = abort;
+  }
+
+  onHeaders(statusCode: number): boolean {
+    this.status = statusCode;
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    this.chunks.push(chunk);
+    return true;
+  }
+
+  onComplete(): void {
+    if (this.settle()) return;
+    const text = this.chunks.length === 1 ? this.chunks[0].toString() : Buffer.concat(this.chunks).toString();
+    let parsed: unknown;
     try {
-      return await Promise.race([exchange, deadline]);
-    } catch (err) {
-      if (err instanceof PaymentTimeoutError) {
-        exchange.catch(() => {}); // it may still fail later; nobody is waiting for it
-        throw err;
-      }
-      throw Object.assign(new PaymentTimeoutError(`${what}: ${(err as Error).message || String(err)}`), { cause: err });
-    } finally {
-      clearTimeout(timer);
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      parsed = undefined;
     }
+    this.resolve({ status: this.status, body: parsed });
+  }
+
+  onError(err: Error): void {
+    if (this.settle()) return;
+    this.reject(Object.assign(new PaymentTimeoutError(`${this.what()}: ${err.message || String(err)}`), { cause: err }));
+  }
+
+  /** Marks the call answered; true when it already was (the deadline passed first). */
+  private settle(): boolean {
+    if (this.settled) return true;
+    this.settled = true;
+    clearTimeout(this.timer);
+    return false;
+  }
+
+  private timeout(timeoutMs: number): void {
+    if (this.settle()) return;
+    const err = new PaymentTimeoutError(`${this.what()}: no answer within ${timeoutMs} ms`);
+    this.reject(err);
+    this.abort?.(err);
+  }
+
+  private what(): string {
+    return `PSP ${this.method} ${this.path.split('?')[0]}`;
   }
 }
 
