@@ -5,6 +5,7 @@ import { pendingOrdersKey, settlementSaleKeys } from './keys.js';
 import { OrderRejectedError, type OrderRow, type OrderWriter } from './order-writer.js';
 import { PaymentRequestError, type Charge, type PaymentProvider } from './payments.js';
 import { runSaga, SagaAbort, type SagaResult, type SagaStep } from './saga.js';
+import type { SoldMarker } from './sold-marker.js';
 
 /** What a settlement job carries: everything needed to settle one checkout without reading the hold. */
 export interface SettleJob {
@@ -24,6 +25,8 @@ export interface SettleDeps {
   ctx: Context;
   provider: PaymentProvider;
   writer: OrderWriter;
+  /** Marks holds sold in batches (the worker's); without it each saga makes its own `mark-sold` call. */
+  marker?: SoldMarker;
 }
 
 interface SettleState {
@@ -102,7 +105,7 @@ async function charge(deps: SettleDeps, s: SettleState): Promise<Charge> {
  * the first step, and undoing it (units back, order recorded `failed`) is what a declined card triggers.
  */
 export function settlementSteps(deps: SettleDeps): SagaStep<SettleState>[] {
-  const { ctx, writer, provider } = deps;
+  const { ctx, writer, provider, marker } = deps;
   return [
     {
       name: 'hold',
@@ -144,7 +147,7 @@ export function settlementSteps(deps: SettleDeps): SagaStep<SettleState>[] {
     {
       name: 'mark-sold',
       run: async (s) => {
-        const status = await markSold(ctx, s.job);
+        const status = marker ? await marker.mark(s.job) : await markSold(ctx, s.job);
         // Never undo a committed paid order here: reconciliation reports the odd hold instead.
         if (status !== 'SOLD' && status !== 'ALREADY') ctx.log.error({ rid: s.job.rid, status }, 'paid order whose hold was not paying');
       },

@@ -5,6 +5,7 @@ import { OrderWriter, type OrderWriterOptions } from './order-writer.js';
 import type { PaymentProvider } from './payments.js';
 import { checkoutsOf, type SettlementJobData } from './queue.js';
 import { settle, settlementSteps } from './settle.js';
+import { SoldMarker } from './sold-marker.js';
 
 export interface SettlementWorkerOptions {
   concurrency?: number;
@@ -22,11 +23,12 @@ export interface SettlementWorker {
  * (checkout-batch.ts), and each checkout runs the saga in settle.ts. A transient error
  * (PSP timeout, Postgres down) fails the attempt and BullMQ retries it with exponential backoff; every
  * step is idempotent, so a retry (or a job re-run after a worker crash) never charges or writes twice.
- * Order rows from all concurrent jobs meet in one OrderWriter and go to Postgres in batches.
+ * Order rows from all concurrent jobs meet in one OrderWriter and go to Postgres in batches; the holds
+ * of the orders committed together are then marked sold together (SoldMarker, one script call per sale).
  */
 export function startSettlementWorker(ctx: Context, provider: PaymentProvider, opts: SettlementWorkerOptions = {}): SettlementWorker {
   const writer = new OrderWriter(ctx.db, ctx.log, opts.writer);
-  const deps = { ctx, provider, writer };
+  const deps = { ctx, provider, writer, marker: new SoldMarker(ctx) };
   const steps = settlementSteps(deps);
   const worker = new Worker<SettlementJobData>(
     SETTLEMENT_QUEUE,
