@@ -145,10 +145,15 @@ export class OrderWriter {
   private async flush(batch: Waiting[]): Promise<void> {
     // One row per reservation per statement (a replay in the same batch would be a no-op anyway).
     const byRid = new Map<string, Waiting[]>();
-    for (const w of batch) byRid.set(w.row.reservationId, [...(byRid.get(w.row.reservationId) ?? []), w]);
-    const rows = [...byRid.values()].map((ws) => ws[0].row);
+    for (const w of batch) {
+      const same = byRid.get(w.row.reservationId);
+      if (same) same.push(w);
+      else byRid.set(w.row.reservationId, [w]);
+    }
+    const rows = byRid.size === batch.length ? batch.map((w) => w.row) : [...byRid.values()].map((ws) => ws[0].row);
     try {
-      await this.db.query(INSERT_SQL, params(rows));
+      // A named (prepared) statement: Postgres parses and plans it once per connection, not once per batch.
+      await this.db.query({ name: 'settlement-order-batch', text: INSERT_SQL, values: params(rows) });
       for (const w of batch) w.resolve();
     } catch (err) {
       if (!isDataError(err) || rows.length === 1) {
