@@ -67,6 +67,13 @@ export function cpuSeconds(pid: number, which: 'all' | 'sys' = 'all'): number {
   return (which === 'sys' ? sys : user + sys) / 100;
 }
 
+/** CPU seconds the whole box has been busy (all cores, from /proc/stat; idle and iowait excluded). */
+export function boxBusySeconds(): number {
+  const [, ...f] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/);
+  const n = f.map(Number);
+  return (n.reduce((a, b) => a + b, 0) - n[3] - n[4]) / 100;
+}
+
 /** The open-files limit a process actually got (from /proc/<pid>/limits). */
 export function openFilesLimit(pid: number): number | null {
   const m = /Max open files\s+(\d+)/.exec(readFileSync(`/proc/${pid}/limits`, 'utf8'));

@@ -29,7 +29,7 @@ import { migrate } from '../infra/migrate.js';
 import { dropWorld } from '../test/harness.js';
 import { queueKeys } from '../waiting-room/index.js';
 import type { ClientJob, TickSeen } from './queue-client.js';
-import { cpuSeconds, gatewayOf, openFilesLimit, settledRss, startGateway, stopGateway, type GatewayProc } from './queue-gateways.js';
+import { boxBusySeconds, cpuSeconds, gatewayOf, openFilesLimit, settledRss, startGateway, stopGateway, type GatewayProc } from './queue-gateways.js';
 
 const arg = (name: string, fallback: number): number => {
   const flag = process.argv.find((a) => a.startsWith(`--${name}=`));
@@ -213,6 +213,7 @@ async function run() {
   const ticketedAfterMs = Math.max(0, Date.now() - Math.max(startsAt, shuffleStart));
   log(`every shopper has a ticket ${ticketedAfterMs} ms after the start`);
   const cpuTickStart = gwCpu();
+  const boxTickStart = boxBusySeconds();
   const cpuTickStartEach = gateways.map((g) => cpuSeconds(g.pid));
   const sysTickStart = gwSys();
   const tickStart = Date.now();
@@ -233,7 +234,10 @@ async function run() {
     clientsKernel: +reports.reduce((a, r) => a + r.sysSeconds, 0).toFixed(2),
     wallSeconds: +tickSeconds.toFixed(2),
     perGateway: gateways.map((g, i) => +(cpuSeconds(g.pid) - cpuTickStartEach[i]).toFixed(2)),
+    /** Everything else on the box meanwhile: Redis, this process, Postgres, kernel threads, softirq time not charged to a process, anyone else's work. */
+    restOfBox: 0,
   };
+  cpuTicks.restOfBox = +(boxBusySeconds() - boxTickStart - cpuTicks.gateways - cpuTicks.clients).toFixed(2);
   const waiting = reports.reduce((a, r) => a + r.waiting, 0);
   const open = reports.reduce((a, r) => a + r.open, 0);
   // The tick's own time: the tick script's Redis clock (TIME, the same clock as Date.now on this box), kept
