@@ -44,27 +44,27 @@ export function cartRoutes(ctx: Context, carts: CartService, checkout: Checkout)
     {
       method: 'get',
       path: '/api/cart',
-      handler: async (req) => {
+      handler: (req) => {
         const { ref, token } = whose(req);
-        return reply(await carts.view(ref, token), token);
+        return carts.view(ref, token).then((json) => reply(json, token));
       },
     },
     {
       method: 'put',
       path: '/api/cart/items/:productId',
-      handler: async (req) => {
+      handler: (req) => {
         const { ref, token } = whose(req);
         const productId = productIdOf(req);
         const { quantity } = quantityBody.parse(req.body);
-        return reply(await carts.setQuantity(ref, productId, quantity, token), token);
+        return carts.setQuantity(ref, productId, quantity, token).then((json) => reply(json, token));
       },
     },
     {
       method: 'del',
       path: '/api/cart/items/:productId',
-      handler: async (req) => {
+      handler: (req) => {
         const { ref, token } = whose(req);
-        return reply(await carts.remove(ref, productIdOf(req), token), token);
+        return carts.remove(ref, productIdOf(req), token).then((json) => reply(json, token));
       },
     },
     {

@@ -3,9 +3,9 @@
   into a user's cart at most once however many logins race with it.
 
   KEYS[1] cart hash  <prefix>cart:{a:<cartId>}
-  Returns {id1, qty1, id2, qty2, ...} (numbers; empty when there was no cart).
+  Returns "id1,qty1,id2,qty2,..." ("" when there was no cart).
 ]]
 --- @include "includes/cart-lines"
 local ids, qty = readCart(redis.call('HGETALL', KEYS[1]))
 redis.call('DEL', KEYS[1])
-return cartLines(ids, qty, {})
+return table.concat(cartLines(ids, qty, {}), ',')

@@ -24,22 +24,23 @@ export class CartService {
     this.products = new ProductLookup(ctx.db, opts.productCacheMs ?? 1000);
   }
 
-  async view(ref: CartRef, cartToken?: string): Promise<string> {
-    const { lines } = await this.store.read(ref);
-    return this.render(lines, cartToken);
+  view(ref: CartRef, cartToken?: string): Promise<string> {
+    return this.store.read(ref).then(({ lines }) => this.render(lines, cartToken));
   }
 
   /** Sets a line's quantity (1..99); 404 for a product that does not exist. */
-  async setQuantity(ref: CartRef, productId: number, quantity: number, cartToken?: string): Promise<string> {
+  setQuantity(ref: CartRef, productId: number, quantity: number, cartToken?: string): Promise<string> {
     const known = this.products.peek(productId, Date.now());
-    if (known === null || (known === undefined && !(await this.products.one(productId)))) throw notFound(`product ${productId}`);
-    const { lines } = await this.store.set(ref, [[productId, quantity]]);
-    return this.render(lines, cartToken);
+    if (known) return this.change(ref, productId, quantity, cartToken);
+    if (known === null) return Promise.reject(notFound(`product ${productId}`));
+    return this.products.one(productId).then((found) => {
+      if (!found) throw notFound(`product ${productId}`);
+      return this.change(ref, productId, quantity, cartToken);
+    });
   }
 
-  async remove(ref: CartRef, productId: number, cartToken?: string): Promise<string> {
-    const { lines } = await this.store.set(ref, [[productId, 0]]);
-    return this.render(lines, cartToken);
+  remove(ref: CartRef, productId: number, cartToken?: string): Promise<string> {
+    return this.change(ref, productId, 0, cartToken);
   }
 
   /**
@@ -58,6 +59,10 @@ export class CartService {
     }
     if (adds.length) await this.store.merge({ kind: 'user', userId }, adds);
     return adds.length;
+  }
+
+  private change(ref: CartRef, productId: number, quantity: number, cartToken: string | undefined): Promise<string> {
+    return this.store.setOne(ref, productId, quantity).then(({ lines }) => this.render(lines, cartToken));
   }
 
   /** The cart's JSON, from the product cache when every line's product is fresh in it (no wait then). */

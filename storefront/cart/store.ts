@@ -27,21 +27,37 @@ export const defaultLimits: CartLimits = { ttlMs: 30 * 24 * 3600 * 1000, maxLine
 
 type ApplyMode = 'set' | 'sub' | 'merge' | 'touch';
 
-/** Today in epoch days: a cart's TTL is refreshed by reads at most once a day (`_t` holds the day). */
-const today = () => String(Math.floor(Date.now() / 86_400_000));
+/** Today in epoch days, as text: a cart's TTL is refreshed by reads at most once a day (`_t` holds the day). */
+let day = -1;
+let dayText = '';
+function today(): string {
+  const now = Math.floor(Date.now() / 86_400_000);
+  if (now !== day) {
+    day = now;
+    dayText = String(now);
+  }
+  return dayText;
+}
 
-/** Lines from a flat reply (product id, quantity, ...) from `start` on. */
-function linesFrom(flat: Array<string | number>, start = 0): Lines {
+/** Lines from a flat list (product id, quantity, ...) from `start` on: a script's answer split at commas. */
+function linesFrom(flat: string[], start = 0): Lines {
   const lines: Lines = new Map();
   for (let i = start; i + 1 < flat.length; i += 2) lines.set(Number(flat[i]), Number(flat[i + 1]));
   return lines;
 }
 
-/** Lines of an HGETALL reply (the bookkeeping fields `_v` and `_t` left out). */
-function linesOf(hash: Record<string, string>): Lines {
+/** A cart hash from a raw HGETALL reply (field, value, ...): its `_v`, `_t` and lines. */
+function cartOf(flat: string[]): { v: string | undefined; t: string | undefined; lines: Lines } {
+  let v: string | undefined;
+  let t: string | undefined;
   const lines: Lines = new Map();
-  for (const field in hash) if (field.charCodeAt(0) !== 95) lines.set(Number(field), Number(hash[field]));
-  return lines;
+  for (let i = 0; i + 1 < flat.length; i += 2) {
+    const field = flat[i];
+    if (field.charCodeAt(0) !== 95) lines.set(Number(field), Number(flat[i + 1]));
+    else if (field === '_v') v = flat[i + 1];
+    else if (field === '_t') t = flat[i + 1];
+  }
+  return { v, t, lines };
 }
 
 /**
@@ -55,6 +71,8 @@ function linesOf(hash: Record<string, string>): Lines {
 export class CartStore {
   readonly keys: CartKeys;
   private reloading = new Map<string, Promise<void>>();
+  private settingsDay = '';
+  private settingsArg = '';
 
   constructor(
     private ctx: Context,
@@ -71,21 +89,28 @@ export class CartStore {
    * Reads a cart (one HGETALL) and refreshes its TTL when that was last done on another day; a user's cart
    * missing from Redis comes back from Postgres.
    */
-  async read(ref: CartRef, reloaded = false): Promise<CartState> {
-    const hash = await this.ctx.redis.hgetall(this.key(ref));
-    if (hash._v === undefined) {
-      if (ref.kind === 'anon') return { version: 0, lines: new Map() };
-      if (reloaded) throw new AppError('unavailable', 'the cart could not be loaded; try again');
-      await this.reload(ref.userId);
-      return this.read(ref, true);
-    }
-    if (hash._t !== today()) await this.apply(ref, 'touch', []);
-    return { version: Number(hash._v), lines: linesOf(hash) };
+  read(ref: CartRef, reloaded = false): Promise<CartState> {
+    // The raw reply (a flat list) is much cheaper for ioredis than hgetall's object.
+    return (this.ctx.redis.call('HGETALL', this.key(ref)) as Promise<string[]>).then((flat): CartState | Promise<CartState> => {
+      const { v, t, lines } = cartOf(flat);
+      if (v === undefined) {
+        if (ref.kind === 'anon') return { version: 0, lines: new Map() };
+        if (reloaded) throw new AppError('unavailable', 'the cart could not be loaded; try again');
+        return this.reload(ref.userId).then(() => this.read(ref, true));
+      }
+      const state = { version: Number(v), lines };
+      return t === today() ? state : this.apply(ref, 'touch', []).then(() => state);
+    });
   }
 
   /** Sets quantities (0 removes a line). Throws 409 when the cart would pass its line limit. */
   set(ref: CartRef, changes: Array<[number, number]>): Promise<CartState> {
     return this.apply(ref, 'set', changes.flat());
+  }
+
+  /** Sets one line's quantity (0 removes it), as `set`. */
+  setOne(ref: CartRef, productId: number, quantity: number): Promise<CartState> {
+    return this.apply(ref, 'set', [productId, quantity]);
   }
 
   /** Takes units off lines (after a checkout bought them); lines reaching 0 go. */
@@ -100,25 +125,37 @@ export class CartStore {
 
   /** Takes an anonymous cart whole (read and delete in one step). */
   async take(cartId: string): Promise<Lines> {
-    return linesFrom(await runScript<number[]>(this.ctx.redis, 'cart-take', [this.keys.anon(cartId)], []));
+    return linesFrom((await runScript<string>(this.ctx.redis, 'cart-take', [this.keys.anon(cartId)], [])).split(','));
   }
 
-  private async apply(ref: CartRef, mode: ApplyMode, args: number[]): Promise<CartState> {
-    const l = this.limits;
+  /** One cart-apply call; a user's cart that Redis lost is reloaded and the change made on it. */
+  private async apply(ref: CartRef, mode: ApplyMode, changes: number[]): Promise<CartState> {
     const user = ref.kind === 'user';
     const keys = user ? [this.keys.user(ref.userId), this.keys.dirty(bucketOf(ref.userId))] : [this.keys.anon(ref.cartId), this.keys.anonNoDirty(ref.cartId)];
-    const head = [l.ttlMs, user ? '1' : '0', l.maxLines, l.maxQuantity, mode, user ? ref.userId : '', today()];
+    const args = [this.settings(), mode, user ? ref.userId : '', ...changes];
     for (let attempt = 0; attempt < 3; attempt++) {
-      const out = await runScript<Array<string | number>>(this.ctx.redis, 'cart-apply', keys, args.length ? head.concat(args) : head);
-      if (out[0] === 'MISSING') {
+      const answer = await runScript<string>(this.ctx.redis, 'cart-apply', keys, args);
+      if (answer === 'MISSING') {
         if (!user || mode === 'touch') return { version: 0, lines: new Map() };
         await this.reload(ref.userId);
         continue;
       }
-      if (out[0] === 'FULL') throw new AppError('conflict', `a cart holds at most ${l.maxLines} different products`);
+      if (answer === 'FULL') throw new AppError('conflict', `a cart holds at most ${this.limits.maxLines} different products`);
+      const out = answer.split(','); // OK,<version>,<id>,<qty>,...
       return { version: Number(out[1]), lines: linesFrom(out, 2) };
     }
     throw new AppError('unavailable', 'the cart could not be loaded; try again');
+  }
+
+  /** cart-apply's ARGV[1], "<ttl>:<maxLines>:<maxQuantity>:<today>" (made once a day). */
+  private settings(): string {
+    const day = today();
+    if (this.settingsDay !== day) {
+      const l = this.limits;
+      this.settingsDay = day;
+      this.settingsArg = `${l.ttlMs}:${l.maxLines}:${l.maxQuantity}:${day}`;
+    }
+    return this.settingsArg;
   }
 
   /**
@@ -166,25 +203,24 @@ export class CartStore {
     });
     if (users.length === 0) return { carts: 0, more: false };
     const more = found.some((flat) => flat.length / 2 >= per);
-    const hashes = await Promise.all(users.map((u) => redis.hgetall(this.keys.user(u))));
+    const hashes = await Promise.all(users.map((u) => redis.call('HGETALL', this.keys.user(u)) as Promise<string[]>));
     const ids: string[] = [];
     const itemsJson: string[] = [];
     const versions: number[] = [];
     const clean = new Map<number, Array<string | number>>();
-    hashes.forEach((hash, i) => {
+    hashes.forEach((flat, i) => {
       const pairs = clean.get(bucketOfIndex[i]) ?? [];
       clean.set(bucketOfIndex[i], pairs);
-      if (hash._v === undefined) {
+      const { v, lines } = cartOf(flat);
+      if (v === undefined) {
         // Expired or lost in Redis: nothing newer than Postgres to write.
         pairs.push(users[i], scores[i]);
         return;
       }
-      const items: Record<string, number> = {};
-      for (const [id, qty] of Object.entries(hash)) if (!id.startsWith('_')) items[id] = Number(qty);
       ids.push(users[i]);
-      itemsJson.push(JSON.stringify(items));
-      versions.push(Number(hash._v));
-      pairs.push(users[i], Number(hash._v));
+      itemsJson.push(JSON.stringify(Object.fromEntries(lines)));
+      versions.push(Number(v));
+      pairs.push(users[i], Number(v));
     });
     if (ids.length) {
       await this.ctx.db.query(
