@@ -6,12 +6,14 @@
  *   mixed  the two interleaved, one after the other on each connection
  *   bare   a uWS endpoint that does nothing: the ceiling of the box, for the ratios
  * Afterwards it checks that every cart reached Postgres (write-behind caught up) with what Redis holds.
+ * Each phase also records the CPU time per request of the server process, of redis-server (when local) and of
+ * this process (autocannon and its workers), from /proc: on a 2-core box they share, their sum bounds req/s.
  * The cart phases of one run share one gateway process (started once, stopped after, which flushes).
  * Runs BENCH_RUNS times (default 3), writes medians and ratios to bench/results/storefront-cart.json.
  * Target: >= 20,000 req/s for cart add and get on the 2-core box.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import autocannon from 'autocannon';
 import { issueUserToken } from '../gateway/auth.js';
@@ -46,6 +48,29 @@ const products = (
   )
 ).rows.map((r) => Number(r.product_id));
 const tokens = users.map((u) => issueUserToken(config, u));
+
+/** CPU time (user + system, ms) a process has used, from /proc/<pid>/stat; undefined off Linux. */
+function cpuMs(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10; // clock ticks of 10 ms (USER_HZ 100)
+  } catch {
+    return undefined;
+  }
+}
+
+/** redis-server's pid when it runs on this machine (its CPU is then measured too). */
+async function localRedisPid(): Promise<number | undefined> {
+  const pid = Number(/process_id:(\d+)/.exec(await ctx.redis.info('server'))?.[1]);
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'redis-server' ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+const redisPid = await localRedisPid();
 
 function startServer(mode: 'bare' | 'engine'): Promise<ChildProcess & { port: number }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'bench/storefront-cart-server.ts', mode], {
@@ -124,16 +149,34 @@ interface Measure {
   ok: number;
   non2xx: number;
   errors: number;
+  /** CPU µs per request of the server process, redis-server and the load generator (null: not measured). */
+  cpuUsPerRequest: { server: number | null; redis: number | null; loadGenerator: number | null };
 }
 
 let round = 0;
 /** One measured phase on a running server (warm-up first). */
-async function phase(p: Phase, port: number): Promise<Measure> {
+async function phase(p: Phase, server: ChildProcess & { port: number }): Promise<Measure> {
   round++;
-  if (WARMUP > 0) await load(port, p, WARMUP, round);
-  const r = await load(port, p, DURATION, round);
+  if (WARMUP > 0) await load(server.port, p, WARMUP, round);
+  const pids = [server.pid, redisPid, process.pid];
+  const before = pids.map(cpuMs);
+  const r = await load(server.port, p, DURATION, round);
+  const after = pids.map(cpuMs);
   await new Promise((done) => setTimeout(done, 300)); // requests autocannon left in flight finish
-  return { reqPerSec: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, ok: r['2xx'], non2xx: r.non2xx, errors: r.errors + r.timeouts };
+  const perRequest = (i: number) => {
+    const a = after[i];
+    const b = before[i];
+    return a === undefined || b === undefined || r.requests.total === 0 ? null : Number((((a - b) * 1000) / r.requests.total).toFixed(1));
+  };
+  return {
+    reqPerSec: r.requests.average,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    ok: r['2xx'],
+    non2xx: r.non2xx,
+    errors: r.errors + r.timeouts,
+    cpuUsPerRequest: { server: perRequest(0), redis: perRequest(1), loadGenerator: perRequest(2) },
+  };
 }
 
 const median = (xs: number[]) => {
@@ -147,12 +190,18 @@ const checks: Array<Awaited<ReturnType<typeof persisted>>> = [];
 try {
   for (let run = 1; run <= RUNS; run++) {
     const got: Record<string, Measure> = {};
-    const report = (p: Phase) =>
-      console.log(`run ${run} ${p.padEnd(6)} ${got[p].reqPerSec.toFixed(0).padStart(7)} req/s  p50 ${got[p].p50} ms  p99 ${got[p].p99} ms  2xx ${got[p].ok}  other ${got[p].non2xx}  errors ${got[p].errors}`);
+    const report = (p: Phase) => {
+      const m = got[p];
+      const cpu = m.cpuUsPerRequest;
+      console.log(
+        `run ${run} ${p.padEnd(6)} ${m.reqPerSec.toFixed(0).padStart(7)} req/s  p50 ${m.p50} ms  p99 ${m.p99} ms  2xx ${m.ok}  other ${m.non2xx}  errors ${m.errors}` +
+          `  CPU µs/req: server ${cpu.server ?? '-'}, redis ${cpu.redis ?? '-'}, load generator ${cpu.loadGenerator ?? '-'}`,
+      );
+    };
     if (phases.includes('bare')) {
       const bare = await startServer('bare');
       try {
-        got.bare = await phase('bare', bare.port);
+        got.bare = await phase('bare', bare);
         report('bare');
       } finally {
         await stopServer(bare);
@@ -162,7 +211,7 @@ try {
     const engine = await startServer('engine');
     try {
       for (const p of phases.filter((x) => x !== 'bare')) {
-        got[p] = await phase(p, engine.port);
+        got[p] = await phase(p, engine);
         report(p);
       }
     } finally {
@@ -177,12 +226,18 @@ try {
   await world.cleanup();
 }
 
-const medians: Record<string, { reqPerSec: number; p50: number; p99: number }> = {};
+const medianOrNull = (xs: Array<number | null>) => (xs.every((x) => x !== null) ? median(xs as number[]) : null);
+const medians: Record<string, { reqPerSec: number; p50: number; p99: number; cpuUsPerRequest: Record<string, number | null> }> = {};
 for (const p of phases) {
   medians[p] = {
     reqPerSec: Math.round(median(runs.map((r) => r[p].reqPerSec))),
     p50: median(runs.map((r) => r[p].p50)),
     p99: median(runs.map((r) => r[p].p99)),
+    cpuUsPerRequest: {
+      server: medianOrNull(runs.map((r) => r[p].cpuUsPerRequest.server)),
+      redis: medianOrNull(runs.map((r) => r[p].cpuUsPerRequest.redis)),
+      loadGenerator: medianOrNull(runs.map((r) => r[p].cpuUsPerRequest.loadGenerator)),
+    },
   };
 }
 const ratio = (a: string, b: string) => (medians[a] && medians[b] ? Number((medians[a].reqPerSec / medians[b].reqPerSec).toFixed(2)) : null);
@@ -191,7 +246,10 @@ const met = Object.fromEntries(phases.filter((p) => p !== 'bare').map((p) => [p,
 const allOk = runs.every((r) => Object.values(r).every((m) => m.errors === 0 && m.non2xx === 0));
 const persistedOk = checks.every((c) => c.ok);
 console.log('\nmedians of', RUNS, 'runs:');
-for (const [k, v] of Object.entries(medians)) console.log(`  ${k.padEnd(6)} ${String(v.reqPerSec).padStart(7)} req/s  p50 ${v.p50} ms  p99 ${v.p99} ms`);
+for (const [k, v] of Object.entries(medians)) {
+  const cpu = v.cpuUsPerRequest;
+  console.log(`  ${k.padEnd(6)} ${String(v.reqPerSec).padStart(7)} req/s  p50 ${v.p50} ms  p99 ${v.p99} ms  CPU µs/req: server ${cpu.server ?? '-'}, redis ${cpu.redis ?? '-'}, load generator ${cpu.loadGenerator ?? '-'}`);
+}
 console.log('ratios:', JSON.stringify(ratios), `target >= ${TARGET} req/s met:`, JSON.stringify(met), 'all 2xx:', allOk, 'write-behind caught up:', persistedOk);
 
 mkdirSync('bench/results', { recursive: true });
