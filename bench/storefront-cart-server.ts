@@ -12,6 +12,7 @@ import { listen } from '../gateway/app.js';
 import { startEngine } from '../gateway/server.js';
 import uws from '../gateway/uws.js';
 import { cartPart } from '../storefront/cart-part.js';
+import { cartBatchStats } from '../storefront/cart/batch.js';
 
 const mode = process.argv[2];
 const config = loadConfig({ ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'error' });
@@ -29,6 +30,8 @@ if (mode === 'bare') {
   const stopCarts = await cartPart(ctx).start!();
   console.log(JSON.stringify({ port: engine.port }));
   process.on('SIGTERM', async () => {
+    const { calls, changes } = cartBatchStats;
+    console.error(`cart changes ${changes} in ${calls} script calls (${(changes / Math.max(1, calls)).toFixed(1)} per call)`);
     await engine.stop();
     await stopCarts(); // the last write-behind flush
     await ctx.close();

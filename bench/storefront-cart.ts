@@ -73,7 +73,9 @@ async function localRedisPid(): Promise<number | undefined> {
 const redisPid = await localRedisPid();
 
 function startServer(mode: 'bare' | 'engine'): Promise<ChildProcess & { port: number }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/storefront-cart-server.ts', mode], {
+  // BENCH_CPU_PROF=<dir>: the server writes a V8 CPU profile there when it stops.
+  const prof = env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${env.BENCH_CPU_PROF}`] : [];
+  const child = spawn(process.execPath, [...prof, '--import', 'tsx', 'bench/storefront-cart-server.ts', mode], {
     env: { ...env, REDIS_PREFIX: config.redisPrefix, DB_SCHEMA: config.dbSchema, TOKEN_SECRET: config.tokenSecret },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

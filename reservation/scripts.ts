@@ -5,7 +5,8 @@ import type { Redis } from '../infra/redis.js';
 /**
  * Loads every `lua/<name>-<numberOfKeys>.lua` and registers it with ioredis `defineCommand` as
  * `<camelName>V<SCRIPT_VERSION>`, so two versions of the engine can share one Redis. Lines of the form
- * `--- @include "includes/x"` are replaced by that file (BullMQ's convention).
+ * `--- @include "includes/x"` are replaced by that file (BullMQ's convention). A script named `<name>-n.lua`
+ * takes a varying number of keys: runScript passes the count of the keys it is given.
  */
 export const SCRIPT_VERSION = 1;
 const luaDir = fileURLToPath(new URL('./lua/', import.meta.url));
@@ -13,7 +14,8 @@ const luaDir = fileURLToPath(new URL('./lua/', import.meta.url));
 interface Script {
   name: string;
   command: string;
-  numberOfKeys: number;
+  /** undefined: varies per call (`<name>-n.lua`). */
+  numberOfKeys: number | undefined;
   lua: string;
 }
 
@@ -30,12 +32,12 @@ export function loadScripts(): Script[] {
   cache ??= readdirSync(luaDir)
     .filter((f) => f.endsWith('.lua'))
     .map((file) => {
-      const m = /^(.+)-(\d+)\.lua$/.exec(file);
-      if (!m) throw new Error(`Lua script ${file} must be named <name>-<numberOfKeys>.lua`);
+      const m = /^(.+)-(\d+|n)\.lua$/.exec(file);
+      if (!m) throw new Error(`Lua script ${file} must be named <name>-<numberOfKeys>.lua or <name>-n.lua`);
       return {
         name: m[1],
         command: `${camel(m[1])}V${SCRIPT_VERSION}`,
-        numberOfKeys: Number(m[2]),
+        numberOfKeys: m[2] === 'n' ? undefined : Number(m[2]),
         lua: inline(readFileSync(luaDir + file, 'utf8')),
       };
     });
@@ -59,7 +61,8 @@ export async function runScript<T = unknown>(redis: Redis, name: string, keys: s
   defineScripts(redis);
   const script = byName().get(name);
   if (!script) throw new Error(`no Lua script named ${name}`);
-  if (keys.length !== script.numberOfKeys) throw new Error(`${name} takes ${script.numberOfKeys} keys, got ${keys.length}`);
   const fn = (redis as unknown as Record<string, (...a: Array<string | number>) => Promise<T>>)[script.command];
+  if (script.numberOfKeys === undefined) return fn.call(redis, keys.length, ...keys, ...args);
+  if (keys.length !== script.numberOfKeys) throw new Error(`${name} takes ${script.numberOfKeys} keys, got ${keys.length}`);
   return fn.call(redis, ...keys, ...args);
 }

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runScript } from '../../reservation/scripts.js';
 import { createTestWorld, type TestWorld } from '../../test/harness.js';
-import { cartKeys } from './keys.js';
+import { bucketOf, cartKeys } from './keys.js';
 import { ProductLookup } from './products.js';
 import { CartService } from './service.js';
 import { renderCart } from './view.js';
@@ -98,6 +99,105 @@ describe('cart store', () => {
     const after = await carts.store.read(ref);
     expect(Object.fromEntries(after.lines)).toEqual({ 1: 1 });
     expect(after.version).toBe(1);
+  });
+});
+
+describe('cart-batch-n.lua', () => {
+  const settings = () => `${30 * 24 * 3600 * 1000}:3:99:${Math.floor(Date.now() / 86_400_000)}`;
+  type Change = { cart: 'u1' | 'u2' | 'a1' | 'a2'; mode: string; values: number[] };
+  // Line limit 3; u1 holds 2 lines, u2's cart is gone from Redis, a1 is new, a2 holds one line.
+  const changes: Change[] = [
+    { cart: 'u1', mode: 'set', values: [12, 3] },
+    { cart: 'u1', mode: 'set', values: [13, 1] }, // FULL
+    { cart: 'u2', mode: 'set', values: [10, 1] }, // MISSING
+    { cart: 'a1', mode: 'set', values: [30, 2, 31, 1] },
+    { cart: 'u1', mode: 'sub', values: [10, 1, 11, 5] },
+    { cart: 'u1', mode: 'merge', values: [13, 200, 150, 12, 98, 50] },
+    { cart: 'a2', mode: 'touch', values: [] },
+    { cart: 'u2', mode: 'touch', values: [] },
+    { cart: 'a1', mode: 'set', values: [30, 0] },
+    { cart: 'u1', mode: 'set', values: [10, 0] },
+    { cart: 'a2', mode: 'merge', values: [21, 5, 0] },
+    { cart: 'a1', mode: 'set', values: [32, 7, 33, 1, 34, 1] }, // FULL: nothing of it
+    { cart: 'a1', mode: 'set', values: [31, 99] },
+  ];
+
+  async function world(tag: string) {
+    const keys = cartKeys(`${t.config.redisPrefix}${tag}:`);
+    const where = {
+      u1: [keys.user('1'), keys.dirty(bucketOf('1')), '1'],
+      u2: [keys.user('2'), keys.dirty(bucketOf('2')), '2'],
+      a1: [keys.anon('a1'), keys.anonNoDirty('a1'), ''],
+      a2: [keys.anon('a2'), keys.anonNoDirty('a2'), ''],
+    } as const;
+    await t.ctx.redis.hset(where.u1[0], '_v', 4, '_t', 1, 10, 2, 11, 1);
+    await t.ctx.redis.hset(where.a2[0], '_v', 1, '_t', 1, 20, 5);
+    const state = async () => {
+      const out: Record<string, unknown> = {};
+      for (const [name, [key, dirty]] of Object.entries(where)) {
+        out[name] = { hash: await t.ctx.redis.hgetall(key), ttl: (await t.ctx.redis.pttl(key)) > 29 * 24 * 3600 * 1000 };
+        out[`${name} dirty`] = await t.ctx.redis.zrange(dirty, '0', '-1', 'WITHSCORES');
+      }
+      return out;
+    };
+    return { where, state };
+  }
+
+  it('answers each change of a batch exactly as its own cart-apply call, and leaves the same carts and dirty marks', async () => {
+    const one = await world('one');
+    const expected: string[] = [];
+    for (const c of changes) {
+      const [key, dirty, user] = one.where[c.cart];
+      expected.push(await runScript<string>(t.ctx.redis, 'cart-apply', [key, dirty], [settings(), c.mode, user, ...c.values]));
+    }
+    expect(expected.map((a) => a.split(',')[0])).toEqual(['OK', 'FULL', 'MISSING', 'OK', 'OK', 'OK', 'OK', 'MISSING', 'OK', 'OK', 'OK', 'FULL', 'OK']);
+
+    const many = await world('many');
+    const keys: string[] = [];
+    const argv: Array<string | number> = [settings()];
+    for (const c of changes) {
+      const [key, dirty, user] = many.where[c.cart];
+      keys.push(key, dirty);
+      argv.push(c.mode, user, c.values.length, ...c.values);
+    }
+    const got = (await runScript<string>(t.ctx.redis, 'cart-batch', keys, argv)).split('|');
+    expect(got).toEqual(expected);
+    expect(await many.state()).toEqual(await one.state());
+  });
+
+  it('a change Redis refuses (a cart key of the wrong type) fails alone: the changes around it are made', async () => {
+    const keys = cartKeys(`${t.config.redisPrefix}wrongtype:`);
+    await t.ctx.redis.set(keys.anon('bad'), 'x');
+    const got = (
+      await runScript<string>(
+        t.ctx.redis,
+        'cart-batch',
+        [keys.anon('x'), keys.anonNoDirty('x'), keys.anon('bad'), keys.anonNoDirty('bad'), keys.anon('y'), keys.anonNoDirty('y')],
+        [settings(), 'set', '', 2, 1, 1, 'set', '', 2, 1, 1, 'set', '', 2, 2, 2],
+      )
+    ).split('|');
+    expect(got[0]).toBe('OK,1,1,1');
+    expect(got[1]).toMatch(/^ERR .*WRONGTYPE/);
+    expect(got[2]).toBe('OK,1,2,2');
+    await expect(runScript(t.ctx.redis, 'cart-apply', [keys.anon('bad'), keys.anonNoDirty('bad')], [settings(), 'set', '', 1, 1])).rejects.toThrow(/WRONGTYPE/);
+  });
+
+  it('200 changes at once through the store (batched) give each caller its own answer and the carts of the same changes made one by one', async () => {
+    const carts = new CartService(t.ctx);
+    const users = await Promise.all(Array.from({ length: 10 }, () => user()));
+    const ops = Array.from({ length: 200 }, (_, i) => ({ ref: { kind: 'user' as const, userId: users[i % 10] }, id: 100 + (i % 7), qty: i % 5 }));
+    const answers = await Promise.all(ops.map((o) => carts.store.setOne(o.ref, o.id, o.qty)));
+    // In arrival order, each answer is the cart right after that change.
+    const model = new Map<string, Map<number, number>>();
+    ops.forEach((o, i) => {
+      const lines = model.get(o.ref.userId) ?? new Map<number, number>();
+      model.set(o.ref.userId, lines);
+      if (o.qty === 0) lines.delete(o.id);
+      else lines.set(o.id, o.qty);
+      expect(Object.fromEntries(answers[i].lines)).toEqual(Object.fromEntries(lines));
+      expect(answers[i].version).toBe(Math.floor(i / 10) + 1);
+    });
+    for (const u of users) expect(Object.fromEntries((await carts.store.read({ kind: 'user', userId: u })).lines)).toEqual(Object.fromEntries(model.get(u)!));
   });
 });
 

@@ -1,6 +1,7 @@
 import type { Context } from '../../infra/context.js';
 import { AppError } from '../../infra/errors.js';
 import { runScript } from '../../reservation/scripts.js';
+import { CartBatcher, type ApplyMode } from './batch.js';
 import { bucketOf, cartKeys, type CartKeys } from './keys.js';
 
 /** Which cart: a signed-in user's (persisted) or an anonymous one (Redis only). */
@@ -24,8 +25,6 @@ export interface CartLimits {
 }
 
 export const defaultLimits: CartLimits = { ttlMs: 30 * 24 * 3600 * 1000, maxLines: 100, maxQuantity: 99 };
-
-type ApplyMode = 'set' | 'sub' | 'merge' | 'touch';
 
 /** Today in epoch days, as text: a cart's TTL is refreshed by reads at most once a day (`_t` holds the day). */
 let day = -1;
@@ -70,6 +69,7 @@ function cartOf(flat: string[]): { v: string | undefined; t: string | undefined;
  */
 export class CartStore {
   readonly keys: CartKeys;
+  private batcher: CartBatcher;
   private reloading = new Map<string, Promise<void>>();
   private settingsDay = '';
   private settingsArg = '';
@@ -79,6 +79,7 @@ export class CartStore {
     readonly limits: CartLimits = defaultLimits,
   ) {
     this.keys = cartKeys(ctx.config.redisPrefix);
+    this.batcher = new CartBatcher(ctx.redis, () => this.settings());
   }
 
   key(ref: CartRef): string {
@@ -128,13 +129,16 @@ export class CartStore {
     return linesFrom((await runScript<string>(this.ctx.redis, 'cart-take', [this.keys.anon(cartId)], [])).split(','));
   }
 
-  /** One cart-apply call; a user's cart that Redis lost is reloaded and the change made on it. */
+  /**
+   * One cart-apply change (coalesced with the others of this event-loop turn, batch.ts); a user's cart that
+   * Redis lost is reloaded and the change made on it.
+   */
   private async apply(ref: CartRef, mode: ApplyMode, changes: number[]): Promise<CartState> {
     const user = ref.kind === 'user';
-    const keys = user ? [this.keys.user(ref.userId), this.keys.dirty(bucketOf(ref.userId))] : [this.keys.anon(ref.cartId), this.keys.anonNoDirty(ref.cartId)];
-    const args = [this.settings(), mode, user ? ref.userId : '', ...changes];
+    const key = user ? this.keys.user(ref.userId) : this.keys.anon(ref.cartId);
+    const dirty = user ? this.keys.dirty(bucketOf(ref.userId)) : this.keys.anonNoDirty(ref.cartId);
     for (let attempt = 0; attempt < 3; attempt++) {
-      const answer = await runScript<string>(this.ctx.redis, 'cart-apply', keys, args);
+      const answer = await this.batcher.apply(key, dirty, mode, user ? ref.userId : '', changes);
       if (answer === 'MISSING') {
         if (!user || mode === 'touch') return { version: 0, lines: new Map() };
         await this.reload(ref.userId);
@@ -147,7 +151,7 @@ export class CartStore {
     throw new AppError('unavailable', 'the cart could not be loaded; try again');
   }
 
-  /** cart-apply's ARGV[1], "<ttl>:<maxLines>:<maxQuantity>:<today>" (made once a day). */
+  /** cart-apply's ARGV[1], "<ttl>:<maxLines>:<maxQuantity>:<today>" (made once a day, read per call). */
   private settings(): string {
     const day = today();
     if (this.settingsDay !== day) {

@@ -1,7 +1,8 @@
 --[[
   Shared by the cart scripts: reads a cart hash from its HGETALL reply into
     ids      the line product ids (strings), in hash order
-    qty      product id -> quantity (number)
+    qty      product id -> quantity, as the hash holds it (a string: answers reuse it as it is, which is much
+             cheaper in Lua than turning numbers back into text)
     version  the `_v` change counter (number), or nil when the hash has none (no cart: a hash without `_v`
              is a stray, e.g. an `_t` written just as the cart went, and is treated as no cart)
   skipping the bookkeeping fields `_v` (version) and `_t` (day of the last TTL refresh).
@@ -14,7 +15,7 @@ local function readCart(all)
     local field = all[i]
     if string.byte(field, 1) ~= 95 then -- not `_v` or `_t`
       ids[#ids + 1] = field
-      qty[field] = tonumber(all[i + 1])
+      qty[field] = all[i + 1]
     elseif field == '_v' then
       version = tonumber(all[i + 1])
     end
@@ -23,11 +24,13 @@ local function readCart(all)
 end
 
 local function cartLines(ids, qty, out)
+  local n = #out
   for _, id in ipairs(ids) do
-    local n = qty[id]
-    if n then
-      out[#out + 1] = id
-      out[#out + 1] = n
+    local q = qty[id]
+    if q then
+      out[n + 1] = id
+      out[n + 2] = q
+      n = n + 2
     end
   end
   return out
