@@ -19,7 +19,7 @@ import autocannon from 'autocannon';
 import { issueUserToken } from '../gateway/auth.js';
 import { createTestWorld, type TestWorld } from '../test/harness.js';
 import { createProduct, createSale, openSale, saleKeys, saleStats } from '../reservation/index.js';
-import { benchNumber, useLocalServices } from './settings.js';
+import { benchNumber, cpuPerRequest, localRedisPid, useLocalServices } from './settings.js';
 
 const env = process.env;
 useLocalServices();
@@ -43,16 +43,20 @@ interface Measure {
   refused: number;
   errors: number;
   check: Record<string, unknown> & { noOversell: boolean };
+  /** CPU µs per request of the server process, redis-server (when local) and autocannon (this process). */
+  cpuUsPerRequest: { server: number | null; redis: number | null; loadGenerator: number | null };
 }
 
 const world: TestWorld = await createTestWorld({ logLevel: 'error' });
 const { ctx, config } = world;
+const redisPid = await localRedisPid(ctx.redis);
 const tokens = Array.from({ length: USERS }, (_, i) => issueUserToken(config, String(i + 1)));
 await ctx.db.query(`CREATE TABLE bench_inventory (product_id int PRIMARY KEY, quantity int NOT NULL CHECK (quantity >= 0), version int NOT NULL DEFAULT 0);
   CREATE TABLE bench_holds (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, user_id bigint NOT NULL, product_id int NOT NULL, quantity int NOT NULL)`);
 
 function startServer(mode: Mode, extra: Record<string, string>): Promise<{ port: number; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/reserve-server.ts', mode], {
+  const nodeArgs = (env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean); // e.g. --cpu-prof
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'bench/reserve-server.ts', mode], {
     env: { ...env, REDIS_PREFIX: config.redisPrefix, DB_SCHEMA: config.dbSchema, TOKEN_SECRET: config.tokenSecret, ...extra },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -147,10 +151,15 @@ async function phase(mode: Mode, kind: 'throughput' | 'sellout'): Promise<Measur
   const { port, child } = await startServer(mode, p.extra);
   try {
     if (big && WARMUP > 0) await load(port, p.path, WARMUP);
+    const cpu = cpuPerRequest([child.pid, mode === 'lua' ? redisPid : undefined, process.pid]);
     const r = await load(port, p.path, big ? DURATION : SELLOUT_DURATION);
+    const [server, redis, loadGenerator] = cpu(r.requests.total);
     await stopServer(child); // requests still in flight finish or abort before the figures are read
     const check = await p.check(r['2xx']);
-    return { reqPerSec: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, ok: r['2xx'], refused: r.non2xx, errors: r.errors + r.timeouts, check };
+    return {
+      reqPerSec: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, ok: r['2xx'], refused: r.non2xx, errors: r.errors + r.timeouts, check,
+      cpuUsPerRequest: { server, redis, loadGenerator },
+    };
   } finally {
     await stopServer(child);
     if ('saleId' in p && p.saleId) await dropSaleKeys(p.saleId);
@@ -163,12 +172,23 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-const modes: Mode[] = ['bare', 'pg-lock', 'pg-version', 'lua'];
+const medianCpu = (xs: Array<Measure['cpuUsPerRequest']>): Measure['cpuUsPerRequest'] => {
+  const of = (k: keyof Measure['cpuUsPerRequest']) => {
+    const v = xs.map((x) => x[k]).filter((n): n is number => n !== null);
+    return v.length ? median(v) : null;
+  };
+  return { server: of('server'), redis: of('redis'), loadGenerator: of('loadGenerator') };
+};
+
+const allModes: Mode[] = ['bare', 'pg-lock', 'pg-version', 'lua'];
+/** BENCH_MODES (e.g. "lua") runs a subset for a quick look; the results file is written only for a full run. */
+const modes = (env.BENCH_MODES?.split(',') as Mode[] | undefined) ?? allModes;
+const fullRun = allModes.every((m) => modes.includes(m));
 const targets = { luaOverCeiling: '>= 0.6', luaOverRowLock: '>= 30' };
 
 interface Level {
   connections: number;
-  medians: Record<string, { reqPerSec: number; p50: number; p99: number }>;
+  medians: Record<string, { reqPerSec: number; p50: number; p99: number; cpuUsPerRequest: Measure['cpuUsPerRequest'] }>;
   ratios: Record<string, unknown> & { luaOverCeiling: number; luaOverRowLock: number };
   meetsTargets: boolean;
   noOversell: boolean;
@@ -183,7 +203,11 @@ async function measureLevel(connections: number): Promise<Level> {
     for (const m of modes) {
       got[m] = await phase(m, 'throughput');
       if (!got[m].check.noOversell) console.log(JSON.stringify(got[m].check));
-      console.log(`c${connections} run ${run} ${m.padEnd(10)} ${got[m].reqPerSec.toFixed(0).padStart(7)} req/s  p50 ${got[m].p50} ms  p99 ${got[m].p99} ms  201s ${got[m].ok}  other ${got[m].refused}  no oversell: ${got[m].check.noOversell}`);
+      const cpu = got[m].cpuUsPerRequest;
+      console.log(
+        `c${connections} run ${run} ${m.padEnd(10)} ${got[m].reqPerSec.toFixed(0).padStart(7)} req/s  p50 ${got[m].p50} ms  p99 ${got[m].p99} ms  201s ${got[m].ok}  other ${got[m].refused}  no oversell: ${got[m].check.noOversell}` +
+          `  CPU µs/req: server ${cpu.server ?? '-'}, redis ${cpu.redis ?? '-'}, autocannon ${cpu.loadGenerator ?? '-'}`,
+      );
     }
     for (const m of modes.filter((x) => x !== 'bare')) {
       const key = `${m}/sellout`;
@@ -198,7 +222,12 @@ async function measureLevel(connections: number): Promise<Level> {
       reqPerSec: Math.round(median(runs.map((r) => r[key].reqPerSec))),
       p50: median(runs.map((r) => r[key].p50)),
       p99: median(runs.map((r) => r[key].p99)),
+      cpuUsPerRequest: medianCpu(runs.map((r) => r[key].cpuUsPerRequest)),
     };
+  }
+  if (!fullRun) {
+    console.log(`\n${connections} connections, medians of ${RUNS} runs:`, JSON.stringify(medians, null, 1));
+    return { connections, medians, ratios: { luaOverCeiling: NaN, luaOverRowLock: NaN }, meetsTargets: false, noOversell: runs.every((r) => Object.values(r).every((m) => m.check.noOversell)), runs };
   }
   const ratio = (a: string, b: string) => Number((medians[a].reqPerSec / medians[b].reqPerSec).toFixed(2));
   const ratios = {
@@ -210,7 +239,10 @@ async function measureLevel(connections: number): Promise<Level> {
   const noOversell = runs.every((r) => Object.values(r).every((m) => m.check.noOversell));
   const meetsTargets = ratios.luaOverCeiling >= 0.6 && ratios.luaOverRowLock >= 30;
   console.log(`\n${connections} connections, medians of ${RUNS} runs:`);
-  for (const [k, v] of Object.entries(medians)) console.log(`  ${k.padEnd(18)} ${String(v.reqPerSec).padStart(7)} req/s  p50 ${v.p50} ms  p99 ${v.p99} ms`);
+  for (const [k, v] of Object.entries(medians)) {
+    const cpu = v.cpuUsPerRequest;
+    console.log(`  ${k.padEnd(18)} ${String(v.reqPerSec).padStart(7)} req/s  p50 ${v.p50} ms  p99 ${v.p99} ms  CPU µs/req: server ${cpu.server ?? '-'}, redis ${cpu.redis ?? '-'}, autocannon ${cpu.loadGenerator ?? '-'}`);
+  }
   console.log('ratios:', JSON.stringify(ratios), 'targets:', JSON.stringify(targets), 'met:', meetsTargets, 'no oversell in any phase:', noOversell, '\n');
   return { connections, medians, ratios, meetsTargets, noOversell, runs };
 }
@@ -223,21 +255,23 @@ try {
 }
 const noOversell = levels.every((l) => l.noOversell);
 
-mkdirSync('bench/results', { recursive: true });
-writeFileSync(
-  'bench/results/reserve.json',
-  JSON.stringify(
-    {
-      benchmark: 'reserve',
-      date: new Date().toISOString(),
-      machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version, loadavg: os.loadavg() },
-      settings: { runs: RUNS, durationSeconds: DURATION, selloutSeconds: SELLOUT_DURATION, warmupSeconds: WARMUP, connections: LEVELS, workers: WORKERS, users: USERS, throughputStock: BIG_STOCK, selloutStock: SELLOUT_STOCK },
-      targets,
-      noOversell,
-      levels,
-    },
-    null,
-    2,
-  ) + '\n',
-);
+if (fullRun) {
+  mkdirSync('bench/results', { recursive: true });
+  writeFileSync(
+    'bench/results/reserve.json',
+    JSON.stringify(
+      {
+        benchmark: 'reserve',
+        date: new Date().toISOString(),
+        machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version, loadavg: os.loadavg() },
+        settings: { runs: RUNS, durationSeconds: DURATION, selloutSeconds: SELLOUT_DURATION, warmupSeconds: WARMUP, connections: LEVELS, workers: WORKERS, users: USERS, throughputStock: BIG_STOCK, selloutStock: SELLOUT_STOCK },
+        targets,
+        noOversell,
+        levels,
+      },
+      null,
+      2,
+    ) + '\n',
+  );
+}
 if (!noOversell) process.exitCode = 1;

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+
 /**
  * Shared by the benchmarks: they start no services of their own, so they use REDIS_URL and DATABASE_URL,
  * defaulting to the local Redis and Postgres; numeric settings come from BENCH_* variables.
@@ -8,3 +10,39 @@ export function useLocalServices(env: NodeJS.ProcessEnv = process.env): void {
 }
 
 export const benchNumber = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
+
+/** CPU time (user + system, ms) a process has used, from /proc/<pid>/stat; undefined off Linux or when gone. */
+export function cpuMs(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10; // clock ticks of 10 ms (USER_HZ 100)
+  } catch {
+    return undefined;
+  }
+}
+
+/** redis-server's pid when it runs on this machine (its CPU can then be measured too). */
+export async function localRedisPid(redis: { info(section: string): Promise<string> }): Promise<number | undefined> {
+  const pid = Number(/process_id:(\d+)/.exec(await redis.info('server'))?.[1]);
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'redis-server' ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * CPU µs per request of each of `pids` between two samples (null where not measurable). On a 2-core box the
+ * server, Redis and the load generator share the cores, so their sum bounds req/s.
+ */
+export function cpuPerRequest(pids: Array<number | undefined>) {
+  const before = pids.map(cpuMs);
+  return (requests: number): Array<number | null> =>
+    pids.map((pid, i) => {
+      const a = cpuMs(pid);
+      const b = before[i];
+      return a === undefined || b === undefined || requests === 0 ? null : Number((((a - b) * 1000) / requests).toFixed(1));
+    });
+}
