@@ -45,6 +45,37 @@ function linesFrom(flat: string[], start = 0): Lines {
   return lines;
 }
 
+/**
+ * The cart in a cart-apply answer, "OK,<version>,<id1>,<qty1>,...", read digit by digit (ids and quantities
+ * are non-negative integers), which is cheaper than splitting it into strings and converting each.
+ */
+function stateOf(answer: string): CartState {
+  const lines: Lines = new Map();
+  const end = answer.length;
+  let i = 3;
+  let version = 0;
+  for (; i < end; i++) {
+    const c = answer.charCodeAt(i);
+    if (c === 44) break;
+    version = version * 10 + (c - 48);
+  }
+  let id = -1;
+  let n = 0;
+  for (i++; i <= end; i++) {
+    const c = i < end ? answer.charCodeAt(i) : 44;
+    if (c !== 44) n = n * 10 + (c - 48);
+    else {
+      if (id < 0) id = n;
+      else {
+        lines.set(id, n);
+        id = -1;
+      }
+      n = 0;
+    }
+  }
+  return { version, lines };
+}
+
 /** A cart hash from a raw HGETALL reply (field, value, ...): its `_v`, `_t` and lines. */
 function cartOf(flat: string[]): { v: string | undefined; t: string | undefined; lines: Lines } {
   let v: string | undefined;
@@ -133,22 +164,18 @@ export class CartStore {
    * One cart-apply change (coalesced with the others of this event-loop turn, batch.ts); a user's cart that
    * Redis lost is reloaded and the change made on it.
    */
-  private async apply(ref: CartRef, mode: ApplyMode, changes: number[]): Promise<CartState> {
+  private apply(ref: CartRef, mode: ApplyMode, changes: number[], attempt = 0): Promise<CartState> {
     const user = ref.kind === 'user';
     const key = user ? this.keys.user(ref.userId) : this.keys.anon(ref.cartId);
     const dirty = user ? this.keys.dirty(bucketOf(ref.userId)) : this.keys.anonNoDirty(ref.cartId);
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const answer = await this.batcher.apply(key, dirty, mode, user ? ref.userId : '', changes);
-      if (answer === 'MISSING') {
-        if (!user || mode === 'touch') return { version: 0, lines: new Map() };
-        await this.reload(ref.userId);
-        continue;
-      }
+    return this.batcher.apply(key, dirty, mode, user ? ref.userId : '', changes).then((answer): CartState | Promise<CartState> => {
+      if (answer.charCodeAt(0) === 79) return stateOf(answer); // "OK,..."
       if (answer === 'FULL') throw new AppError('conflict', `a cart holds at most ${this.limits.maxLines} different products`);
-      const out = answer.split(','); // OK,<version>,<id>,<qty>,...
-      return { version: Number(out[1]), lines: linesFrom(out, 2) };
-    }
-    throw new AppError('unavailable', 'the cart could not be loaded; try again');
+      if (answer !== 'MISSING') throw new Error(`cart-apply answered ${answer}`);
+      if (!user || mode === 'touch') return { version: 0, lines: new Map() };
+      if (attempt === 2) throw new AppError('unavailable', 'the cart could not be loaded; try again');
+      return this.reload(ref.userId).then(() => this.apply(ref, mode, changes, attempt + 1));
+    });
   }
 
   /** cart-apply's ARGV[1], "<ttl>:<maxLines>:<maxQuantity>:<today>" (made once a day, read per call). */
