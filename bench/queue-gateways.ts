@@ -4,7 +4,7 @@
  * with its open-files limit raised to the hard limit.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 
 export interface GatewayProc {
@@ -58,6 +58,38 @@ export async function settledRss(pid: number, quietMs = 6000, maxMs = 45_000): P
   return low;
 }
 
+/** What bench/queue-gc.ts reports right after two full collections in a gateway. */
+export interface GcReading {
+  at: number;
+  rss: number;
+  /** VmRSS split: anonymous memory (the process's own) and file pages (the node binary and libraries, shared, evictable). */
+  rssAnon: number;
+  rssFile: number;
+  /** V8's heap: resident bytes of all its spaces, and the bytes of live objects in them (just after full GCs). */
+  v8Resident: number;
+  v8Used: number;
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
+  arrayBuffers: number;
+  /** V8's young generation: committed and resident bytes (its size follows the allocation rate). */
+  youngCommitted: number;
+  youngResident: number;
+}
+
+/** Asks a gateway (SIGUSR2) for a reading after two full collections; see bench/queue-gc.ts. */
+export async function gcReading(pid: number, dir: string, timeoutMs = 15_000): Promise<GcReading> {
+  const file = `${dir}/gc-${pid}.json`;
+  rmSync(file, { force: true });
+  process.kill(pid, 'SIGUSR2');
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 250));
+    if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as GcReading;
+  }
+  throw new Error(`gateway ${pid} gave no memory reading within ${timeoutMs} ms`);
+}
+
 /** CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat (100 ticks a second). */
 export function cpuSeconds(pid: number, which: 'all' | 'sys' = 'all'): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -82,7 +114,10 @@ export function openFilesLimit(pid: number): number | null {
 
 export async function startGateway(index: number, env: NodeJS.ProcessEnv, background: boolean): Promise<GatewayProc> {
   const port = await freePort();
-  const args = ['--import', 'tsx', 'scripts/start.ts', '--no-psp', ...(background ? [] : ['--no-background'])];
+  // the memory reading hook (bench/queue-gc.ts) when QUEUE_GC_DIR is set; the probe for diagnostics
+  const gc = env.QUEUE_GC_DIR ? ['--import', './bench/queue-gc.ts'] : [];
+  const probe = env.QUEUE_PROBE_DIR ? ['--import', './bench/queue-probe.ts'] : [];
+  const args = [...(gc.length ? ['--expose-gc'] : []), '--import', 'tsx', ...gc, ...probe, 'scripts/start.ts', '--no-psp', ...(background ? [] : ['--no-background'])];
   // `exec` keeps the pid: the shell only raises the soft limit to the hard one first.
   const proc = spawn('sh', ['-c', 'ulimit -n "$(ulimit -Hn)"; exec "$0" "$@"', process.execPath, ...args], {
     env: { ...env, PORT: String(port), HOST: '127.0.0.1' },

@@ -48,3 +48,23 @@ describe('waiting room catch-up after a lost subscriber', () => {
     }
   });
 });
+
+describe('waiting room liveness pings', () => {
+  it('pings its sockets itself (uWS does not), and the socket stays open', async () => {
+    const saleId = await makeQueueSale(t.api, t.config.adminApiKey, { startsInMs: 60_000 });
+    const [u] = await makeUsers(t.ctx, 1);
+    const c = await QueueClient.connect(`http://127.0.0.1:${gw.port}`, saleId, u.token);
+    await c.waitType('queued');
+    let pings = 0;
+    c.ws.on('ping', () => (pings += 1));
+    // drive the pinger by hand: one full period of slices, with no broadcast going out
+    for (let i = 0; i * 100 < 16_000 && pings === 0; i++) {
+      hub.pinger.step(Date.now() + 10_000 + i * 100);
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    expect(pings).toBeGreaterThanOrEqual(1);
+    expect(c.closed).toBeNull();
+    c.close();
+  });
+});

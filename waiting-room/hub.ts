@@ -5,6 +5,7 @@ import { getSale, saleStatusChannel } from '../reservation/index.js';
 import type { TemplatedApp, WebSocket } from '../gateway/uws.js';
 import { channels, queueKeys, queueSalesKey, saleTopic } from './keys.js';
 import { CLOSE, msg } from './messages.js';
+import { Pinger } from './pinger.js';
 import { etaSeconds, graceMs, perSecond, positionOf, refreshSeen, ticketsOf, type Grant, type Place } from './queue.js';
 
 /** What a waiting-room socket carries (kept small: one per queued shopper). */
@@ -43,6 +44,8 @@ export class Hub {
   private readonly resolving = new Set<string>();
   /** Sockets in line without a ticket yet (joined before the start), by sale. */
   private readonly pending = new Map<string, Set<Socket>>();
+  /** Liveness pings for every open queue socket here, kept off the broadcasts (pinger.ts). */
+  readonly pinger = new Pinger<Socket>();
   /** Set while the gateway stops: closing sockets then is not the shoppers leaving. */
   stopping = false;
 
@@ -262,7 +265,10 @@ export class Hub {
       const kind = message.slice(a + 1, b);
       const payload = message.slice(b + 1);
       if (kind === 'closed') return this.closeSale(saleId);
-      if (kind === 'tick' || kind === 'sold_out') this.app?.publish(saleTopic(saleId), payload);
+      if (kind === 'tick' || kind === 'sold_out') {
+        this.pinger.noteBroadcast();
+        this.app?.publish(saleTopic(saleId), payload);
+      }
       if (kind === 'shuffled') this.handOut(saleId, JSON.parse(payload));
       if (kind === 'tick') void this.resolvePending(saleId).catch((err) => this.ctx.log.warn({ err, saleId }, 'resolving tickets failed'));
     } else if (channel === ch.admitted) {
@@ -321,6 +327,7 @@ export class Hub {
       }
     }, every);
     this.heartbeat.unref();
+    this.pinger.start();
   }
 
   /**
@@ -355,6 +362,7 @@ export class Hub {
   async stop(): Promise<void> {
     this.stopping = true;
     if (this.heartbeat) clearInterval(this.heartbeat);
+    this.pinger.stop();
     for (const users of this.sales.values()) {
       for (const ws of [...users.values()]) this.end(ws, null, CLOSE.goingAway, 'server stopping');
     }

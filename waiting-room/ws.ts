@@ -19,7 +19,10 @@ export const WS_LIMITS = {
   maxStrikes: 5,
   /** Messages per second a client may send (it needs almost none). */
   maxMessagesPerSecond: 20,
-  /** Seconds without traffic before uWS gives up on a peer; it pings before that (liveness). */
+  /**
+   * Seconds without traffic before uWS closes a socket. The hub pings every socket every 16 s (pinger.ts,
+   * instead of uWS's own pings) and a pong is traffic, so only dead peers reach it.
+   */
   idleTimeout: 32,
   maxBackpressure: 64 * 1024,
 };
@@ -132,7 +135,7 @@ export function mountQueueSocket(ctx: Context, hub: Hub, app: TemplatedApp): voi
   app.ws<Conn>('/ws/sales/:id', {
     maxPayloadLength: WS_LIMITS.maxPayloadLength,
     idleTimeout: WS_LIMITS.idleTimeout,
-    sendPingsAutomatically: true,
+    sendPingsAutomatically: false,
     maxBackpressure: WS_LIMITS.maxBackpressure,
     compression: uws.DISABLED,
     upgrade: (res, req, context: us_socket_context_t) => {
@@ -171,6 +174,7 @@ export function mountQueueSocket(ctx: Context, hub: Hub, app: TemplatedApp): voi
       );
     },
     open: (ws) => {
+      hub.pinger.add(ws);
       void join(ctx, hub, ws).catch((err) => {
         ctx.log.warn({ err }, 'waiting-room join failed');
         hub.end(ws, msg.error('unavailable', 'could not join the queue; reconnect'), 1011, 'join failed');
@@ -187,6 +191,7 @@ export function mountQueueSocket(ctx: Context, hub: Hub, app: TemplatedApp): voi
     close: (ws) => {
       const c = ws.getUserData();
       c.closed = true;
+      hub.pinger.delete(ws);
       hub.releaseIp(c.ip);
       // the grace period starts, unless the socket ended because the place is over (sale closed) or the gateway stops
       if (hub.unregister(ws) && !hub.stopping && c.state !== 'done') {
