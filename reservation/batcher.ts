@@ -30,6 +30,8 @@ const MAX_BATCH = 200;
 /** Batches of one sale in flight at once; requests arriving meanwhile wait and form the next batch. */
 const MAX_IN_FLIGHT = 2;
 interface SaleQueue {
+  /** The sale's keys in the order reserve-batch takes them. */
+  keys: string[];
   waiting: Pending[];
   inFlight: number;
   scheduled: boolean;
@@ -40,7 +42,11 @@ function queueOf(ctx: Context, saleId: string): SaleQueue {
   let all = queues.get(ctx);
   if (!all) queues.set(ctx, (all = new Map()));
   let q = all.get(saleId);
-  if (!q) all.set(saleId, (q = { waiting: [], inFlight: 0, scheduled: false }));
+  if (!q) {
+    const k = saleKeys(ctx.config.redisPrefix, saleId);
+    q = { keys: [k.meta, k.stock, k.holds, k.users, k.idem, k.stats, k.events], waiting: [], inFlight: 0, scheduled: false };
+    all.set(saleId, q);
+  }
   return q;
 }
 
@@ -60,7 +66,7 @@ function flush(ctx: Context, saleId: string, q: SaleQueue): void {
   while (q.waiting.length > 0 && q.inFlight < MAX_IN_FLIGHT) {
     const batch = q.waiting.splice(0, MAX_BATCH);
     q.inFlight++;
-    void send(ctx, saleId, batch).finally(() => {
+    void send(ctx, q.keys, batch).finally(() => {
       q.inFlight--;
       if (q.waiting.length > 0) flush(ctx, saleId, q);
       else if (q.inFlight === 0) queues.get(ctx)?.delete(saleId);
@@ -68,9 +74,7 @@ function flush(ctx: Context, saleId: string, q: SaleQueue): void {
   }
 }
 
-async function send(ctx: Context, saleId: string, batch: Pending[]): Promise<void> {
-  const k = saleKeys(ctx.config.redisPrefix, saleId);
-  const keys = [k.meta, k.stock, k.holds, k.users, k.idem, k.stats, k.events];
+async function send(ctx: Context, keys: string[], batch: Pending[]): Promise<void> {
   const now = Date.now();
   try {
     if (batch.length === 1) {

@@ -182,3 +182,15 @@ describe('reserve-batch-7.lua', () => {
     expect(await state(many)).toEqual(await state(one));
   });
 });
+
+describe('defineScripts', () => {
+  it('sends the self-batched scripts past auto-pipelining, on this client only', async () => {
+    const { Redis } = await import('ioredis');
+    const ignored = world.ctx.redis.options.autoPipeliningIgnoredCommands ?? [];
+    expect(ignored).toEqual(expect.arrayContaining(['reserveV1', 'reserveBatchV1', 'cartBatchV1']));
+    expect(ignored).not.toContain('releaseV1');
+    const other = new Redis({ lazyConnect: true });
+    expect(other.options.autoPipeliningIgnoredCommands ?? []).toEqual([]);
+    other.disconnect();
+  });
+});

@@ -49,10 +49,23 @@ const byName = () => (names ??= new Map(loadScripts().map((s) => [s.name, s])));
 
 const defined = new WeakSet<Redis>();
 
+/**
+ * Scripts whose callers already send one call per event-loop turn for many requests (reservation/batcher.ts,
+ * storefront/cart/batch.ts).
+ * ioredis auto-pipelining would wrap each such call in a pipeline of its own, and a pipeline costs more than
+ * the call (it copies every defined command onto itself and adds a tick), so these bypass it.
+ */
+const SELF_BATCHED = new Set(['reserve', 'reserve-batch', 'cart-batch']);
+
 /** Registers the scripts on a client (once per client). */
 export function defineScripts(redis: Redis): void {
   if (defined.has(redis)) return;
-  for (const s of loadScripts()) redis.defineCommand(s.command, { numberOfKeys: s.numberOfKeys, lua: s.lua });
+  const ignored = [...(redis.options.autoPipeliningIgnoredCommands ?? [])]; // a copy: the default array is shared
+  for (const s of loadScripts()) {
+    redis.defineCommand(s.command, { numberOfKeys: s.numberOfKeys, lua: s.lua });
+    if (SELF_BATCHED.has(s.name)) ignored.push(s.command);
+  }
+  redis.options.autoPipeliningIgnoredCommands = ignored;
   defined.add(redis);
 }
 
