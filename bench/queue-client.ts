@@ -2,8 +2,8 @@
  * One client process of the queue benchmark (forked by bench/queue.ts): opens its share of shopper
  * WebSockets to the gateways, joins the line, then records when each admission-tick broadcast arrives.
  * Talks to the parent over IPC:
- *   parent -> {cmd:'start', job}  | {cmd:'measure'} | {cmd:'report'} | {cmd:'close'}
- *   child  -> {type:'progress', joined, failed} | {type:'ready', ...} | {type:'report', ...} | {type:'closed'}
+ *   parent -> {cmd:'start', job} | {cmd:'resume'} | {cmd:'measure'} | {cmd:'report'} | {cmd:'close'}
+ *   child  -> {type:'progress', joined, failed} | {type:'half', ...} | {type:'ready', ...} | {type:'report', ...} | {type:'closed'}
  */
 import WebSocket from 'ws';
 import { issueUserToken } from '../gateway/auth.js';
@@ -27,6 +27,8 @@ export interface ClientJob {
   localAddress?: string;
   /** `lite` (bench/ws-lite.ts, default) or `ws` (the ws package). */
   client: 'lite' | 'ws';
+  /** Open this many sockets, report `half` and wait for `resume` before opening the rest (0: no pause). */
+  pauseAt: number;
 }
 
 /** What one client saw of one tick: the tick's key, the server's send time (ms) if it carries one, arrivals by gateway. */
@@ -175,6 +177,7 @@ function open(i: number, config: Config): Promise<void> {
   });
 }
 
+let resume: () => void = () => {};
 let cpuAtStart = 0;
 let cpuAtMeasure = 0;
 let sysAtStart = 0;
@@ -188,16 +191,31 @@ async function start(): Promise<void> {
   let next = 0;
   setInterval(() => send({ type: 'progress', joined, failed, ticketed }), 500);
   const t0 = Date.now();
-  const lane = async () => {
-    while (next < job.userIds.length) await open(next++, config);
+  const lanes = async (end: number) => {
+    const lane = async () => {
+      while (next < end) await open(next++, config);
+    };
+    await Promise.all(Array.from({ length: Math.min(job.concurrency, end - next) }, lane));
   };
-  await Promise.all(Array.from({ length: Math.min(job.concurrency, job.userIds.length) }, lane));
+  let halfAt: number | null = null;
+  let resumedAt: number | null = null;
+  if (job.pauseAt > 0 && job.pauseAt < job.userIds.length) {
+    await lanes(job.pauseAt);
+    halfAt = Date.now();
+    const resumed = new Promise<void>((resolve) => (resume = resolve));
+    send({ type: 'half', joined, failed, at: halfAt });
+    await resumed;
+    resumedAt = Date.now();
+  }
+  await lanes(job.userIds.length);
   joinMs.sort((a, b) => a - b);
   send({
     type: 'ready',
     joined,
     failed,
     startedAt: t0,
+    halfAt,
+    resumedAt,
     cpuSeconds: cpuNow() - cpuAtStart,
     sysSeconds: sysNow() - sysAtStart,
     endedAt: Date.now(),
@@ -210,6 +228,8 @@ process.on('message', (m: { cmd: string; job?: ClientJob }) => {
   if (m.cmd === 'start') {
     job = m.job!;
     void start();
+  } else if (m.cmd === 'resume') {
+    resume();
   } else if (m.cmd === 'measure') {
     cpuAtMeasure = cpuNow();
     sysAtMeasure = sysNow();
