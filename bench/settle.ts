@@ -37,6 +37,7 @@ import type { SettleJob } from '../settlement/settle.js';
 import { startSettlementWorker } from '../settlement/worker.js';
 import { createTestWorld, type TestWorld } from '../test/harness.js';
 import { startPsp, type PspProcess } from '../test/psp.js';
+import { watchWorker, workerEnv } from '../test/settlement-helpers.js';
 import { benchNumber, useLocalServices } from './settings.js';
 
 useLocalServices();
@@ -133,36 +134,12 @@ function startWorkerProcess(config: Config, concurrency: number): WorkerProcess 
   const script = args.pop()!; // node [flags] script: extra flags go last, so they win over the command's
   const child = spawn(process.execPath, [...args, ...WORKER_FLAGS, script], {
     cwd: ROOT,
-    env: {
-      ...process.env,
-      LOG_LEVEL: 'info',
-      REDIS_URL: config.redisUrl,
-      DATABASE_URL: config.databaseUrl,
-      REDIS_PREFIX: config.redisPrefix,
-      DB_SCHEMA: config.dbSchema,
-      PSP_URL: config.pspUrl,
-      PSP_TIMEOUT_MS: String(config.pspTimeoutMs),
-      SETTLE_ATTEMPTS: String(config.settleAttempts),
-      SETTLE_BACKOFF_MS: String(config.settleBackoffMs),
-      SETTLE_LOCK_MS: String(config.settleLockMs),
-      RECONCILE_INTERVAL_MS: String(config.reconcileIntervalMs),
-      WORKER_CONCURRENCY: String(concurrency),
-    },
+    env: { ...process.env, ...workerEnv(config), WORKER_CONCURRENCY: String(concurrency) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   liveWorkers.add(child);
   child.once('exit', () => liveWorkers.delete(child));
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const ready = new Promise<void>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      if (out.length < 100_000) out += d.toString();
-      if (out.includes('settlement worker started')) resolve();
-    });
-    child.once('exit', (code, signal) => reject(new Error(`worker exited before starting (${code ?? signal})\n${stderr}`)));
-  });
+  const { ready, exited } = watchWorker(child);
   const stop = async () => {
     child.kill('SIGTERM'); // finishes the jobs in hand (there are none left by now), then exits
     const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);

@@ -33,37 +33,29 @@ export async function holdsFor(ctx: Context, saleId: string, userIds: string[], 
   );
 }
 
-/** `npx tsx scripts/worker.ts` with this world's settings, as a real process. */
-export interface WorkerProcess {
-  child: ChildProcess;
-  ready: Promise<void>;
-  exited: Promise<void>;
-  /** SIGKILL to the whole process group (npx, tsx and node): a crash, nothing flushed. */
-  kill: () => Promise<void>;
+/** The environment that gives a worker process this config's connections and settlement settings. */
+export function workerEnv(config: Config): Record<string, string> {
+  const env: Record<string, string | undefined> = {
+    LOG_LEVEL: 'info',
+    REDIS_URL: config.redisUrl,
+    DATABASE_URL: config.databaseUrl,
+    REDIS_PREFIX: config.redisPrefix,
+    DB_SCHEMA: config.dbSchema,
+    PSP_URL: config.pspUrl,
+    PSP_TIMEOUT_MS: String(config.pspTimeoutMs),
+    SETTLE_ATTEMPTS: String(config.settleAttempts),
+    SETTLE_BACKOFF_MS: String(config.settleBackoffMs),
+    SETTLE_LOCK_MS: String(config.settleLockMs),
+    RECONCILE_INTERVAL_MS: String(config.reconcileIntervalMs),
+  };
+  return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
 }
 
-export function spawnWorker(config: Config, env: Record<string, string> = {}): WorkerProcess {
-  const child = spawn('npx', ['tsx', 'scripts/worker.ts'], {
-    cwd: root,
-    env: {
-      ...process.env,
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'info',
-      REDIS_URL: config.redisUrl,
-      DATABASE_URL: config.databaseUrl,
-      REDIS_PREFIX: config.redisPrefix,
-      DB_SCHEMA: config.dbSchema,
-      PSP_URL: config.pspUrl,
-      PSP_TIMEOUT_MS: String(config.pspTimeoutMs),
-      SETTLE_ATTEMPTS: String(config.settleAttempts),
-      SETTLE_BACKOFF_MS: String(config.settleBackoffMs),
-      SETTLE_LOCK_MS: String(config.settleLockMs),
-      RECONCILE_INTERVAL_MS: String(config.reconcileIntervalMs),
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true, // its own process group, so a kill reaches the node process under npx and tsx
-  });
+/**
+ * `ready` resolves when a worker process logs that it started, and rejects (with the tail of its stderr)
+ * when it exits before that; `exited` resolves when it exits.
+ */
+export function watchWorker(child: ChildProcess): { ready: Promise<void>; exited: Promise<void> } {
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -76,6 +68,26 @@ export function spawnWorker(config: Config, env: Record<string, string> = {}): W
     });
     child.once('exit', (code, signal) => reject(new Error(`worker exited before starting (${code ?? signal})\n${stderr}`)));
   });
+  return { ready, exited };
+}
+
+/** `npx tsx scripts/worker.ts` with this world's settings, as a real process. */
+export interface WorkerProcess {
+  child: ChildProcess;
+  ready: Promise<void>;
+  exited: Promise<void>;
+  /** SIGKILL to the whole process group (npx, tsx and node): a crash, nothing flushed. */
+  kill: () => Promise<void>;
+}
+
+export function spawnWorker(config: Config, env: Record<string, string> = {}): WorkerProcess {
+  const child = spawn('npx', ['tsx', 'scripts/worker.ts'], {
+    cwd: root,
+    env: { ...process.env, NODE_ENV: 'test', ...workerEnv(config), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true, // its own process group, so a kill reaches the node process under npx and tsx
+  });
+  const { ready, exited } = watchWorker(child);
   const kill = async () => {
     try {
       process.kill(-child.pid!, 'SIGKILL');
