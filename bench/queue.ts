@@ -10,17 +10,19 @@
  *     that comes a few ms after the tick (the admission tokens are issued and published first), and on a
  *     busy box this process may get it after the first clients do. Without either it falls back to the
  *     first arrival anywhere (the arrival spread, a lower bound);
- *   - gateway memory per idle socket: read before the first connection and with everyone connected (before
- *     the start, nothing sent), each right after two full GCs in the gateway (bench/queue-gc.ts, loaded with
- *     --expose-gc): anonymous resident memory with the V8 heap at its live size; the difference divided by
- *     the gateway's sockets. Also kept: the same readings as plain VmRSS, and the earlier settled VmRSS
- *     without a GC, which swings by 1-2 KB per socket with V8's heap sizing (see `steady`).
+ *   - gateway memory per idle socket: read with half of each gateway's sockets connected (the client
+ *     processes wait) and with all of them (before the start, nothing sent), each right after two full GCs
+ *     in the gateway (bench/queue-gc.ts, loaded with --expose-gc): anonymous resident memory with the V8
+ *     heap at its live size; the growth divided by the sockets added. Also kept: the growth from no sockets
+ *     (read 30 s after start-up), plain VmRSS, and the earlier settled VmRSS without a GC, which swings by
+ *     1-2 KB per socket with V8's heap sizing (see `steady`).
  * Figures are medians over the measured ticks, also per gateway. Writes bench/results/queue.json.
  *
  * Scale (flags --name=value or env QUEUE_<NAME>): shoppers (54000), gateways (3), clients (ceil(shoppers /
  * 18000)), ticks (10), interval (1000 ms), batch (100), concurrency (handshakes in flight per client, 250),
  * client (`lite`: bench/ws-lite.ts, or `ws`: the ws package), background (`one`: only the first gateway runs
- * background work, or `all`).
+ * background work, or `all`), startIn (seconds from creating the sale to its start, shoppers / 1000 + 45),
+ * probe (a directory: one memory line a second from every gateway, bench/queue-probe.ts; diagnostics).
  * Run it under `flock /tmp/fs-cpu.lock`.
  */
 import { fork, type ChildProcess } from 'node:child_process';
