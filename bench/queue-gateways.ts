@@ -1,7 +1,8 @@
 /**
  * Gateway processes for the queue benchmark: each is `scripts/start.ts --no-psp` (the same entry point as
  * `npm start`, run as `node --import tsx` so the pid we hold is the server's own, for /proc/<pid>/status),
- * with its open-files limit raised to the hard limit.
+ * with its open-files limit raised to the hard limit; with QUEUE_GC_DIR set, also `--expose-gc` and the
+ * memory-reading hook bench/queue-gc.ts (nothing else in the gateway changes).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
