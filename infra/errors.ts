@@ -39,7 +39,12 @@ export class AppError extends Error {
     message: string,
     readonly field?: string,
   ) {
+    // An AppError is an answer to the client, not a fault: its stack is never read, and capturing it was
+    // most of its cost (~3.5 µs through a few async frames; a sold-out crowd gets one per request).
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(message);
+    Error.stackTraceLimit = limit;
     this.status = errorStatus[code];
   }
 
