@@ -9,7 +9,7 @@
   K is the script's KEYS: meta, stock, holds, users, idem, stats, events.
   reqs is a list of {userId, quantity (string), idempotency key or "", admission jti or "", marker seconds}.
   At most a few hundred requests per call (Lua's unpack limit is about 8,000 values).
-  Returns a flat list, 4 values per request in order: status, reservationId, quantity, expiresAt.
+  Returns a flat list, 4 text values per request in order: status, reservationId, quantity, expiresAt.
   Statuses, checked in this order: INVALID (quantity is not a whole number >= 1), DUPLICATE (the same
   user and idempotency key again: the first result), NOT_OPEN, NOT_ADMITTED (admission token spent),
   SOLD_OUT, LIMIT (per-user limit), OK.
@@ -21,6 +21,10 @@ local function reserveMany(K, now, reqs)
   local open = meta[2] == 'open' and now >= tonumber(meta[5]) and now < tonumber(meta[6])
   local limit = tonumber(meta[3])
   local expiresAt = open and (now + tonumber(meta[4]) * 1000) or 0
+  -- Numbers written as text once: Lua turns a number into text with sprintf each time it meets one in a
+  -- concatenation, which cost more than the rest of a reservation's Lua.
+  local expText, nowText = tostring(expiresAt), tostring(now)
+  local qtyTexts = {}
 
   -- Shared state, read once.
   local stock = tonumber(redis.call('GET', K[2]) or '0')
@@ -56,20 +60,25 @@ local function reserveMany(K, now, reqs)
 
   for _, r in ipairs(reqs) do
     local userId, qty, jti = r[1], tonumber(r[2]), r[4]
+    local qtyText = qty and qtyTexts[qty]
+    if qty and not qtyText then
+      qtyText = tostring(qty)
+      qtyTexts[qty] = qtyText
+    end
     local field = r[3] ~= '' and (userId .. ':' .. r[3]) or nil
     if not qty or qty < 1 or qty ~= math.floor(qty) then
-      answer('INVALID', '', 0, 0)
+      answer('INVALID', '', '0', '0')
     elseif field and idem[field] then
       local rid, q, exp = string.match(idem[field], '^([^|]+)|([^|]+)|([^|]+)$')
-      answer('DUPLICATE', rid, tonumber(q), tonumber(exp))
+      answer('DUPLICATE', rid, q, exp)
     elseif not open then
-      answer('NOT_OPEN', '', 0, 0)
+      answer('NOT_OPEN', '', '0', '0')
     elseif jti ~= '' and (spent[jti] or redis.call('EXISTS', base .. 'admission:' .. jti) == 1) then
-      answer('NOT_ADMITTED', '', 0, 0)
+      answer('NOT_ADMITTED', '', '0', '0')
     elseif stock < qty then
-      answer('SOLD_OUT', '', 0, 0)
+      answer('SOLD_OUT', '', '0', '0')
     elseif used[userId] + qty > limit then
-      answer('LIMIT', '', 0, 0)
+      answer('LIMIT', '', '0', '0')
     else
       stock = stock - qty
       taken = taken + qty
@@ -77,12 +86,12 @@ local function reserveMany(K, now, reqs)
       userWrites[userId] = true
       seq = seq + 1
       local rid = saleId .. '-' .. seq
-      redis.call('HSET', base .. 'hold:' .. rid, 'userId', userId, 'quantity', qty, 'expiresAt', expiresAt,
-        'status', 'held', 'createdAt', now)
-      zadd[#zadd + 1] = expiresAt
+      redis.call('HSET', base .. 'hold:' .. rid, 'userId', userId, 'quantity', qtyText, 'expiresAt', expText,
+        'status', 'held', 'createdAt', nowText)
+      zadd[#zadd + 1] = expText
       zadd[#zadd + 1] = rid
       if field then
-        idem[field] = rid .. '|' .. qty .. '|' .. expiresAt
+        idem[field] = rid .. '|' .. qtyText .. '|' .. expText
         idemWrites[#idemWrites + 1] = field
         idemWrites[#idemWrites + 1] = idem[field]
       end
@@ -90,8 +99,8 @@ local function reserveMany(K, now, reqs)
         spent[jti] = true
         redis.call('SET', base .. 'admission:' .. jti, rid, 'EX', tonumber(r[5]))
       end
-      redis.call('XADD', K[7], 'MAXLEN', '~', 100000, '*', 'type', 'reserved', 'rid', rid, 'userId', userId, 'quantity', qty)
-      answer('OK', rid, qty, expiresAt)
+      redis.call('XADD', K[7], 'MAXLEN', '~', 100000, '*', 'type', 'reserved', 'rid', rid, 'userId', userId, 'quantity', qtyText)
+      answer('OK', rid, qtyText, expText)
     end
   end
 
