@@ -50,12 +50,10 @@ local function reserveMany(K, now, reqs)
     for i, f in ipairs(idemFields) do idem[f] = prior[i] or false end
   end
 
-  local out, taken, zadd, userWrites, idemWrites, spent = {}, 0, {}, {}, {}, {}
+  local out, n, taken, zadd, userWrites, idemWrites, spent = {}, 0, 0, {}, {}, {}, {}
   local function answer(status, rid, qty, exp)
-    out[#out + 1] = status
-    out[#out + 1] = rid
-    out[#out + 1] = qty
-    out[#out + 1] = exp
+    out[n + 1], out[n + 2], out[n + 3], out[n + 4] = status, rid, qty, exp
+    n = n + 4
   end
 
   for _, r in ipairs(reqs) do
@@ -88,8 +86,7 @@ local function reserveMany(K, now, reqs)
       local rid = saleId .. '-' .. seq
       redis.call('HSET', base .. 'hold:' .. rid, 'userId', userId, 'quantity', qtyText, 'expiresAt', expText,
         'status', 'held', 'createdAt', nowText)
-      zadd[#zadd + 1] = expText
-      zadd[#zadd + 1] = rid
+      zadd[#zadd + 1], zadd[#zadd + 2] = expText, rid
       if field then
         idem[field] = rid .. '|' .. qtyText .. '|' .. expText
         idemWrites[#idemWrites + 1] = field
@@ -99,7 +96,7 @@ local function reserveMany(K, now, reqs)
         spent[jti] = true
         redis.call('SET', base .. 'admission:' .. jti, rid, 'EX', tonumber(r[5]))
       end
-      redis.call('XADD', K[7], 'MAXLEN', '~', 100000, '*', 'type', 'reserved', 'rid', rid, 'userId', userId, 'quantity', qtyText)
+      redis.call('XADD', K[7], 'MAXLEN', '~', '100000', '*', 'type', 'reserved', 'rid', rid, 'userId', userId, 'quantity', qtyText)
       answer('OK', rid, qtyText, expText)
     end
   end
