@@ -31,6 +31,17 @@ const refusals: Record<string, () => AppError> = {
   INVALID: () => invalid('quantity', 'must be a whole number of at least 1'),
 };
 
+/** Epoch ms as ISO-8601, remembering the last one: the holds of one batch share their expiry. */
+let lastMs = NaN;
+let lastIso = '';
+function isoTime(ms: number): string {
+  if (ms !== lastMs) {
+    lastIso = new Date(ms).toISOString();
+    lastMs = ms;
+  }
+  return lastIso;
+}
+
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
 /** Extra life for an admission marker beyond the token's expiry (clock skew between processes). */
 const MARKER_MARGIN_S = 60;
@@ -62,7 +73,7 @@ export async function reserve(ctx: Context, input: ReserveInput, nowMs = Date.no
     if (status === 'DUPLICATE' && q !== quantity) {
       throw new AppError('idempotency_conflict', 'this Idempotency-Key was used for a different quantity');
     }
-    return { reservationId: rid, saleId, quantity: q, expiresAt: new Date(expiresAt).toISOString(), replayed: status === 'DUPLICATE' };
+    return { reservationId: rid, saleId, quantity: q, expiresAt: isoTime(expiresAt), replayed: status === 'DUPLICATE' };
   }
   const refuse = refusals[status];
   if (!refuse) throw new Error(`reserve script answered ${status}`);
