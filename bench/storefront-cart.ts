@@ -13,13 +13,13 @@
  * Target: >= 20,000 req/s for cart add and get on the 2-core box.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import autocannon from 'autocannon';
 import { issueUserToken } from '../gateway/auth.js';
 import { createTestWorld } from '../test/harness.js';
 import { cartKeys } from '../storefront/cart/keys.js';
-import { benchNumber, useLocalServices } from './settings.js';
+import { benchNumber, cpuPerRequest, localRedisPid, useLocalServices } from './settings.js';
 
 const env = process.env;
 useLocalServices();
@@ -49,28 +49,7 @@ const products = (
 ).rows.map((r) => Number(r.product_id));
 const tokens = users.map((u) => issueUserToken(config, u));
 
-/** CPU time (user + system, ms) a process has used, from /proc/<pid>/stat; undefined off Linux. */
-function cpuMs(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10; // clock ticks of 10 ms (USER_HZ 100)
-  } catch {
-    return undefined;
-  }
-}
-
-/** redis-server's pid when it runs on this machine (its CPU is then measured too). */
-async function localRedisPid(): Promise<number | undefined> {
-  const pid = Number(/process_id:(\d+)/.exec(await ctx.redis.info('server'))?.[1]);
-  try {
-    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'redis-server' ? pid : undefined;
-  } catch {
-    return undefined;
-  }
-}
-const redisPid = await localRedisPid();
+const redisPid = await localRedisPid(ctx.redis);
 
 function startServer(mode: 'bare' | 'engine'): Promise<ChildProcess & { port: number }> {
   // BENCH_CPU_PROF=<dir>: the server writes a V8 CPU profile there when it stops.
@@ -160,16 +139,10 @@ let round = 0;
 async function phase(p: Phase, server: ChildProcess & { port: number }): Promise<Measure> {
   round++;
   if (WARMUP > 0) await load(server.port, p, WARMUP, round);
-  const pids = [server.pid, redisPid, process.pid];
-  const before = pids.map(cpuMs);
+  const cpu = cpuPerRequest([server.pid, redisPid, process.pid]);
   const r = await load(server.port, p, DURATION, round);
-  const after = pids.map(cpuMs);
+  const [serverUs, redisUs, loadGeneratorUs] = cpu(r.requests.total);
   await new Promise((done) => setTimeout(done, 300)); // requests autocannon left in flight finish
-  const perRequest = (i: number) => {
-    const a = after[i];
-    const b = before[i];
-    return a === undefined || b === undefined || r.requests.total === 0 ? null : Number((((a - b) * 1000) / r.requests.total).toFixed(1));
-  };
   return {
     reqPerSec: r.requests.average,
     p50: r.latency.p50,
@@ -177,7 +150,7 @@ async function phase(p: Phase, server: ChildProcess & { port: number }): Promise
     ok: r['2xx'],
     non2xx: r.non2xx,
     errors: r.errors + r.timeouts,
-    cpuUsPerRequest: { server: perRequest(0), redis: perRequest(1), loadGenerator: perRequest(2) },
+    cpuUsPerRequest: { server: serverUs, redis: redisUs, loadGenerator: loadGeneratorUs },
   };
 }
 
