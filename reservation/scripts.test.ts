@@ -63,7 +63,7 @@ describe('reserve-7.lua edge cases', () => {
     expect((await reserveAs(k, 'u1', 4))[0]).toBe('SOLD_OUT');
     expect((await reserveAs(k, 'u1', 3))[0]).toBe('OK');
     expect((await reserveAs(k, 'u2', 1))[0]).toBe('SOLD_OUT');
-    for (const bad of [0, -1, 1.5, 'x', '']) expect((await reserveAs(k, 'u3', bad))[0]).toBe('INVALID');
+    for (const bad of [0, -1, 1.5, 'x', '', 'nan', '-inf']) expect((await reserveAs(k, 'u3', bad))[0]).toBe('INVALID');
     expect(await world.ctx.redis.get(k.stock)).toBe('0');
   });
 
@@ -152,9 +152,9 @@ describe('open-sale-3.lua and close-sale-1.lua', () => {
 describe('reserve-batch-7.lua', () => {
   it('answers a batch exactly as the same requests one by one: limit, idempotency, admission and sell-out inside one call', async () => {
     const r = world.ctx.redis;
-    const requests: Array<[string, number, string, string]> = [
+    const requests: Array<[string, number | string, string, string]> = [
       ['a', 1, 'k1', ''], ['a', 1, 'k1', ''], ['a', 1, '', ''], ['a', 1, '', ''], ['f', 1, '', 'j1'], ['g', 1, '', 'j1'],
-      ['b', 2, 'k2', ''], ['c', 2, '', ''], ['d', 1, '', ''], ['e', 0, '', ''], ['b', 2, 'k2', ''],
+      ['b', 2, 'k2', ''], ['c', 2, '', ''], ['d', 1, '', ''], ['e', 0, '', ''], ['h', 'nan', '', ''], ['b', 2, 'k2', ''],
     ];
     const now = Date.now();
     const one = await openSale('80', 6, 2);
@@ -165,7 +165,7 @@ describe('reserve-batch-7.lua', () => {
     for (const [u, q, idem, jti] of requests) argv.push(u, q, idem, jti, 60);
     const flat = (await runScript<string>(r, 'reserve-batch', reserveKeys(many), argv)).split(',');
     const got = requests.map((_, i) => [flat[i * 4], flat[i * 4 + 1], Number(flat[i * 4 + 2]), Number(flat[i * 4 + 3])]);
-    expect(got.map((g) => g[0])).toEqual(['OK', 'DUPLICATE', 'OK', 'LIMIT', 'OK', 'NOT_ADMITTED', 'OK', 'SOLD_OUT', 'OK', 'INVALID', 'DUPLICATE']);
+    expect(got.map((g) => g[0])).toEqual(['OK', 'DUPLICATE', 'OK', 'LIMIT', 'OK', 'NOT_ADMITTED', 'OK', 'SOLD_OUT', 'OK', 'INVALID', 'INVALID', 'DUPLICATE']);
     expect(got.map((g) => [g[0], String(g[1]).replace(/^81-/, '80-'), g[2], g[3]])).toEqual(expected);
     expect(await r.get(many.stock)).toBe('0');
     expect(await r.hget(many.stats, 'held')).toBe('6');

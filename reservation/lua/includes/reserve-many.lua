@@ -58,11 +58,6 @@ local function reserveMany(K, now, reqs)
 
   for _, r in ipairs(reqs) do
     local userId, qty, jti = r[1], tonumber(r[2]), r[4]
-    local qtyText = qty and qtyTexts[qty]
-    if qty and not qtyText then
-      qtyText = tostring(qty)
-      qtyTexts[qty] = qtyText
-    end
     local field = r[3] ~= '' and (userId .. ':' .. r[3]) or nil
     if not qty or qty < 1 or qty ~= math.floor(qty) then
       answer('INVALID', '', '0', '0')
@@ -78,6 +73,11 @@ local function reserveMany(K, now, reqs)
     elseif used[userId] + qty > limit then
       answer('LIMIT', '', '0', '0')
     else
+      local qtyText = qtyTexts[qty]
+      if not qtyText then
+        qtyText = tostring(qty)
+        qtyTexts[qty] = qtyText
+      end
       stock = stock - qty
       taken = taken + qty
       used[userId] = used[userId] + qty
