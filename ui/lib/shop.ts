@@ -2,26 +2,14 @@
  * Shared pieces of the shopper pages: the top bar (search box, cart count, orders, sign in/out), cart calls
  * that recover from a stale cart token, and small render helpers. Pages render with the DOM, no framework.
  */
+import type { CartView } from '../../storefront/cart/view.js';
 import { api, ApiError, cents, h, session } from './api.js';
 
 export { api, ApiError, cents, h, session };
 
-export interface CartLine {
-  productId: string;
-  name: string;
-  quantity: number;
-  unitPriceCents: number;
-  lineTotalCents: number;
-  inStock: boolean;
-  available: boolean;
-}
-
-export interface Cart {
-  items: CartLine[];
-  itemCount: number;
-  totalCents: number;
-  available: boolean;
-}
+/** The cart as the API answers it: the server's own types (type-only, nothing of the server is bundled). */
+export type { CartLine } from '../../storefront/cart/view.js';
+export type Cart = CartView;
 
 /** A cart call; a cart token the server no longer accepts is dropped and the call made again. */
 export async function cartApi(method: string, path: string, body?: unknown): Promise<Cart> {
