@@ -7,6 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { cpuMs } from './settings.js';
 
 export interface GatewayProc {
   index: number;
@@ -91,13 +92,11 @@ export async function gcReading(pid: number, dir: string, timeoutMs = 15_000): P
   throw new Error(`gateway ${pid} gave no memory reading within ${timeoutMs} ms`);
 }
 
-/** CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat (100 ticks a second). */
+/** CPU seconds (user + system, or system only) a process has used so far. */
 export function cpuSeconds(pid: number, which: 'all' | 'sys' = 'all'): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const user = Number(fields[11]);
-  const sys = Number(fields[12]);
-  return (which === 'sys' ? sys : user + sys) / 100;
+  const ms = cpuMs(pid, which);
+  if (ms === undefined) throw new Error(`no /proc/${pid}/stat`);
+  return ms / 1000;
 }
 
 /** CPU seconds the whole box has been busy (all cores, from /proc/stat; idle and iowait excluded). */

@@ -11,13 +11,18 @@ export function useLocalServices(env: NodeJS.ProcessEnv = process.env): void {
 
 export const benchNumber = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
 
-/** CPU time (user + system, ms) a process has used, from /proc/<pid>/stat; undefined off Linux or when gone. */
-export function cpuMs(pid: number | undefined): number | undefined {
+/**
+ * CPU time (ms) a process has used, user + system or system only, from /proc/<pid>/stat; undefined off Linux
+ * or when the process is gone.
+ */
+export function cpuMs(pid: number | undefined, which: 'all' | 'sys' = 'all'): number | undefined {
   if (pid === undefined) return undefined;
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10; // clock ticks of 10 ms (USER_HZ 100)
+    const user = Number(fields[11]);
+    const sys = Number(fields[12]);
+    return (which === 'sys' ? sys : user + sys) * 10; // clock ticks of 10 ms (USER_HZ 100)
   } catch {
     return undefined;
   }
@@ -38,7 +43,7 @@ export async function localRedisPid(redis: { info(section: string): Promise<stri
  * server, Redis and the load generator share the cores, so their sum bounds req/s.
  */
 export function cpuPerRequest(pids: Array<number | undefined>) {
-  const before = pids.map(cpuMs);
+  const before = pids.map((pid) => cpuMs(pid));
   return (requests: number): Array<number | null> =>
     pids.map((pid, i) => {
       const a = cpuMs(pid);
