@@ -31,5 +31,5 @@ export { createProduct, getProduct, productInput, type Product } from './product
 export { saleTransitions, canTransition, type SaleStatus } from './sale-status.js';
 export { scheduleSale, ensureJobs } from './scheduler.js';
 export { sweepOnce } from './sweeper.js';
-export { saleKeys, activeSalesKey, saleStatusChannel, saleIdOfReservation, type SaleKeys } from './keys.js';
+export { saleKeys, activeSalesKey, saleStatusChannel, saleIdOfReservation, parseHoldRecord, holdRecordText, type SaleKeys, type HoldRecord, type HoldStatus } from './keys.js';
 export { runScript } from './scripts.js';

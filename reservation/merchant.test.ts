@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestEngine, type TestEngine } from '../test/engine.js';
+import { setHoldStatus } from '../test/holds.js';
 import { sweepOnce } from './sweeper.js';
 import { eventually, makeSale, makeUsers } from './testing.js';
 
@@ -93,8 +94,8 @@ describe('merchant API', () => {
     expect([r1.status, r2.status]).toEqual([201, 201]);
     // Settlement marks a hold sold; here we do what its script does, so 5 units count as sold.
     const k = (await import('./keys.js')).saleKeys(t.config.redisPrefix, saleId);
-    await t.ctx.redis.multi().hset(k.hold(r1.body.reservationId), 'status', 'sold').zrem(k.holds, r1.body.reservationId)
-      .hincrby(k.stats, 'held', -5).hincrby(k.stats, 'sold', 5).exec();
+    await setHoldStatus(t.ctx.redis, k, r1.body.reservationId, 'sold');
+    await t.ctx.redis.multi().zrem(k.holds, r1.body.reservationId).hincrby(k.stats, 'held', -5).hincrby(k.stats, 'sold', 5).exec();
 
     const closed = await t.api('POST', `/admin/sales/${saleId}/close`, { token: admin });
     expect(closed.body.status).toBe('closed');

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestEngine, type TestEngine } from '../test/engine.js';
+import { eventsByReservation } from '../test/holds.js';
 import { saleKeys } from './keys.js';
 import { makeSale, makeUsers } from './testing.js';
 
@@ -40,7 +41,10 @@ describe('oversell', () => {
     const counted = Object.values(await r.hgetall(k.users)).map(Number);
     expect(counted.reduce((s, n) => s + n, 0)).toBe(100);
     expect(Math.max(...counted)).toBeLessThanOrEqual(2);
-    expect(await r.xlen(k.events)).toBe(100);
+    const reserved = (await eventsByReservation(r, k)).filter((e) => e.startsWith('reserved '));
+    expect(reserved).toHaveLength(100); // one per reservation (the reservations of a batch share one entry)
+    expect(new Set(reserved.map((e) => e.split(' ')[1]))).toEqual(new Set(ok.map((a) => a.rid)));
+    expect(await r.hlen(k.records)).toBe(100);
     // The server still answers.
     expect((await t.api('GET', `/api/sales/${saleId}`)).body.remaining).toBe(0);
   });

@@ -1,7 +1,7 @@
 import type { Context } from '../infra/context.js';
 import { AppError, invalid, notFound } from '../infra/errors.js';
 import { verifyAdmissionToken } from '../waiting-room/index.js';
-import { saleIdOfReservation, saleKeys } from './keys.js';
+import { parseHoldRecord, saleIdOfReservation, saleKeys } from './keys.js';
 import { getSale, peekSale } from './sales.js';
 import { runScript } from './scripts.js';
 import { reserveInRedis } from './batcher.js';
@@ -104,14 +104,14 @@ export interface HoldView {
 export async function getHold(ctx: Context, rid: string, userId: string): Promise<HoldView | null> {
   const saleId = saleIdOfReservation(rid);
   if (!saleId) return null;
-  const h = await ctx.redis.hgetall(saleKeys(ctx.config.redisPrefix, saleId).hold(rid));
-  if (!h.userId || h.userId !== userId) return null;
+  const h = parseHoldRecord(await ctx.redis.hget(saleKeys(ctx.config.redisPrefix, saleId).records, rid));
+  if (!h || h.userId !== userId) return null;
   return {
     reservationId: rid,
     saleId,
-    quantity: Number(h.quantity),
+    quantity: h.quantity,
     status: h.status,
-    expiresAt: new Date(Number(h.expiresAt)).toISOString(),
-    createdAt: new Date(Number(h.createdAt)).toISOString(),
+    expiresAt: new Date(h.expiresAt).toISOString(),
+    createdAt: new Date(h.createdAt).toISOString(),
   };
 }

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestWorld, type TestWorld } from '../test/harness.js';
+import { eventsByReservation, holdStatus, setHoldStatus } from '../test/holds.js';
 import { saleKeys } from './keys.js';
-import { runScript } from './scripts.js';
+import { loadScripts, runScript } from './scripts.js';
 
 let world: TestWorld;
 beforeAll(async () => {
@@ -105,12 +106,12 @@ describe('release-6.lua and expire-6.lua', () => {
     expect(await r.hget(k.stats, 'held')).toBe('0');
 
     const [, paying] = await reserveAs(k, 'u1', 1);
-    await r.hset(k.hold(paying), 'status', 'paying');
+    await setHoldStatus(r, k, paying, 'paying');
     await r.zrem(k.holds, paying);
     expect(await runScript(r, 'release', holdKeys(k), [paying, 'u1', '0'])).toEqual(['BUSY']);
     expect(await runScript(r, 'release', holdKeys(k), [paying, '', '1'])).toEqual(['OK']);
     const [, sold] = await reserveAs(k, 'u1', 1);
-    await r.hset(k.hold(sold), 'status', 'sold');
+    await setHoldStatus(r, k, sold, 'sold');
     expect(await runScript(r, 'release', holdKeys(k), [sold, '', '1'])).toEqual(['BUSY']);
     expect(await r.get(k.stock)).toBe('4');
   });
@@ -121,7 +122,7 @@ describe('release-6.lua and expire-6.lua', () => {
     const now = Date.now();
     for (let i = 0; i < 4; i++) await reserveAs(k, `u${i}`, 1, { now });
     const [, paying] = await reserveAs(k, 'p', 1, { now });
-    await r.hset(k.hold(paying), 'status', 'paying');
+    await setHoldStatus(r, k, paying, 'paying');
     await r.zrem(k.holds, paying);
     expect(await runScript(r, 'expire', holdKeys(k), [now + 59_999, 100])).toBe(0);
     expect(await runScript(r, 'expire', holdKeys(k), [now + 60_000, 3])).toBe(3);
@@ -129,8 +130,8 @@ describe('release-6.lua and expire-6.lua', () => {
     expect(await runScript(r, 'expire', holdKeys(k), [now + 60_000, 3])).toBe(0);
     expect(await r.get(k.stock)).toBe('9');
     expect(await r.hget(k.stats, 'held')).toBe('1');
-    expect(await r.hget(k.hold(paying), 'status')).toBe('paying');
-    expect(await r.hget(k.hold('96-1'), 'status')).toBe('expired');
+    expect(await holdStatus(r, k, paying)).toBe('paying');
+    expect(await holdStatus(r, k, '96-1')).toBe('expired');
   });
 });
 
@@ -175,11 +176,20 @@ describe('reserve-batch-7.lua', () => {
       holds: (await r.zrange(k.holds, '0', '-1', 'WITHSCORES')).map((x) => x.replace(/^81-/, '80-')),
       idem: Object.fromEntries(Object.entries(await r.hgetall(k.idem)).map(([f, v]) => [f, v.replace(/^81-/, '80-')])),
       seq: await r.get(k.seq),
-      events: (await r.xrange(k.events, '-', '+')).map(([, f]) => f.join(' ').replace(/81-/, '80-')),
+      events: (await eventsByReservation(r, k)).map((e) => e.replace(/81-/, '80-')),
       marker: ((await r.get(k.admission('j1'))) ?? '').replace(/^81-/, '80-'),
-      hold: await r.hgetall(k.hold(k === one ? '80-1' : '81-1')),
+      records: Object.fromEntries(Object.entries(await r.hgetall(k.records)).map(([f, v]) => [f.replace(/^81-/, '80-'), v])),
     });
     expect(await state(many)).toEqual(await state(one));
+  });
+});
+
+describe('loadScripts', () => {
+  it('inlines includes, also nested ones, each once per script', () => {
+    const release = loadScripts().find((s) => s.name === 'release')!;
+    expect(release.lua).not.toContain('@include');
+    expect(release.lua.split('local function readHold(').length).toBe(2); // via return-hold, once
+    expect(release.lua.indexOf('local function readHold(')).toBeLessThan(release.lua.indexOf('local function returnHold('));
   });
 });
 

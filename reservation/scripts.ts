@@ -5,8 +5,9 @@ import type { Redis } from '../infra/redis.js';
 /**
  * Loads every `lua/<name>-<numberOfKeys>.lua` and registers it with ioredis `defineCommand` as
  * `<camelName>V<SCRIPT_VERSION>`, so two versions of the engine can share one Redis. Lines of the form
- * `--- @include "includes/x"` are replaced by that file (BullMQ's convention). A script named `<name>-n.lua`
- * takes a varying number of keys: runScript passes the count of the keys it is given.
+ * `--- @include "includes/x"` are replaced by that file (BullMQ's convention; an included file may include
+ * others). A script named `<name>-n.lua` takes a varying number of keys: runScript passes the count of the
+ * keys it is given.
  */
 export const SCRIPT_VERSION = 1;
 const luaDir = fileURLToPath(new URL('./lua/', import.meta.url));
@@ -23,8 +24,13 @@ function camel(name: string): string {
   return name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 }
 
-function inline(lua: string): string {
-  return lua.replace(/^--- @include "([^"]+)"$/gm, (_, path: string) => readFileSync(`${luaDir}${path}.lua`, 'utf8'));
+/** Inlines includes, also those of an included file; each file once per script (later mentions are dropped). */
+function inline(lua: string, seen = new Set<string>()): string {
+  return lua.replace(/^--- @include "([^"]+)"$/gm, (_, path: string) => {
+    if (seen.has(path)) return '';
+    seen.add(path);
+    return inline(readFileSync(`${luaDir}${path}.lua`, 'utf8'), seen);
+  });
 }
 
 let cache: Script[] | undefined;

@@ -1,4 +1,5 @@
 import type { Context } from '../infra/context.js';
+import { parseHoldRecord } from '../reservation/index.js';
 import { settlementSaleKeys } from './keys.js';
 import type { OrderWriter } from './order-writer.js';
 import type { PaymentProvider } from './payments.js';
@@ -43,22 +44,27 @@ export const STUCK_AFTER_MS = 30_000;
 
 const LIVE_JOB_STATES = new Set(['active', 'waiting', 'delayed', 'prioritized', 'waiting-children']);
 
-/** The settlement job a checked-out hold stands for, rebuilt from the hold hash and the sale meta. */
+/** The settlement job a checked-out hold stands for, rebuilt from the hold's record, its checkout and the sale meta. */
 async function jobFromHold(ctx: Context, saleId: string, rid: string, status: 'paying' | 'sold'): Promise<(SettleJob & { jobId: string }) | null> {
   const k = settlementSaleKeys(ctx.config.redisPrefix, saleId);
-  const [hold, meta] = await Promise.all([ctx.redis.hgetall(k.hold(rid)), ctx.redis.hmget(k.meta, 'priceCents', 'productId')]);
-  if (hold.status !== status || !hold.orderId) return null;
+  const [record, checkout, meta] = await Promise.all([
+    ctx.redis.hget(k.records, rid),
+    ctx.redis.hgetall(k.checkout(rid)),
+    ctx.redis.hmget(k.meta, 'priceCents', 'productId'),
+  ]);
+  const hold = parseHoldRecord(record);
+  if (!hold || hold.status !== status || !checkout.orderId) return null;
   return {
     rid,
     saleId,
     userId: hold.userId,
-    orderId: hold.orderId,
+    orderId: checkout.orderId,
     productId: String(meta[1]),
-    quantity: Number(hold.quantity),
+    quantity: hold.quantity,
     unitPriceCents: Number(meta[0]),
-    paymentMethod: hold.paymentMethod,
-    checkoutAt: Number(hold.checkoutAt),
-    jobId: hold.jobId ?? rid,
+    paymentMethod: checkout.paymentMethod,
+    checkoutAt: Number(checkout.checkoutAt),
+    jobId: checkout.jobId ?? rid,
   };
 }
 

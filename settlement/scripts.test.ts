@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runScript } from '../reservation/index.js';
 import { createTestWorld, type TestWorld } from '../test/harness.js';
+import { holdStatus } from '../test/holds.js';
 import { settlementSaleKeys, type SettlementSaleKeys } from './keys.js';
 
 let world: TestWorld;
@@ -39,7 +40,7 @@ describe('begin-checkout-3.lua', () => {
     expect(ok.slice(0, 5)).toEqual(['OK', ok[1], 2, 250, '7']);
     expect(await r().zscore(k.holds, rid)).toBeNull();
     expect(await r().zscore(k.paying, rid)).not.toBeNull();
-    expect(await r().hget(k.hold(rid), 'status')).toBe('paying');
+    expect(await holdStatus(r(), k, rid)).toBe('paying');
     const again = await begin(k, rid, 'u1', 'key-a');
     expect([again[0], again[1], again[6]]).toEqual(['DUPLICATE', ok[1], 'paying']);
     expect((await begin(k, rid, 'u1', 'key-b'))[0]).toBe('CONFLICT');
@@ -63,7 +64,7 @@ describe('begin-checkout-3.lua', () => {
     await begin(k, rid, 'u1', 'k');
     expect(await runScript(r(), 'expire', [k.meta, k.stock, k.holds, k.users, k.stats, k.events], [Date.now() + 3600_000, 100])).toBe(0);
     expect(await runScript(r(), 'release', [k.meta, k.stock, k.holds, k.users, k.stats, k.events], [rid, 'u1', '0'])).toEqual(['BUSY']);
-    expect(await r().hget(k.hold(rid), 'status')).toBe('paying');
+    expect(await holdStatus(r(), k, rid)).toBe('paying');
   });
 });
 

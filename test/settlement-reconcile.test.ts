@@ -120,7 +120,7 @@ it('with payment in flight, the order is pending: GET /api/orders/:id says so, a
   expect(list.body.orders.map((o: { id: string }) => o.id)).toEqual([res.body.orderId]);
   const [other] = await makeUsers(t.ctx, 1);
   expect((await t.api('GET', `/api/orders/${res.body.orderId}`, { token: other.token })).status).toBe(404);
-  const jobId = await t.ctx.redis.hget(settlementSaleKeys(t.config.redisPrefix, saleId).hold(rid), 'jobId');
+  const jobId = await t.ctx.redis.hget(settlementSaleKeys(t.config.redisPrefix, saleId).checkout(rid), 'jobId');
   expect(await services.queue.getJob(jobId!)).toBeTruthy(); // the settlement job the hold recorded
 });
 
@@ -134,7 +134,7 @@ it('200 checkouts at once share batch jobs: each hold is in exactly the job it r
   const first = await checkoutAll();
   expect(first.every((r) => r.status === 202)).toBe(true);
   const k = settlementSaleKeys(t.config.redisPrefix, saleId);
-  const jobIds = await Promise.all(rids.map((rid) => t.ctx.redis.hget(k.hold(rid), 'jobId')));
+  const jobIds = await Promise.all(rids.map((rid) => t.ctx.redis.hget(k.checkout(rid), 'jobId')));
   const settledBy = new Map<string, string[]>();
   for (const id of new Set(jobIds)) {
     const job = await services.queue.getJob(id!);

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, makeSale, makeUsers } from '../reservation/testing.js';
 import { saleKeys } from '../reservation/index.js';
 import { startTestEngine, type TestEngine } from './engine.js';
+import { holdStatus } from './holds.js';
 import { startPsp, type PspProcess } from './psp.js';
 
 let t: TestEngine;
@@ -74,7 +75,7 @@ describe('checkout and settlement', () => {
     const payments = await t.ctx.db.query('SELECT status, amount_cents, order_id FROM payments WHERE idempotency_key = $1', [rid]);
     expect(payments.rows).toEqual([{ status: 'succeeded', amount_cents: 3_000, order_id: res.body.orderId }]);
     expect(await stats(saleId)).toMatchObject({ remaining: 8, held: 0, sold: 2 });
-    expect(await t.ctx.redis.hget(saleKeys(t.config.redisPrefix, saleId).hold(rid), 'status')).toBe('sold');
+    expect(await holdStatus(t.ctx.redis, saleKeys(t.config.redisPrefix, saleId), rid)).toBe('sold');
     await eventually(async () => messages.length > 0, 'the order message');
     expect(messages).toEqual([{ type: 'order', orderId: res.body.orderId, status: 'paid' }]);
     await sub.quit();

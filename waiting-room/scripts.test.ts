@@ -54,6 +54,19 @@ describe('queue Lua scripts', () => {
     expect(await joinQueue(world.ctx, sale, 'u1', 'c1', true)).toMatchObject({ kind: 'waiting', ticket: 3 });
   });
 
+  it('admitted users who reserve together (one batch, one event listing them all) stop counting as outstanding', async () => {
+    const sale = await openSale({ stock: 3, batchSize: 3, factor: 1 });
+    for (const u of ['u1', 'u2', 'u3', 'u4']) await joinQueue(world.ctx, sale, u, '', true);
+    expect((await tick(sale)).admitted.map(([u]) => u)).toEqual(['u1', 'u2', 'u3']);
+    const k = saleKeys(world.config.redisPrefix, sale.id);
+    const argv: Array<string | number> = [Date.now()];
+    for (const u of ['u1', 'u2']) argv.push(u, 1, '', '', 60);
+    await runScript(world.ctx.redis, 'reserve-batch', [k.meta, k.stock, k.holds, k.users, k.idem, k.stats, k.events], argv);
+    expect(await world.ctx.redis.xlen(k.events)).toBe(1);
+    await tick(sale);
+    expect(await world.ctx.redis.zrange(queueKeys(world.config.redisPrefix, sale.id).admitted, 0, -1)).toEqual(['u3']);
+  });
+
   it('several steppers at once make one admission tick per interval slot', async () => {
     const sale = await openSale({ stock: 100, batchSize: 1, intervalMs: 60_000 });
     for (let i = 0; i < 10; i++) await joinQueue(world.ctx, sale, `u${i}`, '', true);

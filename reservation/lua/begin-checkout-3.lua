@@ -1,8 +1,8 @@
 --[[
   Start paying for a hold, atomically: the hold must be the caller's and still held and unexpired. It moves
   to state `paying` and leaves the holds zset (so the expiry sweeper leaves it alone) for the paying zset,
-  and remembers the checkout's idempotency key, order id and payment method. stats.held is unchanged
-  (it counts held and paying units).
+  and remembers the checkout's idempotency key, order id, payment method and job in checkout:<rid>.
+  stats.held is unchanged (it counts held and paying units).
   KEYS[1] meta    {sale:<id>}:meta     (priceCents, productId)
   KEYS[2] holds   {sale:<id>}:holds    zset rid -> expiresAt, holds in state `held`
   KEYS[3] paying  {sale:<id>}:paying   zset rid -> checkout time (ms), holds in state `paying`
@@ -17,21 +17,23 @@
     NOT_FOUND  no such hold, or not the caller's
     EXPIRED    the hold expired (or was released) before checkout
 ]]
+--- @include "includes/hold-record"
 local base = string.sub(KEYS[1], 1, -5)
 local rid, userId, now, key = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
-local holdKey = base .. 'hold:' .. rid
-local h = redis.call('HMGET', holdKey, 'userId', 'status', 'expiresAt', 'quantity', 'checkoutKey', 'orderId',
-  'checkoutAt', 'paymentMethod', 'jobId')
-if not h[1] or h[1] ~= userId then return {'NOT_FOUND', '', 0, 0, '', 0, '', ''} end
+local recordsKey, checkoutKey = base .. 'records', base .. 'checkout:' .. rid
+local h = readHold(recordsKey, rid)
+if not h or h.userId ~= userId then return {'NOT_FOUND', '', 0, 0, '', 0, '', ''} end
+local c = redis.call('HMGET', checkoutKey, 'checkoutKey', 'orderId', 'checkoutAt', 'paymentMethod', 'jobId')
 local meta = redis.call('HMGET', KEYS[1], 'priceCents', 'productId')
-local qty, price, productId = tonumber(h[4]), tonumber(meta[1]) or 0, meta[2] or ''
-if h[5] then
-  if h[5] ~= key then return {'CONFLICT', '', 0, 0, '', 0, h[2], ''} end
-  return {'DUPLICATE', h[6], qty, price, productId, tonumber(h[7]), h[2], h[8], h[9] or rid}
+local qty, price, productId = tonumber(h.quantity), tonumber(meta[1]) or 0, meta[2] or ''
+if c[1] then
+  if c[1] ~= key then return {'CONFLICT', '', 0, 0, '', 0, h.status, ''} end
+  return {'DUPLICATE', c[2], qty, price, productId, tonumber(c[3]), h.status, c[4], c[5] or rid}
 end
-if h[2] ~= 'held' or tonumber(h[3]) <= now then return {'EXPIRED', '', 0, 0, '', 0, h[2], ''} end
+if h.status ~= 'held' or tonumber(h.expiresAt) <= now then return {'EXPIRED', '', 0, 0, '', 0, h.status, ''} end
 local jobId = ARGV[7] or rid
-redis.call('HSET', holdKey, 'status', 'paying', 'checkoutKey', key, 'orderId', ARGV[5], 'checkoutAt', now,
+setHoldStatus(recordsKey, rid, h, 'paying')
+redis.call('HSET', checkoutKey, 'checkoutKey', key, 'orderId', ARGV[5], 'checkoutAt', now,
   'paymentMethod', ARGV[6], 'jobId', jobId)
 redis.call('ZREM', KEYS[2], rid)
 redis.call('ZADD', KEYS[3], now, rid)

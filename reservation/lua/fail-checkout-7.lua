@@ -10,9 +10,9 @@
 --- @include "includes/return-hold"
 local base = string.sub(KEYS[1], 1, -5)
 local rid = ARGV[1]
-local status = redis.call('HGET', base .. 'hold:' .. rid, 'status')
+local h = readHold(base .. 'records', rid)
 redis.call('ZREM', KEYS[7], rid)
-if not status then return 'MISSING' end
-if status == 'sold' then return 'SOLD' end
-if returnHold(base, KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], rid, 'released') then return 'RELEASED' end
+if not h then return 'MISSING' end
+if h.status == 'sold' then return 'SOLD' end
+if returnHold(base, KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], rid, 'released', h) then return 'RELEASED' end
 return 'ALREADY'

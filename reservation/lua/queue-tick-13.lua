@@ -46,16 +46,21 @@ local function spend(user)
   redis.call('HDEL', KEYS[6], user)
 end
 
--- Admitted users who reserved are no longer outstanding (the reservation script logs 'reserved' events).
+-- Admitted users who reserved are no longer outstanding (the reservation script logs 'reserved' events;
+-- one event lists the users of a batch of reservations, space-separated).
 local from = st[5] and ('(' .. st[5]) or '-'
 local evs = redis.call('XRANGE', KEYS[4], from, '+', 'COUNT', 1000)
 for _, ev in ipairs(evs) do
   local f = ev[2]
-  local typ, uid = nil, nil
+  local typ, uids = nil, nil
   for i = 1, #f, 2 do
-    if f[i] == 'type' then typ = f[i + 1] elseif f[i] == 'userId' then uid = f[i + 1] end
+    if f[i] == 'type' then typ = f[i + 1] elseif f[i] == 'userId' then uids = f[i + 1] end
   end
-  if typ == 'reserved' and uid and redis.call('ZREM', KEYS[10], uid) == 1 then spend(uid) end
+  if typ == 'reserved' and uids then
+    for uid in string.gmatch(uids, '%S+') do
+      if redis.call('ZREM', KEYS[10], uid) == 1 then spend(uid) end
+    end
+  end
 end
 if #evs > 0 then redis.call('HSET', KEYS[5], 'cursor', evs[#evs][1]) end
 

@@ -9,10 +9,9 @@
 --- @include "includes/return-hold"
 local base = string.sub(KEYS[1], 1, -5)
 local rid, owner, payingOk = ARGV[1], ARGV[2], ARGV[3] == '1'
-local holdKey = base .. 'hold:' .. rid
-local h = redis.call('HMGET', holdKey, 'userId', 'status')
-if not h[1] or (owner ~= '' and h[1] ~= owner) then return {'NOT_FOUND'} end
-if h[2] == 'released' or h[2] == 'expired' then return {'OK'} end
-if h[2] == 'sold' or (h[2] == 'paying' and not payingOk) then return {'BUSY'} end
-returnHold(base, KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], rid, 'released')
+local h = readHold(base .. 'records', rid)
+if not h or (owner ~= '' and h.userId ~= owner) then return {'NOT_FOUND'} end
+if h.status == 'released' or h.status == 'expired' then return {'OK'} end
+if h.status == 'sold' or (h.status == 'paying' and not payingOk) then return {'BUSY'} end
+returnHold(base, KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], rid, 'released', h)
 return {'OK'}

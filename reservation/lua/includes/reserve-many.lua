@@ -2,9 +2,10 @@
   Shared by reserve and reserve-batch: reservations of one sale, in arrival order, each with every check,
   with exactly the results that one script call per request would give.
   The sale's shared state (meta, stock, the users' counts, the sequence) is read once, kept in Lua tables
-  while the requests are worked through, and written back once at the end; what belongs to one request
-  (its hold hash, its event, its admission marker) is written as it goes. A Redis command costs more than
-  the Lua around it, so this is what makes a batch cheaper than its requests one by one.
+  while the requests are worked through, and written back once at the end, together with the batch's hold
+  records (one HSET into `records`) and one `reserved` event listing its reservations; only an admission
+  marker is written per request. A Redis command costs more than the Lua around it, so this is what makes a
+  batch cheaper than its requests one by one.
 
   K is the script's KEYS: meta, stock, holds, users, idem, stats, events.
   reqs is a list of {userId, quantity (string), idempotency key or "", admission jti or "", marker seconds}.
@@ -14,6 +15,7 @@
   user and idempotency key again: the first result), NOT_OPEN, NOT_ADMITTED (admission token spent),
   SOLD_OUT, LIMIT (per-user limit), OK.
 ]]
+--- @include "includes/hold-record"
 local function reserveMany(K, now, reqs)
   local meta = redis.call('HMGET', K[1], 'id', 'status', 'perUserLimit', 'holdSeconds', 'startsAt', 'endsAt')
   local base = string.sub(K[1], 1, -5) -- strip "meta"
@@ -24,6 +26,7 @@ local function reserveMany(K, now, reqs)
   -- Numbers written as text once: Lua turns a number into text with sprintf each time it meets one in a
   -- concatenation, which cost more than the rest of a reservation's Lua.
   local expText, nowText = tostring(expiresAt), tostring(now)
+  local recordTail = '|' .. expText .. '|held|' .. nowText -- a new hold's record is userId|quantity .. this
   local qtyTexts = {}
 
   -- Shared state, read once.
@@ -51,6 +54,7 @@ local function reserveMany(K, now, reqs)
   end
 
   local out, n, taken, zadd, userWrites, idemWrites, spent = {}, 0, 0, {}, {}, {}, {}
+  local records, eventRids, eventUsers, eventQtys = {}, {}, {}, {}
   local function answer(status, rid, qty, exp)
     out[n + 1], out[n + 2], out[n + 3], out[n + 4] = status, rid, qty, exp
     n = n + 4
@@ -84,9 +88,9 @@ local function reserveMany(K, now, reqs)
       userWrites[userId] = true
       seq = seq + 1
       local rid = saleId .. '-' .. seq
-      redis.call('HSET', base .. 'hold:' .. rid, 'userId', userId, 'quantity', qtyText, 'expiresAt', expText,
-        'status', 'held', 'createdAt', nowText)
+      records[#records + 1], records[#records + 2] = rid, userId .. '|' .. qtyText .. recordTail
       zadd[#zadd + 1], zadd[#zadd + 2] = expText, rid
+      eventRids[#eventRids + 1], eventUsers[#eventUsers + 1], eventQtys[#eventQtys + 1] = rid, userId, qtyText
       if field then
         idem[field] = rid .. '|' .. qtyText .. '|' .. expText
         idemWrites[#idemWrites + 1] = field
@@ -96,7 +100,6 @@ local function reserveMany(K, now, reqs)
         spent[jti] = true
         redis.call('SET', base .. 'admission:' .. jti, rid, 'EX', tonumber(r[5]))
       end
-      redis.call('XADD', K[7], 'MAXLEN', '~', '100000', '*', 'type', 'reserved', 'rid', rid, 'userId', userId, 'quantity', qtyText)
       answer('OK', rid, qtyText, expText)
     end
   end
@@ -107,6 +110,9 @@ local function reserveMany(K, now, reqs)
     redis.call('HINCRBY', K[6], 'held', taken)
     redis.call('SET', base .. 'seq', seq)
     redis.call('ZADD', K[3], unpack(zadd))
+    redis.call('HSET', base .. 'records', unpack(records))
+    redis.call('XADD', K[7], 'MAXLEN', '~', '100000', '*', 'type', 'reserved', 'rid', table.concat(eventRids, ' '),
+      'userId', table.concat(eventUsers, ' '), 'quantity', table.concat(eventQtys, ' '))
     local hset = {}
     for u in pairs(userWrites) do
       hset[#hset + 1] = u
