@@ -13,10 +13,10 @@
   Returns {status, reservationId, quantity, expiresAt} (the last two as integers); status is one of
   OK, DUPLICATE (same idempotency key: the first result again), NOT_OPEN, NOT_ADMITTED (token spent),
   SOLD_OUT, LIMIT, INVALID (quantity is not a whole number >= 1; callers validate first, this is a guard).
-  Hold hashes and admission markers are built from the meta key's hash-tagged base, so every key touched
-  lives in the same slot.
+  The hold records key and admission markers are built from the meta key's hash-tagged base, so every
+  key touched lives in the same slot.
 ]]
 --- @include "includes/reserve-many"
-local out = reserveMany(KEYS, tonumber(ARGV[3]), {{ARGV[1], ARGV[2], ARGV[4], ARGV[5], ARGV[6]}})
+local out = reserveMany(KEYS, tonumber(ARGV[3]), {ARGV[1], ARGV[2], ARGV[4], ARGV[5], ARGV[6]}, 1)
 out[3], out[4] = tonumber(out[3]), tonumber(out[4]) -- reserveMany answers text
 return out

@@ -16,8 +16,4 @@
   of four per request.
 ]]
 --- @include "includes/reserve-many"
-local reqs = {}
-for i = 2, #ARGV, 5 do
-  reqs[#reqs + 1] = {ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]}
-end
-return table.concat(reserveMany(KEYS, tonumber(ARGV[1]), reqs), ',')
+return table.concat(reserveMany(KEYS, tonumber(ARGV[1]), ARGV, 2), ',')

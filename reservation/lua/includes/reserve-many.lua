@@ -8,7 +8,8 @@
   batch cheaper than its requests one by one.
 
   K is the script's KEYS: meta, stock, holds, users, idem, stats, events.
-  reqs is a list of {userId, quantity (string), idempotency key or "", admission jti or "", marker seconds}.
+  A holds the requests from index `first` on, 5 values each: userId, quantity (text), idempotency key or "",
+  admission jti or "", marker seconds (read straight from ARGV: no table per request).
   At most a few hundred requests per call (Lua's unpack limit is about 8,000 values).
   Returns a flat list, 4 text values per request in order: status, reservationId, quantity, expiresAt.
   Statuses, checked in this order: INVALID (quantity is not a whole number >= 1), DUPLICATE (the same
@@ -16,7 +17,7 @@
   SOLD_OUT, LIMIT (per-user limit), OK.
 ]]
 --- @include "includes/hold-record"
-local function reserveMany(K, now, reqs)
+local function reserveMany(K, now, A, first)
   local meta = redis.call('HMGET', K[1], 'id', 'status', 'perUserLimit', 'holdSeconds', 'startsAt', 'endsAt')
   local base = string.sub(K[1], 1, -5) -- strip "meta"
   local saleId = meta[1]
@@ -27,19 +28,20 @@ local function reserveMany(K, now, reqs)
   -- concatenation, which cost more than the rest of a reservation's Lua.
   local expText, nowText = tostring(expiresAt), tostring(now)
   local recordTail = '|' .. expText .. '|held|' .. nowText -- a new hold's record is userId|quantity .. this
-  local qtyTexts = {}
+  local qtyTexts, qtyNums = {}, {}
 
   -- Shared state, read once.
   local stock = tonumber(redis.call('GET', K[2]) or '0')
   local seq = tonumber(redis.call('GET', base .. 'seq') or '0')
   local used, userFields, idem, idemFields = {}, {}, {}, {}
-  for _, r in ipairs(reqs) do
-    if used[r[1]] == nil then
-      used[r[1]] = false
-      userFields[#userFields + 1] = r[1]
+  for i = first, #A, 5 do
+    local u, key = A[i], A[i + 2]
+    if used[u] == nil then
+      used[u] = false
+      userFields[#userFields + 1] = u
     end
-    if r[3] ~= '' then
-      local field = r[1] .. ':' .. r[3]
+    if key ~= '' then
+      local field = u .. ':' .. key
       if idem[field] == nil then
         idem[field] = false
         idemFields[#idemFields + 1] = field
@@ -60,9 +62,15 @@ local function reserveMany(K, now, reqs)
     n = n + 4
   end
 
-  for _, r in ipairs(reqs) do
-    local userId, qty, jti = r[1], tonumber(r[2]), r[4]
-    local field = r[3] ~= '' and (userId .. ':' .. r[3]) or nil
+  for i = first, #A, 5 do
+    local userId, qtyArg, key, jti = A[i], A[i + 1], A[i + 2], A[i + 3]
+    local qty = qtyNums[qtyArg] -- parsed once per batch for each quantity text (tonumber is a strtod)
+    if qty == nil then
+      qty = tonumber(qtyArg) or false
+      qtyNums[qtyArg] = qty
+    end
+    qty = qty or nil
+    local field = key ~= '' and (userId .. ':' .. key) or nil
     if not qty or qty < 1 or qty ~= math.floor(qty) then
       answer('INVALID', '', '0', '0')
     elseif field and idem[field] then
@@ -87,7 +95,7 @@ local function reserveMany(K, now, reqs)
       used[userId] = used[userId] + qty
       userWrites[userId] = true
       seq = seq + 1
-      local rid = saleId .. '-' .. seq
+      local rid = saleId .. '-' .. string.format('%d', seq) -- %d: an integer's digits, not the float sprintf
       records[#records + 1], records[#records + 2] = rid, userId .. '|' .. qtyText .. recordTail
       zadd[#zadd + 1], zadd[#zadd + 2] = expText, rid
       eventRids[#eventRids + 1], eventUsers[#eventUsers + 1], eventQtys[#eventQtys + 1] = rid, userId, qtyText
@@ -98,7 +106,7 @@ local function reserveMany(K, now, reqs)
       end
       if jti ~= '' then
         spent[jti] = true
-        redis.call('SET', base .. 'admission:' .. jti, rid, 'EX', tonumber(r[5]))
+        redis.call('SET', base .. 'admission:' .. jti, rid, 'EX', tonumber(A[i + 4]))
       end
       answer('OK', rid, qtyText, expText)
     end
