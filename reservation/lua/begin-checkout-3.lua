@@ -20,10 +20,10 @@
 --- @include "includes/hold-record"
 local base = string.sub(KEYS[1], 1, -5)
 local rid, userId, now, key = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
-local recordsKey, checkoutKey = base .. 'records', base .. 'checkout:' .. rid
+local recordsKey, checkoutHash = base .. 'records', base .. 'checkout:' .. rid
 local h = readHold(recordsKey, rid)
 if not h or h.userId ~= userId then return {'NOT_FOUND', '', 0, 0, '', 0, '', ''} end
-local c = redis.call('HMGET', checkoutKey, 'checkoutKey', 'orderId', 'checkoutAt', 'paymentMethod', 'jobId')
+local c = redis.call('HMGET', checkoutHash, 'checkoutKey', 'orderId', 'checkoutAt', 'paymentMethod', 'jobId')
 local meta = redis.call('HMGET', KEYS[1], 'priceCents', 'productId')
 local qty, price, productId = tonumber(h.quantity), tonumber(meta[1]) or 0, meta[2] or ''
 if c[1] then
@@ -33,7 +33,7 @@ end
 if h.status ~= 'held' or tonumber(h.expiresAt) <= now then return {'EXPIRED', '', 0, 0, '', 0, h.status, ''} end
 local jobId = ARGV[7] or rid
 setHoldStatus(recordsKey, rid, h, 'paying')
-redis.call('HSET', checkoutKey, 'checkoutKey', key, 'orderId', ARGV[5], 'checkoutAt', now,
+redis.call('HSET', checkoutHash, 'checkoutKey', key, 'orderId', ARGV[5], 'checkoutAt', now,
   'paymentMethod', ARGV[6], 'jobId', jobId)
 redis.call('ZREM', KEYS[2], rid)
 redis.call('ZADD', KEYS[3], now, rid)
