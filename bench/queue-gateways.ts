@@ -69,7 +69,10 @@ export interface GcReading {
   rssFile: number;
   /** V8's heap: resident bytes of all its spaces, and the bytes of live objects in them (just after full GCs). */
   v8Resident: number;
+  /** V8's used heap right after the full GCs: the live size. */
   v8Used: number;
+  /** The same when the rest was read, 1.5 s later (what the gateway allocated since is in it). */
+  v8UsedAtReading: number;
   heapUsed: number;
   heapTotal: number;
   external: number;

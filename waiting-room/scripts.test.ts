@@ -64,7 +64,7 @@ describe('queue Lua scripts', () => {
     await runScript(world.ctx.redis, 'reserve-batch', [k.meta, k.stock, k.holds, k.users, k.idem, k.stats, k.events], argv);
     expect(await world.ctx.redis.xlen(k.events)).toBe(1);
     await tick(sale);
-    expect(await world.ctx.redis.zrange(queueKeys(world.config.redisPrefix, sale.id).admitted, 0, -1)).toEqual(['u3']);
+    expect(await world.ctx.redis.zrange(queueKeys(world.config.redisPrefix, sale.id).admitted, '0', '-1')).toEqual(['u3']);
   });
 
   it('several steppers at once make one admission tick per interval slot', async () => {
