@@ -67,7 +67,7 @@ export interface GcReading {
   /** VmRSS split: anonymous memory (the process's own) and file pages (the node binary and libraries, shared, evictable). */
   rssAnon: number;
   rssFile: number;
-  /** V8's heap: resident bytes of all its spaces, and the bytes of live objects in them (just after full GCs). */
+  /** V8's heap: resident bytes of all its spaces (read with the RSS, 1.5 s after the GCs). */
   v8Resident: number;
   /** V8's used heap right after the full GCs: the live size. */
   v8Used: number;
