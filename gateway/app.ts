@@ -1,5 +1,6 @@
 import type { Context } from '../infra/context.js';
 import { AppError } from '../infra/errors.js';
+import { framingProblem, rejectFraming } from './framing.js';
 import { register, sendReply, type Route } from './http.js';
 import uws, { type TemplatedApp, type us_listen_socket } from './uws.js';
 
@@ -33,7 +34,9 @@ export function createGateway(ctx: Context, routes: Route[], mounts: Mount[] = [
   const opts = { log: ctx.log, maxBodyBytes: ctx.config.maxBodyBytes };
   for (const route of [healthRoute(ctx), ...routes]) register(app, route, opts);
   for (const mount of mounts) mount(app);
-  app.any('/*', (res) => {
+  app.any('/*', (res, req) => {
+    const framing = framingProblem(req, req.getHeader('content-length') || undefined);
+    if (framing !== null) return rejectFraming(res, framing);
     sendReply(res, { status: 404, body: new AppError('not_found', 'no such route').toJSON() }, { aborted: false });
   });
   return app;

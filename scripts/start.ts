@@ -9,6 +9,7 @@ import { loadConfig } from '../infra/config.js';
 import { createContext } from '../infra/context.js';
 import { migrate } from '../infra/migrate.js';
 import { ensureServices } from '../infra/services.js';
+import { redactUrl } from '../infra/redact.js';
 import { startEngine } from '../gateway/server.js';
 import { pspOptionsFromEnv, startPspServer, type PspServer } from '../settlement/psp/server.js';
 
@@ -16,13 +17,18 @@ const args = new Set(process.argv.slice(2));
 const services = await ensureServices({ dataDir: process.env.DATA_DIR ?? '.data' });
 const config = loadConfig({ ...process.env, REDIS_URL: services.redisUrl, DATABASE_URL: services.databaseUrl });
 const ctx = createContext(config);
-const redact = (url: string) => url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
+const redact = redactUrl;
 ctx.log.info(
   { redis: redact(services.redisUrl), redisSource: services.redisSource, postgres: redact(services.databaseUrl), postgresSource: services.postgresSource },
   `using Redis ${redact(services.redisUrl)} (${services.redisSource}) and Postgres ${redact(services.databaseUrl)} (${services.postgresSource})`,
 );
 const applied = await migrate(ctx.db, config.dbSchema);
 if (applied.length) ctx.log.info({ applied }, 'migrations applied');
+if (config.tokenSecretSource !== 'env') {
+  ctx.log.warn(
+    `TOKEN_SECRET is unset; tokens are signed with a random secret ${config.tokenSecretSource === 'created' ? 'made now and kept' : 'kept'} in ${config.dataDir}/token-secret (set TOKEN_SECRET in production, where it is required)`,
+  );
+}
 if (config.adminApiKeyGenerated) ctx.log.warn(`ADMIN_API_KEY is unset; generated one for this run: ${config.adminApiKey}`);
 
 // The bundled PSP simulator, unless a real PSP (PSP_URL) is configured or --no-psp is given.
