@@ -50,6 +50,7 @@ export async function startEngine(ctx: Context, opts: EngineOptions = {}): Promi
     ...parts.flatMap((p) => p.routes ?? []),
     ...uiRoutes(assets, parts.flatMap((p) => p.pages ?? [])),
   ];
+  const stopSessions = await ctx.sessions.start(); // before the first request: revoked tokens are known
   const app = createGateway(ctx, routes, parts.flatMap((p) => p.mounts ?? []));
   const gateway = await listen(app, opts.host ?? ctx.config.host, opts.port ?? ctx.config.port);
   const stops: Array<() => Promise<void>> = [];
@@ -65,6 +66,7 @@ export async function startEngine(ctx: Context, opts: EngineOptions = {}): Promi
       stopped = true;
       gateway.close();
       for (const stop of stops.reverse()) await stop().catch((err) => ctx.log.warn({ err }, 'stop failed'));
+      await stopSessions();
     },
   };
 }

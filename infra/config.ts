@@ -20,6 +20,10 @@ export interface Config {
   /** Where the token secret came from: TOKEN_SECRET, or the data directory's file (`created`: made this run). */
   tokenSecretSource: 'env' | 'file' | 'created';
   userTokenTtlSeconds: number;
+  /** Accounts one client address may create per hour (429 beyond). */
+  registerPerIpPerHour: number;
+  /** Anonymous carts one client address may create per hour (429 beyond). */
+  anonCartsPerIpPerHour: number;
   logLevel: string;
   dataDir: string;
   sweepIntervalMs: number;
@@ -108,6 +112,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     tokenSecret: secret.value,
     tokenSecretSource: secret.source,
     userTokenTtlSeconds: num(env, 'USER_TOKEN_TTL_SECONDS', 7 * 24 * 3600),
+    registerPerIpPerHour: num(env, 'REGISTER_PER_IP_PER_HOUR', 30),
+    anonCartsPerIpPerHour: num(env, 'ANON_CARTS_PER_IP_PER_HOUR', 300),
     logLevel: env.LOG_LEVEL ?? (mode === 'test' ? 'warn' : 'info'),
     dataDir,
     sweepIntervalMs: num(env, 'SWEEP_INTERVAL_MS', 1000),

@@ -2,6 +2,7 @@ import type { Config } from './config.js';
 import { createDb, type Db } from './db.js';
 import { createLogger, type Logger } from './logger.js';
 import { createRedis, type Redis } from './redis.js';
+import { Sessions } from './sessions.js';
 import { defineScripts } from '../reservation/scripts.js';
 
 /**
@@ -16,6 +17,8 @@ export interface Context {
   /** Subscriber connection for pub/sub (created lazily by whoever needs it via `newRedis`). */
   newRedis: (purpose: 'queue' | 'subscriber' | 'plain') => Redis;
   db: Db;
+  /** Revoked shopper tokens (a local copy kept in step through Redis; the gateway starts it). */
+  sessions: Sessions;
   /** Connection options for BullMQ queues and workers (they share `config.redisPrefix`). */
   bull: { connection: Redis; prefix: string };
   /** Registers something to stop when the context closes (workers, servers); run in reverse order. */
@@ -40,12 +43,14 @@ export function createContext(config: Config): Context {
   db.on('error', (err) => log.warn({ err }, 'idle Postgres connection failed')); // e.g. Postgres restarted
   const bull = { connection: newRedis('queue'), prefix: `${config.redisPrefix}bull` };
   const closers: Array<() => Promise<void> | void> = [];
+  const sessions = new Sessions(redis, () => newRedis('subscriber'), config.redisPrefix, log, config.userTokenTtlSeconds * 1000);
   return {
     config,
     log,
     redis,
     newRedis,
     db,
+    sessions,
     bull,
     onClose: (fn) => {
       closers.push(fn);

@@ -4,10 +4,13 @@
  */
 export const errorStatus = {
   invalid_request: 400,
+  weak_password: 400,
   unauthorized: 401,
   not_admitted: 403,
   forbidden: 403,
   pow_required: 403,
+  account_too_new: 403,
+  ip_limit_reached: 403,
   not_found: 404,
   method_not_allowed: 405,
   conflict: 409,
@@ -22,6 +25,7 @@ export const errorStatus = {
   invalid_state: 409,
   out_of_stock: 409,
   email_taken: 409,
+  checkout_in_progress: 409,
   payment_declined: 402,
   payload_too_large: 413,
   unsupported_media_type: 415,
@@ -34,6 +38,8 @@ export type ErrorCode = keyof typeof errorStatus;
 
 export class AppError extends Error {
   readonly status: number;
+  /** Seconds the client should wait before trying again (sent as `Retry-After`; with 429). */
+  retryAfterSeconds?: number;
   constructor(
     readonly code: ErrorCode,
     message: string,
@@ -55,3 +61,10 @@ export class AppError extends Error {
 
 export const notFound = (what: string) => new AppError('not_found', `${what} not found`);
 export const invalid = (field: string, message: string) => new AppError('invalid_request', `${field}: ${message}`, field);
+
+/** 429 with a Retry-After of `ms` (rounded up to whole seconds, at least 1). */
+export function tooManyRequests(message: string, ms: number): AppError {
+  const err = new AppError('too_many_requests', message);
+  err.retryAfterSeconds = Math.max(1, Math.ceil(ms / 1000));
+  return err;
+}

@@ -150,7 +150,7 @@ export function mountQueueSocket(ctx: Context, hub: Hub, app: TemplatedApp): voi
       const protocol = req.getHeader('sec-websocket-protocol');
       const extensions = req.getHeader('sec-websocket-extensions');
       const ip = Buffer.from(res.getRemoteAddressAsText()).toString();
-      const userId = userFromToken(ctx.config, query.get('token') ?? undefined);
+      const userId = userFromToken(ctx, query.get('token') ?? undefined);
       if (!userId) return refuse(res, state, new AppError('unauthorized', 'a valid user token is required as ?token='));
       if (!isId(saleId)) return refuse(res, state, new AppError('not_found', 'sale not found'));
       if (!hub.takeIp(ip)) return refuse(res, state, new AppError('too_many_requests', 'too many connections from this address'));

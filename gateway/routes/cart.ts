@@ -35,7 +35,7 @@ function productIdOf(req: Request): number {
  */
 export function cartRoutes(ctx: Context, carts: CartService, checkout: Checkout): Route[] {
   const whose = (req: Request): { ref: CartRef; token?: string } => {
-    const userId = optionalUser(ctx.config, req);
+    const userId = optionalUser(ctx, req);
     if (userId) return { ref: { kind: 'user', userId } };
     const given = req.headers['x-cart-token'];
     if (given !== undefined) return { ref: { kind: 'anon', cartId: requireCartToken(ctx.config, given) }, token: given };
@@ -79,7 +79,7 @@ export function cartRoutes(ctx: Context, carts: CartService, checkout: Checkout)
       method: 'post',
       path: '/api/checkout',
       handler: async (req) => {
-        const userId = requireUser(ctx.config, req);
+        const userId = requireUser(ctx, req);
         const key = req.headers['idempotency-key'];
         if (!key || key.length > 200 || !/^[\x21-\x7e]+$/.test(key)) {
           throw invalid('idempotency-key', 'an Idempotency-Key header of 1-200 printable characters is required');

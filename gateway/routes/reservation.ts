@@ -23,7 +23,7 @@ export function reservationRoutes(ctx: Context): Route[] {
       method: 'post',
       path: '/api/sales/:id/reservations',
       handler: async (req) => {
-        const userId = requireUser(ctx.config, req);
+        const userId = requireUser(ctx, req);
         const { quantity } = reserveBody.parse(req.body);
         const r = await reserve(ctx, {
           saleId: req.params.id,
@@ -43,7 +43,7 @@ export function reservationRoutes(ctx: Context): Route[] {
       method: 'get',
       path: '/api/reservations/:id',
       handler: async (req) => {
-        const userId = requireUser(ctx.config, req);
+        const userId = requireUser(ctx, req);
         const hold = await getHold(ctx, req.params.id, userId);
         if (!hold) throw notFound('reservation');
         return { status: 200, body: hold };
@@ -53,7 +53,7 @@ export function reservationRoutes(ctx: Context): Route[] {
       method: 'del',
       path: '/api/reservations/:id',
       handler: async (req) => {
-        const userId = requireUser(ctx.config, req);
+        const userId = requireUser(ctx, req);
         return { status: 200, body: await releaseHold(ctx, req.params.id, userId) };
       },
     },

@@ -28,7 +28,7 @@ export function waitingRoomRoutes(ctx: Context): Route[] {
       method: 'post',
       path: '/api/sales/:id/queue',
       handler: async (req) => {
-        const userId = requireUser(ctx.config, req);
+        const userId = requireUser(ctx, req);
         const body = joinBody.parse(req.body);
         const sale = await queueSale(ctx, req);
         if (ended(sale)) throw new AppError('sale_closed', 'the sale has closed');
@@ -48,7 +48,7 @@ export function waitingRoomRoutes(ctx: Context): Route[] {
       method: 'get',
       path: '/api/sales/:id/queue',
       handler: async (req) => {
-        const userId = requireUser(ctx.config, req);
+        const userId = requireUser(ctx, req);
         const sale = await queueSale(ctx, req);
         const place = await joinQueue(ctx, sale, userId, '', false);
         switch (place.kind) {
