@@ -215,7 +215,11 @@ export class Checkout {
           metadata: { checkoutId: s.checkoutId, userId: s.userId },
         });
       } catch (err) {
-        if (err instanceof PaymentRequestError) throw new SagaAbort('payment_declined', `the payment was refused: ${err.message}`);
+        if (err instanceof PaymentRequestError) {
+          // The PSP's own words stay in our log: they can name its internals or other customers' data.
+          this.ctx.log.info({ checkoutId: s.checkoutId, psp: err.message }, 'the PSP refused the payment request');
+          throw new SagaAbort('payment_declined', 'the payment was refused');
+        }
         if (!(err instanceof PaymentTimeoutError)) throw err;
         charge = await this.payments.findByKey(key);
         if (!charge) throw err;
