@@ -33,3 +33,4 @@ export { scheduleSale, ensureJobs } from './scheduler.js';
 export { sweepOnce } from './sweeper.js';
 export { saleKeys, activeSalesKey, saleStatusChannel, saleIdOfReservation, parseHoldRecord, holdRecordText, type SaleKeys, type HoldRecord, type HoldStatus } from './keys.js';
 export { runScript } from './scripts.js';
+export { checkAccountAge, takeAddressPlace } from './anti-bot.js';

@@ -1,4 +1,5 @@
 import type { Context } from '../infra/context.js';
+import { checkAccountAge, takeAddressPlace } from './anti-bot.js';
 import { AppError, invalid, notFound } from '../infra/errors.js';
 import { verifyAdmissionToken } from '../waiting-room/index.js';
 import { parseHoldRecord, saleIdOfReservation, saleKeys } from './keys.js';
@@ -12,6 +13,8 @@ export interface ReserveInput {
   quantity: number;
   idempotencyKey?: string;
   admissionToken?: string;
+  /** The client's address (for a sale with maxAdmissionsPerIp). */
+  ip?: string;
 }
 
 export interface Reservation {
@@ -68,6 +71,8 @@ export async function reserve(ctx: Context, input: ReserveInput, nowMs = Date.no
     jti = claims.jti;
     markerSeconds = Math.max(1, Math.ceil(claims.exp - nowMs / 1000)) + MARKER_MARGIN_S;
   }
+  if (sale.accountsCreatedBefore) await checkAccountAge(ctx, sale, userId);
+  if (sale.maxAdmissionsPerIp && !sale.waitingRoom) await takeAddressPlace(ctx, sale, userId, input.ip ?? '');
   const [status, rid, q, expiresAt] = await reserveInRedis(ctx, saleId, { userId, quantity, idempotencyKey: idem, jti, markerSeconds });
   if (status === 'OK' || status === 'DUPLICATE') {
     if (status === 'DUPLICATE' && q !== quantity) {

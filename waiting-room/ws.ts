@@ -4,7 +4,7 @@ import { AppError } from '../infra/errors.js';
 import { userFromToken } from '../gateway/auth.js';
 import type { us_socket_context_t } from 'uWebSockets.js';
 import uws, { type HttpResponse, type TemplatedApp } from '../gateway/uws.js';
-import { getSale, isId } from '../reservation/index.js';
+import { checkAccountAge, getSale, isId, takeAddressPlace, type Sale } from '../reservation/index.js';
 import type { Conn, Hub, Socket } from './hub.js';
 import { CLOSE, msg } from './messages.js';
 import { checkPow } from './pow.js';
@@ -154,7 +154,10 @@ export function mountQueueSocket(ctx: Context, hub: Hub, app: TemplatedApp): voi
       if (!userId) return refuse(res, state, new AppError('unauthorized', 'a valid user token is required as ?token='));
       if (!isId(saleId)) return refuse(res, state, new AppError('not_found', 'sale not found'));
       if (!hub.takeIp(ip)) return refuse(res, state, new AppError('too_many_requests', 'too many connections from this address'));
-      getSale(ctx, saleId).then(
+      // The sale's anti-bot options (reservation/anti-bot.ts) are checked before the socket opens.
+      const checked = (sale: Sale | null) =>
+        sale && sale.waitingRoom ? checkAccountAge(ctx, sale, userId).then(() => takeAddressPlace(ctx, sale, userId, ip)).then(() => sale) : sale;
+      getSale(ctx, saleId).then(checked).then(
         (sale) => {
           if (state.aborted) return hub.releaseIp(ip);
           if (!sale) return hub.releaseIp(ip), refuse(res, state, new AppError('not_found', 'sale not found'));
@@ -168,6 +171,7 @@ export function mountQueueSocket(ctx: Context, hub: Hub, app: TemplatedApp): voi
         },
         (err) => {
           hub.releaseIp(ip);
+          if (err instanceof AppError) return refuse(res, state, err);
           ctx.log.error({ err, saleId }, 'waiting-room upgrade failed');
           refuse(res, state, new AppError('unavailable', 'try again'));
         },

@@ -31,6 +31,7 @@ export function reservationRoutes(ctx: Context): Route[] {
           quantity,
           idempotencyKey: req.headers['idempotency-key'],
           admissionToken: req.headers['admission-token'],
+          ip: req.ip,
         });
         return {
           status: 201,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Context } from '../../infra/context.js';
 import { AppError, notFound } from '../../infra/errors.js';
-import { getSale, type Sale } from '../../reservation/index.js';
+import { checkAccountAge, getSale, takeAddressPlace, type Sale } from '../../reservation/index.js';
 import { checkPow, joinQueue, queueSalesKey } from '../../waiting-room/index.js';
 import { requireUser } from '../auth.js';
 import type { Request, Route } from '../http.js';
@@ -30,7 +30,9 @@ export function waitingRoomRoutes(ctx: Context): Route[] {
       handler: async (req) => {
         const userId = requireUser(ctx, req);
         const body = joinBody.parse(req.body);
+        const ip = req.ip; // before the first await
         const sale = await queueSale(ctx, req);
+        await checkAccountAge(ctx, sale, userId);
         if (ended(sale)) throw new AppError('sale_closed', 'the sale has closed');
         if (Date.now() < sale.queueOpensAt.getTime()) throw new AppError('queue_not_open', `the queue opens at ${sale.queueOpensAt.toISOString()}`);
         if (!checkPow(sale.id, userId, body?.pow, sale.powDifficulty)) {
@@ -39,6 +41,7 @@ export function waitingRoomRoutes(ctx: Context): Route[] {
             `proof of work required: send {"pow":"<nonce>"} where sha256("fs-pow:${sale.id}:${userId}:<nonce>") starts with ${sale.powDifficulty} zero bits`,
           );
         }
+        await takeAddressPlace(ctx, sale, userId, ip);
         const [place] = await Promise.all([joinQueue(ctx, sale, userId, '', true), ctx.redis.sadd(queueSalesKey(ctx.config.redisPrefix), sale.id)]);
         if (place.kind === 'closed') throw new AppError('sale_closed', 'the sale has closed');
         return { status: 202, body: { ticket: place.ticket, position: place.position, etaSeconds: place.etaSeconds } };

@@ -3,7 +3,7 @@ import { startTestEngine, type TestEngine } from '../engine.js';
 
 let t: TestEngine;
 beforeAll(async () => {
-  t = await startTestEngine({ registerPerIpPerHour: 1000 }, false);
+  t = await startTestEngine({}, false);
 });
 afterAll(() => t?.cleanup());
 
