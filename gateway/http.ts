@@ -1,44 +1,16 @@
 import { STATUS_CODES } from 'node:http';
-import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
-import { ZodError } from 'zod';
 import { AppError } from '../infra/errors.js';
+import { errorReply, type Reply, type Request, type Route } from '../infra/http.js';
 import type { Logger } from '../infra/logger.js';
 import { framingProblem, rejectFraming } from './framing.js';
 import { checkBodyText, checkLineText, controlCharIn } from './input.js';
+import type { HttpRequest, HttpResponse, TemplatedApp } from '../infra/uws.js';
 
 /**
  * The one place that knows uWS HTTP habits: onAborted before any await, headers and URL read before the
- * first await, copied body chunks, corked writes. Route handlers get a plain `Request` and return a `Reply`.
+ * first await, copied body chunks, corked writes. Route handlers (infra/http.ts) get a plain `Request` and
+ * return a `Reply`.
  */
-export interface Request {
-  method: string;
-  path: string;
-  query: URLSearchParams;
-  params: Record<string, string>;
-  /** The headers in REQUEST_HEADERS that the request carries, by lower-case name. */
-  headers: Record<string, string>;
-  ip: string;
-  /** Parsed JSON body (undefined when there is none). */
-  body: unknown;
-}
-
-export interface Reply {
-  status: number;
-  body?: unknown;
-  headers?: Record<string, string>;
-  /** Raw body (for HTML, JS); sent as is with the given content-type header. */
-  raw?: string | Buffer;
-}
-
-export type Handler = (req: Request) => Promise<Reply> | Reply;
-export type Method = 'get' | 'post' | 'put' | 'del' | 'patch';
-
-export interface Route {
-  method: Method;
-  path: string;
-  handler: Handler;
-}
-
 export interface HttpOptions {
   log: Logger;
   maxBodyBytes: number;
@@ -50,20 +22,6 @@ const statusLine = (status: number) => {
   if (line === undefined) statusLines.set(status, (line = `${status} ${STATUS_CODES[status] ?? ''}`));
   return line;
 };
-
-export function errorReply(err: unknown, log: Logger, req?: Pick<Request, 'method' | 'path'>): Reply {
-  if (err instanceof AppError) {
-    if (err.retryAfterSeconds !== undefined) return { status: err.status, body: err.toJSON(), headers: { 'retry-after': String(err.retryAfterSeconds) } };
-    return { status: err.status, body: err.toJSON() };
-  }
-  if (err instanceof ZodError) {
-    const issue = err.issues[0];
-    const field = issue?.path.join('.') || 'body';
-    return { status: 400, body: new AppError('invalid_request', `${field}: ${issue?.message ?? 'invalid'}`, field).toJSON() };
-  }
-  log.error({ err, method: req?.method, path: req?.path }, 'unexpected error');
-  return { status: 500, body: new AppError('internal', 'internal error').toJSON() };
-}
 
 /**
  * Headers of every page (HTML): scripts and styles from this origin only (the pages have no inline script
@@ -109,10 +67,6 @@ export function sendReply(res: HttpResponse, reply: Reply, state: { aborted: boo
   state.aborted = true; // a response is sent once
   const authenticated = state.headers?.authorization !== undefined;
   res.cork(() => writeReply(res, reply, authenticated));
-}
-
-export function sendError(res: HttpResponse, err: unknown, log: Logger, state: { aborted: boolean }): void {
-  sendReply(res, errorReply(err, log), state);
 }
 
 /**

@@ -1,6 +1,6 @@
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, makeUsers } from '../../reservation/testing.js';
+import { eventually, makeUsers } from '../sales.js';
 import { startTestEngine, type TestEngine } from '../engine.js';
 
 let t: TestEngine;

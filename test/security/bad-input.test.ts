@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildParts } from '../../gateway/server.js';
-import { authRoutes } from '../../gateway/routes/auth.js';
-import { makeUsers } from '../../reservation/testing.js';
+import { authRoutes } from '../../gateway/auth.js';
+import { changePassword, loginUser, registerUser, userEmail } from '../../storefront/index.js';
+import { makeUsers } from '../sales.js';
 import { startTestEngine, type TestEngine } from '../engine.js';
 import { rawHttp } from './raw.js';
 
@@ -18,7 +19,7 @@ const methodOf = (m: string) => (m === 'del' ? 'DELETE' : m.toUpperCase());
 /** Every API route of the engine (the parts' and the auth routes), as the gateway registers them. */
 async function apiRoutes() {
   const parts = await buildParts(t.ctx);
-  return [...authRoutes(t.ctx, [], undefined), ...parts.flatMap((p) => p.routes ?? [])].filter((r) => r.path.startsWith('/api') || r.path.startsWith('/admin'));
+  return [...authRoutes(t.ctx, { register: registerUser, login: loginUser, changePassword, email: userEmail }, []), ...parts.flatMap((p) => p.routes ?? [])].filter((r) => r.path.startsWith('/api') || r.path.startsWith('/admin'));
 }
 
 describe('NUL and other control characters are a 400 naming the field, on every route', () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeUsers } from '../../reservation/testing.js';
+import { makeUsers } from '../sales.js';
 import { startTestEngine, type TestEngine } from '../engine.js';
 import { rawHttp } from './raw.js';
 

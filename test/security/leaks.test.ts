@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeUsers } from '../../reservation/testing.js';
+import { makeUsers } from '../sales.js';
 import { redactUrl } from '../../infra/redact.js';
 import { startTestEngine, type TestEngine } from '../engine.js';
 import { startPsp, type PspProcess } from '../psp.js';

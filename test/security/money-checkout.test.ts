@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, makeSale, makeUsers } from '../../reservation/testing.js';
+import { eventually, makeSale, makeUsers } from '../sales.js';
 import { startTestEngine, type TestEngine } from '../engine.js';
 import { startPsp, type PspProcess } from '../psp.js';
 

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { makeSale, makeUsers } from '../../reservation/testing.js';
+import { makeSale, makeUsers } from '../sales.js';
 import { safeNext } from '../../ui/lib/next.js';
 import { startTestEngine, type TestEngine } from '../engine.js';
 

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../infra/config.js';
 import { signToken, verifyToken } from '../../infra/tokens.js';
-import { issueAdmissionToken } from '../../waiting-room/index.js';
-import { makeSale, makeUsers } from '../../reservation/testing.js';
+import { issueAdmissionToken } from '../../reservation/index.js';
+import { makeSale, makeUsers } from '../sales.js';
 import { startTestEngine, type TestEngine } from '../engine.js';
 
 const OLD_DEFAULT = 'dev-only-token-secret-change-me';

@@ -63,7 +63,7 @@ describe('sessions', () => {
   it('a revocation reaches another process through Redis (a second context loads and follows it)', async () => {
     const u = await signUp();
     const { createContext } = await import('../../infra/context.js');
-    const { userFromToken } = await import('../../gateway/auth.js');
+    const { userFromToken } = await import('../../infra/auth.js');
     const other = createContext(t.config);
     const stop = await other.sessions.start();
     try {

@@ -1,5 +1,5 @@
 import { dictionary } from '@zxcvbn-ts/language-common';
-import { AppError } from '../infra/errors.js';
+import { AppError } from './errors.js';
 
 /**
  * Password rules at sign-up and password change: 8 to 200 characters; not one of the ~49,000 most common

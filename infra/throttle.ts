@@ -1,7 +1,7 @@
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
-import type { Context } from '../infra/context.js';
-import { tooManyRequests } from '../infra/errors.js';
-import type { Redis } from '../infra/redis.js';
+import type { Context } from './context.js';
+import { tooManyRequests } from './errors.js';
+import type { Redis } from './redis.js';
 
 /**
  * Rate limits of the sign-in, sign-up and anonymous-cart routes, kept in Redis (rate-limiter-flexible), so
