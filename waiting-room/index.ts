@@ -49,3 +49,4 @@ export { issueAdmissionToken, verifyAdmissionToken, type AdmissionClaims } from 
 export { checkPow, solvePow, powStamp } from './pow.js';
 export { joinQueue, type Place } from './queue.js';
 export { queueKeys, queueSalesKey } from './keys.js';
+export { MAX_REFRESH_MS, tierLayout, type TierLayout } from './tiers.js';
