@@ -7,6 +7,14 @@ import { dueGroups, refreshMs, tierOfTicket, type TierLayout } from './tiers.js'
 export const NO_TIER = -1;
 export const PRE_TIER = -2;
 
+/**
+ * How long the farther tiers' frames of a tick wait after the head tier's. uWS sends what is published in
+ * one event-loop turn together, in an order of its own; a tick's frames to the farther tiers (a quarter of
+ * the line or more) take the box a few hundred ms, and the head tier's would be somewhere among them. Sent
+ * first and alone, the head tier's frames are read before the rest go out.
+ */
+export const FAR_DELAY_MS = 50;
+
 /** A tick (or, for sales ticking slower than every 4 s, a refresh) as the ticker publishes it. */
 export interface Round {
   serving: number;
@@ -35,6 +43,8 @@ export class Room {
   /** topics[tier][group] */
   private readonly topics: string[][];
   private readonly preTopic: string;
+  /** The farther tiers' frames of the last tick, waiting FAR_DELAY_MS behind the head's. */
+  private deferred: { timer: NodeJS.Timeout; send: () => void } | null = null;
 
   constructor(
     readonly saleId: string,
@@ -124,30 +134,47 @@ export class Room {
    * Publishes one tick: moves sockets to their tiers for the new serving position, then one frame per due
    * topic, the head first (uWS sends in publish order). `all` (a refresh between slow ticks): every topic.
    */
-  round(app: TemplatedApp, r: Round, all = false): number {
+  round(app: TemplatedApp, r: Round, all = false, farDelayMs = FAR_DELAY_MS): number {
+    this.flushDeferred();
     this.advance(r.serving);
     const due = all ? this.layout.periods.map((p) => Array.from({ length: p }, (_, g) => g)) : dueGroups(this.layout, this.lastSlot, r.slot);
     if (!all) this.lastSlot = this.lastSlot === null ? r.slot : Math.max(this.lastSlot, r.slot);
-    let published = 0;
-    due.forEach((groups, tier) => {
-      if (groups.length === 0) return;
+    const sends = due.map((groups, tier) => () => {
       const text = msg.serving(r.serving, r.perSecond, refreshMs(this.layout, tier));
-      for (const g of groups) {
-        app.publish(this.topics[tier][g], text);
-        published += 1;
-      }
+      for (const g of groups) app.publish(this.topics[tier][g], text);
     });
-    return published;
+    sends[0]();
+    const rest = () => sends.slice(1).forEach((send) => send());
+    if (farDelayMs <= 0) rest();
+    else this.deferred = { timer: setTimeout(() => this.flushDeferred(), farDelayMs), send: rest };
+    return due.reduce((n, groups) => n + groups.length, 0);
+  }
+
+  /** Sends the farther tiers' frames of the last tick now (a newer tick is going out). */
+  private flushDeferred(): void {
+    const d = this.deferred;
+    if (!d) return;
+    this.deferred = null;
+    clearTimeout(d.timer);
+    d.send();
+  }
+
+  /** Drops the farther tiers' frames still waiting (sold out or closed: they would say the line moves). */
+  private dropDeferred(): void {
+    if (this.deferred) clearTimeout(this.deferred.timer);
+    this.deferred = null;
   }
 
   /** A message for every socket of the sale in line (sold out): one publish per topic. */
   publishAll(app: TemplatedApp, text: string): void {
+    this.dropDeferred();
     app.publish(this.preTopic, text);
     for (const groups of this.topics) for (const t of groups) app.publish(t, text);
   }
 
   /** Forgets every socket (the sale closed here). */
   clear(): void {
+    this.dropDeferred();
     this.users.clear();
     this.pending.clear();
     this.buckets.clear();

@@ -82,7 +82,7 @@ describe('waiting-room tiers', () => {
       for (const ws of sockets) if (ws.ticket <= serving && ws.getUserData().tier !== NO_TIER) room.unplace(ws as unknown as Socket);
       const before = [...heard.values()].reduce((a, h) => a + h.length, 0);
       const p0 = publishes();
-      room.round(app, { serving, perSecond: 100, slot: 1000 + tick });
+      room.round(app, { serving, perSecond: 100, slot: 1000 + tick }, false, 0);
       framesPerTick.push([...heard.values()].reduce((a, h) => a + h.length, 0) - before);
       publishesPerTick.push(publishes() - p0);
       // the head tier: everyone within three batches heard this tick
