@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestEngine, type TestEngine } from '../test/engine.js';
 import { getSale } from '../reservation/index.js';
-import { makeUsers } from '../reservation/testing.js';
+import { makeUsers } from '../test/sales.js';
 import { queueKeys } from './keys.js';
 import { joinQueue } from './queue.js';
-import { makeQueueSale, QueueClient, shownPositions } from './testing.js';
+import { makeQueueSale, QueueClient, shownPositions } from '../test/waiting-room.js';
 import { MAX_REFRESH_MS, tierLayout } from './tiers.js';
 
 let t: TestEngine;

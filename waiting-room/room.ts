@@ -1,4 +1,4 @@
-import type { TemplatedApp } from '../gateway/uws.js';
+import type { TemplatedApp } from '../infra/uws.js';
 import type { Socket } from './hub.js';
 import { msg } from './messages.js';
 import { dueGroups, refreshMs, tierOfTicket, type TierLayout } from './tiers.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { TemplatedApp } from '../gateway/uws.js';
+import type { TemplatedApp } from '../infra/uws.js';
 import type { Conn, Socket } from './hub.js';
 import { NO_TIER, Room } from './room.js';
 import { dueGroups, MAX_REFRESH_MS, refreshMs, tierLayout, tierOf } from './tiers.js';
