@@ -21,7 +21,7 @@
  * Scale (flags --name=value or env QUEUE_<NAME>): shoppers (54000), gateways (3), clients (ceil(shoppers /
  * 18000)), ticks (10), interval (1000 ms), batch (100), concurrency (handshakes in flight per client, 250),
  * client (`lite`: bench/ws-lite.ts, or `ws`: the ws package), background (`one`: only the first gateway runs
- * background work, or `all`), startIn (seconds from creating the sale to its start, shoppers / 1000 + 45),
+ * background work, or `all`), startIn (seconds from creating the sale to its start, shoppers / 700 + 45: the join phase on a busy box runs at ~900 joins/s),
  * probe (a directory: one memory line a second from every gateway, bench/queue-probe.ts; diagnostics).
  * Run it under `flock /tmp/fs-cpu.lock`.
  */
@@ -53,7 +53,7 @@ const INTERVAL_MS = arg('interval', 1000);
 const BATCH = arg('batch', 100);
 const CONCURRENCY = arg('concurrency', 250);
 /** Seconds from creating the sale to its start: everyone joins before it (no ticks during the join phase). */
-const START_IN = arg('startIn', Math.ceil(SHOPPERS / 1000) + 45);
+const START_IN = arg('startIn', Math.ceil(SHOPPERS / 700) + 45);
 /** `one`: background work (ticker, sweeper, schedule, workers) on the first gateway only; `all`: on every one (the lease picks the ticker). */
 const BACKGROUND = (process.argv.find((a) => a.startsWith('--background='))?.split('=')[1] ?? process.env.QUEUE_BACKGROUND ?? 'one') as 'one' | 'all';
 /** Diagnostics: a directory for bench/queue-probe.ts's per-gateway memory lines and the phase marks (off by default). */
