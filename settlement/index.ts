@@ -2,6 +2,7 @@ import type { Part } from '../gateway/server.js';
 import { settlementRoutes } from '../gateway/routes/settlement.js';
 import type { Context } from '../infra/context.js';
 import { notFound } from '../infra/errors.js';
+import { CheckoutBatcher } from './checkout-batch.js';
 import { OrderWriter } from './order-writer.js';
 import type { PaymentProvider } from './payments.js';
 import { createPaymentProvider } from './psp-client.js';
@@ -18,11 +19,20 @@ export interface SettlementServices {
   queue: SettlementQueue;
   /** Order writes made outside the worker (reconciliation repairs). */
   writer: OrderWriter;
+  /** Checkouts arriving together share one settlement job. */
+  checkouts: CheckoutBatcher;
 }
 
 export function createSettlementServices(ctx: Context, provider: PaymentProvider = createPaymentProvider(ctx.config)): SettlementServices {
   // A Postgres restart kills idle pooled connections; without a listener the pool's error would crash us.
-  const services = { ctx, provider, queue: createSettlementQueue(ctx), writer: new OrderWriter(ctx.db, ctx.log, { maxInFlight: 1 }) };
+  const queue = createSettlementQueue(ctx);
+  const services: SettlementServices = {
+    ctx,
+    provider,
+    queue,
+    writer: new OrderWriter(ctx.db, ctx.log, { maxInFlight: 1 }),
+    checkouts: new CheckoutBatcher(queue, ctx.config),
+  };
   ctx.onClose(async () => {
     await services.writer.drain();
     await services.queue.close();

@@ -29,7 +29,7 @@ export function settlementRoutes(ctx: Context, services: SettlementServices): Ro
         const userId = requireUser(ctx.config, req);
         const key = idempotencyKey(req);
         const { paymentMethod } = checkoutBody.parse(req.body);
-        const r = await checkout(ctx, services.queue, { reservationId: req.params.id, userId, idempotencyKey: key, paymentMethod });
+        const r = await checkout(services, { reservationId: req.params.id, userId, idempotencyKey: key, paymentMethod });
         return {
           status: 202,
           body: { orderId: r.orderId, status: r.status },
