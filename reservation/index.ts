@@ -2,6 +2,7 @@ import type { Context } from '../infra/context.js';
 import type { Part } from '../gateway/server.js';
 import { adminRoutes } from '../gateway/routes/admin.js';
 import { reservationRoutes } from '../gateway/routes/reservation.js';
+import { ReserveBatcher } from './batcher.js';
 import { startScheduler } from './scheduler.js';
 import { startSweeper } from './sweeper.js';
 
@@ -12,7 +13,7 @@ import { startSweeper } from './sweeper.js';
 export function reservationPart(ctx: Context): Part {
   return {
     name: 'reservation',
-    routes: [...adminRoutes(ctx), ...reservationRoutes(ctx)],
+    routes: [...adminRoutes(ctx), ...reservationRoutes(ctx, new ReserveBatcher(ctx))],
     start: async () => {
       const stopScheduler = await startScheduler(ctx);
       const stopSweeper = startSweeper(ctx);
@@ -33,3 +34,4 @@ export { scheduleSale, ensureJobs } from './scheduler.js';
 export { sweepOnce } from './sweeper.js';
 export { saleKeys, activeSalesKey, saleStatusChannel, saleIdOfReservation, parseHoldRecord, holdRecordText, type SaleKeys, type HoldRecord, type HoldStatus } from './keys.js';
 export { runScript } from './scripts.js';
+export { ReserveBatcher } from './batcher.js';

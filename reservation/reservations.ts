@@ -4,7 +4,7 @@ import { verifyAdmissionToken } from '../waiting-room/index.js';
 import { parseHoldRecord, saleIdOfReservation, saleKeys } from './keys.js';
 import { getSale, peekSale } from './sales.js';
 import { runScript } from './scripts.js';
-import { reserveInRedis } from './batcher.js';
+import type { ReserveBatcher } from './batcher.js';
 
 export interface ReserveInput {
   saleId: string;
@@ -51,7 +51,7 @@ const MARKER_MARGIN_S = 60;
  * then does everything else in one atomic Lua call (open, idempotency, single-use admission, stock, limit,
  * decrement, hold, event). Throws AppError with the client-facing code on every refusal.
  */
-export async function reserve(ctx: Context, input: ReserveInput, nowMs = Date.now()): Promise<Reservation> {
+export async function reserve(ctx: Context, batcher: ReserveBatcher, input: ReserveInput, nowMs = Date.now()): Promise<Reservation> {
   const { saleId, userId, quantity } = input;
   const cached = peekSale(ctx, saleId);
   const sale = cached !== undefined ? cached : await getSale(ctx, saleId);
@@ -68,7 +68,7 @@ export async function reserve(ctx: Context, input: ReserveInput, nowMs = Date.no
     jti = claims.jti;
     markerSeconds = Math.max(1, Math.ceil(claims.exp - nowMs / 1000)) + MARKER_MARGIN_S;
   }
-  const [status, rid, q, expiresAt] = await reserveInRedis(ctx, saleId, { userId, quantity, idempotencyKey: idem, jti, markerSeconds });
+  const [status, rid, q, expiresAt] = await batcher.reserve(saleId, { userId, quantity, idempotencyKey: idem, jti, markerSeconds });
   if (status === 'OK' || status === 'DUPLICATE') {
     if (status === 'DUPLICATE' && q !== quantity) {
       throw new AppError('idempotency_conflict', 'this Idempotency-Key was used for a different quantity');

@@ -1,14 +1,14 @@
 import { z } from 'zod';
 import type { Context } from '../../infra/context.js';
 import { notFound } from '../../infra/errors.js';
-import { getHold, getSale, publicSaleView, releaseHold, reserve } from '../../reservation/index.js';
+import { getHold, getSale, publicSaleView, releaseHold, reserve, type ReserveBatcher } from '../../reservation/index.js';
 import { requireUser } from '../auth.js';
 import type { Route } from '../http.js';
 
 const reserveBody = z.object({ quantity: z.number().int().min(1).max(10_000) });
 
 /** Shopper API: the public sale view, reserving (a hold), looking at and releasing a hold. */
-export function reservationRoutes(ctx: Context): Route[] {
+export function reservationRoutes(ctx: Context, batcher: ReserveBatcher): Route[] {
   return [
     {
       method: 'get',
@@ -25,7 +25,7 @@ export function reservationRoutes(ctx: Context): Route[] {
       handler: async (req) => {
         const userId = requireUser(ctx.config, req);
         const { quantity } = reserveBody.parse(req.body);
-        const r = await reserve(ctx, {
+        const r = await reserve(ctx, batcher, {
           saleId: req.params.id,
           userId,
           quantity,
