@@ -29,7 +29,8 @@ export { getSale, saleStats, saleReconciliation, publicSaleView, loadSale, isId,
 export { reserve, releaseHold, getHold, type ReserveInput, type Reservation, type HoldView } from './reservations.js';
 export { createSale, openSale, endSale, returnUnsold, saleInput, type SaleInput } from './lifecycle.js';
 export { createProduct, getProduct, productInput, type Product } from './products.js';
-export { saleTransitions, canTransition, type SaleStatus } from './sale-status.js';
+export { saleStatus, saleEnded, type SaleStatus } from './sale-status.js';
+export { holdStatus } from './hold-status.js';
 export { scheduleSale, ensureJobs } from './scheduler.js';
 export { sweepOnce } from './sweeper.js';
 export { saleKeys, activeSalesKey, saleStatusChannel, saleIdOfReservation, parseHoldRecord, holdRecordText, type SaleKeys, type HoldRecord, type HoldStatus } from './keys.js';

@@ -1,6 +1,7 @@
 import { Queue, Worker, type Job } from 'bullmq';
 import type { Context } from '../infra/context.js';
 import { endSale, openSale } from './lifecycle.js';
+import { saleStatus } from './sale-status.js';
 
 /**
  * Opening and closing are BullMQ delayed jobs (`open-<saleId>` at startsAt, `close-<saleId>` at endsAt), so
@@ -55,7 +56,7 @@ export async function scheduleSale(ctx: Context, sale: { id: string; startsAt: D
 
 /** Re-adds the jobs of every scheduled or open sale that lost them. Returns how many sales were checked. */
 export async function ensureJobs(ctx: Context): Promise<number> {
-  const { rows } = await ctx.db.query(`SELECT id, status, starts_at, ends_at FROM sales WHERE status IN ('scheduled', 'open')`);
+  const { rows } = await ctx.db.query('SELECT id, status, starts_at, ends_at FROM sales WHERE status = ANY($1)', [saleStatus.live]);
   for (const r of rows) {
     const saleId = String(r.id);
     if (r.status === 'scheduled') await ensureJob(ctx, 'open', saleId, r.starts_at);

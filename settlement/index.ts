@@ -77,7 +77,7 @@ export function settlementPart(ctx: Context, provider?: PaymentProvider): Part {
 
 export { checkout, type CheckoutRequest, type CheckoutResult } from './checkout.js';
 export { getOrder, listOrders, shipOrder, type OrderView, type OrderPage } from './orders.js';
-export { orderTransitions, canTransition, type OrderStatus } from './order-status.js';
+export { orderStatus, PAID_ORDER_STATUSES, type OrderStatus } from './order-status.js';
 export { reconcileSale, type ReconcileResult } from './reconcile.js';
 export { startSettlementWorker } from './worker.js';
 export { pendingOrdersKey } from './keys.js';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Context } from '../../infra/context.js';
 import { AppError, notFound } from '../../infra/errors.js';
-import { getSale, type Sale } from '../../reservation/index.js';
+import { getSale, saleEnded, type Sale } from '../../reservation/index.js';
 import { checkPow, joinQueue, queueSalesKey } from '../../waiting-room/index.js';
 import { requireUser } from '../auth.js';
 import type { Request, Route } from '../http.js';
@@ -16,7 +16,6 @@ async function queueSale(ctx: Context, req: Request): Promise<Sale> {
   return sale;
 }
 
-const ended = (sale: Sale) => sale.status === 'closed' || sale.status === 'cancelled' || Date.now() >= sale.endsAt.getTime();
 
 /**
  * The waiting room over plain HTTP, for clients without WebSocket: the same queue, the same place per user.
@@ -31,7 +30,7 @@ export function waitingRoomRoutes(ctx: Context): Route[] {
         const userId = requireUser(ctx.config, req);
         const body = joinBody.parse(req.body);
         const sale = await queueSale(ctx, req);
-        if (ended(sale)) throw new AppError('sale_closed', 'the sale has closed');
+        if (saleEnded(sale)) throw new AppError('sale_closed', 'the sale has closed');
         if (Date.now() < sale.queueOpensAt.getTime()) throw new AppError('queue_not_open', `the queue opens at ${sale.queueOpensAt.toISOString()}`);
         if (!checkPow(sale.id, userId, body?.pow, sale.powDifficulty)) {
           throw new AppError(
