@@ -7,7 +7,7 @@ import { createProduct } from './products.js';
 import { ReserveBatcher } from './batcher.js';
 import { reserve } from './reservations.js';
 import { startSweeper } from './sweeper.js';
-import { eventually } from './testing.js';
+import { eventually } from '../test/sales.js';
 
 let world: TestWorld;
 let second: Context;
