@@ -3,7 +3,6 @@ import type { Context } from '../infra/context.js';
 import { notFound } from '../infra/errors.js';
 import { parseId, type Request, type Route } from '../infra/http.js';
 import { createSale, endSale, saleInput } from './lifecycle.js';
-import { createProduct, getProduct, productInput } from './products.js';
 import { loadSale, saleReconciliation, saleStats, type Sale } from './sales.js';
 import { scheduleSale } from './scheduler.js';
 
@@ -50,25 +49,6 @@ export function adminRoutes(ctx: Context): Route[] {
     return { status: 200, body: { id, status } };
   };
   return [
-    {
-      method: 'post',
-      path: '/admin/products',
-      handler: async (req) => {
-        requireAdmin(ctx.config, req);
-        return { status: 201, body: await createProduct(ctx, productInput.parse(req.body)) };
-      },
-    },
-    {
-      method: 'get',
-      path: '/admin/products/:id',
-      handler: async (req) => {
-        requireAdmin(ctx.config, req);
-        const id = parseId(req.params.id);
-        const product = id && (await getProduct(ctx, id));
-        if (!product) throw notFound('product');
-        return { status: 200, body: product };
-      },
-    },
     {
       method: 'post',
       path: '/admin/sales',

@@ -28,7 +28,6 @@ export function reservationPart(ctx: Context): Part {
 export { getSale, saleStats, saleReconciliation, publicSaleView, loadSale, type Sale, type SaleStats } from './sales.js';
 export { reserve, releaseHold, getHold, type ReserveInput, type Reservation, type HoldView } from './reservations.js';
 export { createSale, openSale, endSale, returnUnsold, saleInput, type SaleInput } from './lifecycle.js';
-export { createProduct, getProduct, productInput, type Product } from './products.js';
 export { saleStatus, saleEnded, type SaleStatus } from './sale-status.js';
 export { holdStatus } from './hold-status.js';
 export { scheduleSale, ensureJobs } from './scheduler.js';

@@ -3,7 +3,7 @@ import { createContext, type Context } from '../infra/context.js';
 import { createTestWorld, type TestWorld } from '../test/harness.js';
 import { activeSalesKey, saleKeys } from './keys.js';
 import { createSale, openSale, endSale } from './lifecycle.js';
-import { createProduct } from './products.js';
+import { createProduct } from '../storefront/index.js';
 import { ReserveBatcher } from './batcher.js';
 import { reserve } from './reservations.js';
 import { startSweeper } from './sweeper.js';
