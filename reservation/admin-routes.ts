@@ -4,7 +4,7 @@ import { notFound } from '../infra/errors.js';
 import { parseId, type Request, type Route } from '../infra/http.js';
 import { createSale, endSale, saleInput } from './lifecycle.js';
 import { loadSale, saleReconciliation, saleStats, type Sale } from './sales.js';
-import { scheduleSale } from './scheduler.js';
+import type { SaleScheduler } from './scheduler.js';
 
 /** The sale id of the path, or a 404. */
 function saleIdOf(req: Request): string {
@@ -33,7 +33,7 @@ function saleView(sale: Sale) {
 }
 
 /** Merchant API; every route needs `Authorization: Bearer <ADMIN_API_KEY>`. */
-export function adminRoutes(ctx: Context): Route[] {
+export function adminRoutes(ctx: Context, scheduler: SaleScheduler): Route[] {
   const detail = async (id: string) => {
     const sale = await loadSale(ctx, ctx.db, id);
     if (!sale) throw notFound('sale');
@@ -55,7 +55,7 @@ export function adminRoutes(ctx: Context): Route[] {
       handler: async (req) => {
         requireAdmin(ctx.config, req);
         const sale = await createSale(ctx, saleInput.parse(req.body));
-        await scheduleSale(ctx, sale);
+        await scheduler.schedule(sale);
         return { status: 201, body: saleView(sale) };
       },
     },

@@ -3,19 +3,20 @@ import type { Part } from '../infra/part.js';
 import { adminRoutes } from './admin-routes.js';
 import { reservationRoutes } from './routes.js';
 import { ReserveBatcher } from './batcher.js';
-import { startScheduler } from './scheduler.js';
+import { SaleScheduler } from './scheduler.js';
 import { startSweeper } from './sweeper.js';
 
 /**
- * The flash-sale core: merchant API (products, sales), shopper reservations, the sale schedule (BullMQ
+ * The flash-sale core: merchant sales API, shopper reservations, the sale schedule (BullMQ
  * delayed open/close jobs) and the hold sweeper. Other parts use the functions exported here.
  */
 export function reservationPart(ctx: Context): Part {
+  const scheduler = new SaleScheduler(ctx);
   return {
     name: 'reservation',
-    routes: [...adminRoutes(ctx), ...reservationRoutes(ctx, new ReserveBatcher(ctx))],
+    routes: [...adminRoutes(ctx, scheduler), ...reservationRoutes(ctx, new ReserveBatcher(ctx))],
     start: async () => {
-      const stopScheduler = await startScheduler(ctx);
+      const stopScheduler = await scheduler.start();
       const stopSweeper = startSweeper(ctx);
       return async () => {
         await stopSweeper();
@@ -30,7 +31,7 @@ export { reserve, releaseHold, getHold, type ReserveInput, type Reservation, typ
 export { createSale, openSale, endSale, returnUnsold, saleInput, type SaleInput } from './lifecycle.js';
 export { saleStatus, saleEnded, type SaleStatus } from './sale-status.js';
 export { holdStatus } from './hold-status.js';
-export { scheduleSale, ensureJobs } from './scheduler.js';
+export { SaleScheduler } from './scheduler.js';
 export { sweepOnce } from './sweeper.js';
 export { saleKeys, activeSalesKey, saleStatusChannel, saleIdOfReservation, parseHoldRecord, holdRecordText, type SaleKeys, type HoldRecord, type HoldStatus } from './keys.js';
 export { runScript, loadScripts } from './scripts.js';
