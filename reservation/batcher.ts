@@ -1,20 +1,11 @@
 import { KeyedBatcher } from '../infra/batch.js';
 import type { Context } from '../infra/context.js';
 import { saleKeys } from './keys.js';
-import { runScript } from './scripts.js';
+import { reserveBatchScript, reserveKeys, reserveScript, type ReserveArgs, type ReserveReply } from './scripts.js';
 
 const MAX_BATCH = 200;
 /** Batches of one sale in flight at once; requests arriving meanwhile wait and form the next batch. */
 const MAX_IN_FLIGHT = 2;
-
-export type ReserveReply = [status: string, rid: string, quantity: number, expiresAt: number];
-export interface ReserveArgs {
-  userId: string;
-  quantity: number;
-  idempotencyKey: string;
-  jti: string;
-  markerSeconds: number;
-}
 
 /**
  * Coalesces the reservations of one sale that reach this process in the same event-loop turn into one
@@ -45,8 +36,7 @@ export class ReserveBatcher {
     let keys = this.keysBySale.get(saleId);
     if (!keys) {
       if (this.keysBySale.size >= 10_000) this.keysBySale.clear();
-      const k = saleKeys(this.ctx.config.redisPrefix, saleId);
-      this.keysBySale.set(saleId, (keys = [k.meta, k.stock, k.holds, k.users, k.idem, k.stats, k.events]));
+      this.keysBySale.set(saleId, (keys = reserveKeys(saleKeys(this.ctx.config.redisPrefix, saleId))));
     }
     return keys;
   }
@@ -54,15 +44,7 @@ export class ReserveBatcher {
   private async send(saleId: string, batch: ReserveArgs[]): Promise<ReserveReply[]> {
     const keys = this.keysOf(saleId);
     const now = Date.now();
-    if (batch.length === 1) {
-      const a = batch[0];
-      return [await runScript<ReserveReply>(this.ctx.redis, 'reserve', keys, [a.userId, a.quantity, now, a.idempotencyKey, a.jti, a.markerSeconds])];
-    }
-    const argv: Array<string | number> = [now];
-    for (const a of batch) argv.push(a.userId, a.quantity, a.idempotencyKey, a.jti, a.markerSeconds);
-    const flat = (await runScript<string>(this.ctx.redis, 'reserve-batch', keys, argv)).split(',');
-    const replies: ReserveReply[] = new Array(batch.length);
-    for (let i = 0; i < batch.length; i++) replies[i] = [flat[i * 4], flat[i * 4 + 1], Number(flat[i * 4 + 2]), Number(flat[i * 4 + 3])];
-    return replies;
+    if (batch.length === 1) return [await reserveScript(this.ctx.redis, keys, batch[0], now)];
+    return reserveBatchScript(this.ctx.redis, keys, batch, now);
   }
 }

@@ -34,6 +34,21 @@ export { holdStatus } from './hold-status.js';
 export { SaleScheduler } from './scheduler.js';
 export { sweepOnce } from './sweeper.js';
 export { saleKeys, activeSalesKey, saleStatusChannel, saleIdOfReservation, parseHoldRecord, holdRecordText, type SaleKeys, type HoldRecord, type HoldStatus } from './keys.js';
-export { runScript, loadScripts } from './scripts.js';
+export {
+  beginCheckout,
+  markSold,
+  failCheckout,
+  reserveScript,
+  reserveBatchScript,
+  reserveKeys,
+  releaseScript,
+  expireScript,
+  openSaleScript,
+  closeSaleScript,
+  type CheckoutArgs,
+  type CheckoutBegun,
+  type ReserveArgs,
+  type ReserveReply,
+} from './scripts.js';
 export { issueAdmissionToken, verifyAdmissionToken, type AdmissionClaims } from './admission-token.js';
 export { ReserveBatcher } from './batcher.js';

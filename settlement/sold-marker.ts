@@ -1,7 +1,6 @@
 import { KeyedBatcher } from '../infra/batch.js';
 import type { Context } from '../infra/context.js';
-import { runScript } from '../reservation/index.js';
-import { settlementSaleKeys } from './keys.js';
+import { markSold, saleKeys } from '../reservation/index.js';
 
 /**
  * The mark-sold step of many sagas in one script call: holds handed in while the code running now is busy
@@ -27,7 +26,6 @@ export class SoldMarker {
   }
 
   private send(saleId: string, rids: string[]): Promise<string[]> {
-    const k = settlementSaleKeys(this.ctx.config.redisPrefix, saleId);
-    return runScript<string[]>(this.ctx.redis, 'mark-sold', [k.meta, k.stats, k.paying, k.events, k.sold], rids);
+    return markSold(this.ctx.redis, saleKeys(this.ctx.config.redisPrefix, saleId), rids);
   }
 }

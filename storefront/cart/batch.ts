@@ -1,33 +1,22 @@
 import { Batcher } from '../../infra/batch.js';
 import type { Redis } from '../../infra/redis.js';
-import { runScript } from '../../reservation/index.js';
-
-/** A cart-apply mode (reservation/lua/cart-apply-2.lua). */
-export type ApplyMode = 'set' | 'sub' | 'merge' | 'touch';
-
-interface Change {
-  key: string;
-  dirty: string;
-  mode: ApplyMode;
-  user: string;
-  values: number[];
-}
+import { cartApply, cartBatch, type ApplyMode, type CartChange } from '../scripts.js';
 
 /** Script calls the batchers of this process sent, and the changes they carried (mean batch: changes / calls). */
 export const cartBatchStats = { calls: 0, changes: 0 };
 
 /**
  * Coalesces the cart changes that reach this process in one event-loop turn into one `cart-batch` script
- * call, as reservation/batcher.ts does for reservations: a script call has a fixed cost (the client's
- * command and reply, Redis's call setup and I/O) well above the work of one cart change. The script makes
- * each change exactly as its own `cart-apply` call would, in arrival order, and answers each what that call
- * answers. A lone change uses `cart-apply` directly, so an idle gateway waits for one setImmediate at most.
- * At most 2 batches are in flight (200 changes each): changes that arrive meanwhile form the next batch, so
- * batches grow with load. A batch spans carts of any slot, which a single Redis allows; on Redis Cluster
- * (keys of one call must share a slot) each change is its own `cart-apply` call.
+ * call (on infra/batch.ts, as reservation/batcher.ts does for reservations): a script call has a fixed cost
+ * (the client's command and reply, Redis's call setup and I/O) well above the work of one cart change. The
+ * script makes each change exactly as its own `cart-apply` call would, in arrival order, and answers each
+ * what that call answers. A lone change uses `cart-apply` directly, so an idle gateway waits for one
+ * setImmediate at most. At most 2 batches of 200 are in flight: changes that arrive meanwhile form the next
+ * batch, so batches grow with load. A batch spans carts of any slot, which a single Redis allows; on Redis
+ * Cluster (keys of one call must share a slot) each change is its own `cart-apply` call.
  */
 export class CartBatcher {
-  private readonly batcher: Batcher<Change, string> | undefined;
+  private readonly batcher: Batcher<CartChange, string> | undefined;
 
   constructor(
     private redis: Redis,
@@ -40,26 +29,14 @@ export class CartBatcher {
 
   /** One cart-apply change; answers what cart-apply answers ("OK,<version>,<lines>", "MISSING", "FULL"). */
   apply(key: string, dirty: string, mode: ApplyMode, user: string, values: number[]): Promise<string> {
-    if (!this.batcher) return this.applyOne({ key, dirty, mode, user, values });
+    if (!this.batcher) return cartApply(this.redis, this.settings(), { key, dirty, mode, user, values });
     return this.batcher.add({ key, dirty, mode, user, values });
   }
 
-  private applyOne(p: Change): Promise<string> {
-    return runScript<string>(this.redis, 'cart-apply', [p.key, p.dirty], [this.settings(), p.mode, p.user, ...p.values]);
-  }
-
-  private async send(batch: Change[]): Promise<Array<string | Error>> {
+  private async send(batch: CartChange[]): Promise<Array<string | Error>> {
     cartBatchStats.calls++;
     cartBatchStats.changes += batch.length;
-    if (batch.length === 1) return [await this.applyOne(batch[0])];
-    const keys: string[] = [];
-    const argv: Array<string | number> = [this.settings()];
-    for (const p of batch) {
-      keys.push(p.key, p.dirty);
-      argv.push(p.mode, p.user, p.values.length);
-      for (const v of p.values) argv.push(v);
-    }
-    const answers = (await runScript<string>(this.redis, 'cart-batch', keys, argv)).split('|');
-    return answers.map((a) => (a.startsWith('ERR ') ? new Error(`cart-batch: ${a.slice(4)}`) : a));
+    if (batch.length === 1) return [await cartApply(this.redis, this.settings(), batch[0])];
+    return cartBatch(this.redis, this.settings(), batch);
   }
 }
