@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
 import { holdStatus } from './hold-status.js';
 import { saleEnded, saleStatus } from './sale-status.js';
@@ -25,8 +26,13 @@ it('saleEnded: closed or cancelled, or at/after endsAt, whatever the status says
   expect(saleEnded({ status: 'cancelled', endsAt }, at - 1)).toBe(true);
 });
 
-it('hold status: held -> paying -> sold; held|paying -> released; held -> expired; sold, released, expired are final', () => {
-  expect(moves(holdStatus)).toEqual(['held -> expired', 'held -> paying', 'held -> released', 'paying -> released', 'paying -> sold']);
+it('hold status: held -> paying -> sold; held|paying -> released|expired; sold, released, expired are final; the Lua copy is the same table', () => {
+  expect(moves(holdStatus)).toEqual(['held -> expired', 'held -> paying', 'held -> released', 'paying -> expired', 'paying -> released', 'paying -> sold']);
   expect(holdStatus.from('released')).toEqual(['held', 'paying']);
   expect(holdStatus.finals).toEqual(['sold', 'released', 'expired']);
+  const lua = readFileSync(new URL('./lua/includes/hold-status.lua', import.meta.url), 'utf8');
+  const luaMoves = [...lua.matchAll(/^\s*(\w+) = \{([^}]*)\}/gm)].flatMap(([, from, tos]) =>
+    [...tos.matchAll(/(\w+) = true/g)].map(([, to]) => `${from} -> ${to}`),
+  );
+  expect(luaMoves.sort()).toEqual(moves(holdStatus));
 });
