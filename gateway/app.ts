@@ -1,6 +1,7 @@
 import type { Context } from '../infra/context.js';
 import { AppError } from '../infra/errors.js';
 import { register, sendReply, type Route } from './http.js';
+import { metricsRoute, timed } from './metrics.js';
 import uws, { type TemplatedApp, type us_listen_socket } from './uws.js';
 
 export interface Gateway {
@@ -31,7 +32,7 @@ export function healthRoute(ctx: Context): Route {
 export function createGateway(ctx: Context, routes: Route[], mounts: Mount[] = []): TemplatedApp {
   const app = uws.App();
   const opts = { log: ctx.log, maxBodyBytes: ctx.config.maxBodyBytes };
-  for (const route of [healthRoute(ctx), ...routes]) register(app, route, opts);
+  for (const route of [healthRoute(ctx), metricsRoute(ctx.config), ...routes]) register(app, timed(route), opts);
   for (const mount of mounts) mount(app);
   app.any('/*', (res) => {
     sendReply(res, { status: 404, body: new AppError('not_found', 'no such route').toJSON() }, { aborted: false });

@@ -9,6 +9,7 @@ import { createSettlementQueue, type SettlementQueue } from './queue.js';
 import { reconcileSale, type ReconcileOptions, type ReconcileResult } from './reconcile.js';
 import { startReconciliation } from './reconcile-job.js';
 import { checkQueueRedis } from './redis-check.js';
+import { bullmqJobs } from './metrics.js';
 import { startSettlementWorker, type SettlementWorkerOptions } from './worker.js';
 
 /** What the settlement routes, worker and reconciliation share in one process. */
@@ -23,7 +24,12 @@ export interface SettlementServices {
 export function createSettlementServices(ctx: Context, provider: PaymentProvider = createPaymentProvider(ctx.config)): SettlementServices {
   // A Postgres restart kills idle pooled connections; without a listener the pool's error would crash us.
   const services = { ctx, provider, queue: createSettlementQueue(ctx), writer: new OrderWriter(ctx.db, ctx.log, { maxInFlight: 1 }) };
+  const unsample = bullmqJobs.add(async () => {
+    const counts = await services.queue.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed');
+    return Object.entries(counts).map(([state, n]) => [{ queue: 'settlement', state }, n]);
+  });
   ctx.onClose(async () => {
+    unsample();
     await services.writer.drain();
     await services.queue.close();
     await provider.close?.();

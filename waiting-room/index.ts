@@ -4,6 +4,7 @@ import { waitingRoomRoutes } from '../gateway/routes/waiting-room.js';
 import { Hub } from './hub.js';
 import { channels } from './keys.js';
 import { startTicker } from './ticker.js';
+import { sampleQueues, websocketConnections } from './metrics.js';
 import { mountQueueSocket } from './ws.js';
 
 /**
@@ -15,7 +16,9 @@ import { mountQueueSocket } from './ws.js';
 export function waitingRoomPart(ctx: Context): Part {
   const hub = new Hub(ctx);
   let started: Promise<void> | undefined;
+  const unsample = [websocketConnections.add(() => [[{}, hub.connectionCount]]), sampleQueues(ctx)];
   ctx.onClose(async () => {
+    for (const stop of unsample) stop();
     await started?.catch(() => {});
     await hub.stop();
   });
