@@ -4,8 +4,8 @@ import { ZodError } from 'zod';
 import type { Config } from '../infra/config.js';
 import { AppError } from '../infra/errors.js';
 import { histogram, renderMetrics } from '../infra/metrics.js';
-import { bearer } from './auth.js';
-import type { Handler, Reply, Route } from './http.js';
+import { bearer } from '../infra/auth.js';
+import type { Handler, Reply, Route } from '../infra/http.js';
 
 const requestDuration = histogram(
   'http_request_duration_seconds',

@@ -1,7 +1,7 @@
 import parsePrometheusTextFormat, { type PromFamily } from 'parse-prometheus-text-format';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, makeSale, makeUsers } from '../reservation/testing.js';
-import { QueueClient } from '../waiting-room/testing.js';
+import { eventually, makeSale, makeUsers } from './sales.js';
+import { QueueClient } from './waiting-room.js';
 import { startTestEngine, type TestEngine } from './engine.js';
 import { startPsp, type PspProcess } from './psp.js';
 
