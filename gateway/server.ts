@@ -40,7 +40,8 @@ export async function startEngine(ctx: Context, opts: EngineOptions = {}): Promi
     ...parts.flatMap((p) => p.routes ?? []),
     ...uiRoutes(assets, parts.flatMap((p) => p.pages ?? [])),
   ];
-  const app = createGateway(ctx, routes, parts.flatMap((p) => p.mounts ?? []));
+  const api = Object.assign({}, ...parts.map((p) => p.api ?? {}));
+  const app = createGateway(ctx, routes, parts.flatMap((p) => p.mounts ?? []), api);
   const gateway = await listen(app, opts.host ?? ctx.config.host, opts.port ?? ctx.config.port);
   const stops: Array<() => Promise<void>> = [];
   if (opts.background !== false) {

@@ -4,6 +4,7 @@ import { adminRoutes } from './admin-routes.js';
 import { reservationRoutes } from './routes.js';
 import { startScheduler } from './scheduler.js';
 import { startSweeper } from './sweeper.js';
+import { reservationApi } from './api.js';
 
 /**
  * The flash-sale core: merchant API (products, sales), shopper reservations, the sale schedule (BullMQ
@@ -13,6 +14,7 @@ export function reservationPart(ctx: Context): Part {
   return {
     name: 'reservation',
     routes: [...adminRoutes(ctx), ...reservationRoutes(ctx)],
+    api: reservationApi,
     start: async () => {
       const stopScheduler = await startScheduler(ctx);
       const stopSweeper = startSweeper(ctx);

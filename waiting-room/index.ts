@@ -6,6 +6,7 @@ import { channels } from './keys.js';
 import { startTicker } from './ticker.js';
 import { sampleQueues, websocketConnections } from './metrics.js';
 import { mountQueueSocket } from './ws.js';
+import { waitingRoomApi } from './api.js';
 
 /**
  * The waiting room: a live WebSocket queue in front of waiting-room sales, with fair, inventory-aware batch
@@ -25,6 +26,7 @@ export function waitingRoomPart(ctx: Context): Part {
   return {
     name: 'waiting-room',
     routes: waitingRoomRoutes(ctx),
+    api: waitingRoomApi,
     mounts: [
       (app) => {
         mountQueueSocket(ctx, hub, app);
