@@ -1,6 +1,7 @@
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { routeKey } from '../infra/openapi.js';
 import { eventually, makeSale, makeUsers } from './sales.js';
 import { apiClient, startTestEngine, type TestEngine } from './engine.js';
 import { startPsp, type PspProcess } from './psp.js';
@@ -174,6 +175,14 @@ describe('the OpenAPI contract', () => {
     await call('error', { method: 'POST', path: '/api/checkout', token: user.token, body: { paymentMethod: 'pm_card_ok' } });
 
     expectAllCovered(doc, checked);
+  });
+
+  it('every route under /api and /admin has a doc in its part\'s api.ts', () => {
+    const undocumented = t.engine.routes
+      .filter((r) => r.path.startsWith('/api/') || r.path.startsWith('/admin/'))
+      .map((r) => routeKey(r.method, r.path))
+      .filter((key) => !(key in t.engine.api));
+    expect(undocumented, 'add these to the api.ts of the part that owns them').toEqual([]);
   });
 
   it('GET /docs serves the API reference from this process', async () => {
