@@ -5,6 +5,7 @@ import { reservationRoutes } from './routes.js';
 import { ReserveBatcher } from './batcher.js';
 import { SaleScheduler } from './scheduler.js';
 import { startSweeper } from './sweeper.js';
+import { reservationApi } from './api.js';
 
 /**
  * The flash-sale core: merchant sales API, shopper reservations, the sale schedule (BullMQ
@@ -15,6 +16,7 @@ export function reservationPart(ctx: Context): Part {
   return {
     name: 'reservation',
     routes: [...adminRoutes(ctx, scheduler), ...reservationRoutes(ctx, new ReserveBatcher(ctx))],
+    api: reservationApi,
     start: async () => {
       const stopScheduler = await scheduler.start();
       const stopSweeper = startSweeper(ctx);

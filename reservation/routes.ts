@@ -7,7 +7,7 @@ import type { ReserveBatcher } from './batcher.js';
 import { getHold, releaseHold, reserve } from './reservations.js';
 import { getSale, publicSaleView } from './sales.js';
 
-const reserveBody = z.object({ quantity: z.number().int().min(1).max(10_000) });
+export const reserveBody = z.object({ quantity: z.number().int().min(1).max(10_000) });
 
 /** Shopper API: the public sale view, reserving (a hold), looking at and releasing a hold. */
 export function reservationRoutes(ctx: Context, batcher: ReserveBatcher): Route[] {

@@ -1,5 +1,6 @@
 import type { Context } from '../infra/context.js';
 import { parseHoldRecord, saleKeys, saleStatus } from '../reservation/index.js';
+import { observeReconciliation } from './metrics.js';
 import { PAID_ORDER_STATUSES } from './order-status.js';
 import type { OrderWriter } from './order-writer.js';
 import type { PaymentProvider } from './payments.js';
@@ -263,6 +264,7 @@ export async function reconcileSale(deps: ReconcileDeps, saleId: string, opts: R
     repaired,
   };
   await ctx.redis.set(k.recon, JSON.stringify(result));
+  observeReconciliation(result);
   if (!result.ok) ctx.log.error({ saleId, mismatches, repaired }, 'reconciliation found a mismatch');
   else if (repaired.length) ctx.log.warn({ saleId, found: result.found, repaired }, 'reconciliation repaired mismatches');
   return result;

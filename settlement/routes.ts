@@ -7,8 +7,8 @@ import { checkout } from './checkout.js';
 import { getOrder, listOrders, shipOrder } from './orders.js';
 import { reconcileNow, type SettlementServices } from './services.js';
 
-const checkoutBody = z.object({ paymentMethod: z.string().min(1).max(100) });
-const listQuery = z.object({
+export const checkoutBody = z.object({ paymentMethod: z.string().min(1).max(100) });
+export const listQuery = z.object({
   cursor: z.string().max(200).optional(),
   limit: z.coerce.number().int().min(1).max(100).optional(),
 });

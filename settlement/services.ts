@@ -8,6 +8,7 @@ import { createSettlementQueue, type SettlementQueue } from './queue.js';
 import { reconcileSale, type ReconcileOptions, type ReconcileResult } from './reconcile.js';
 import { startReconciliation } from './reconcile-job.js';
 import { checkQueueRedis } from './redis-check.js';
+import { bullmqJobs } from './metrics.js';
 import { startSettlementWorker, type SettlementWorkerOptions } from './worker.js';
 
 /** What the settlement routes, worker and reconciliation share in one process. */
@@ -31,7 +32,12 @@ export function createSettlementServices(ctx: Context, provider: PaymentProvider
     writer: new OrderWriter(ctx.db, ctx.log, { maxInFlight: 1 }),
     checkouts: new CheckoutBatcher(queue, ctx.config),
   };
+  const unsample = bullmqJobs.add(async () => {
+    const counts = await services.queue.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed');
+    return Object.entries(counts).map(([state, n]) => [{ queue: 'settlement', state }, n]);
+  });
   ctx.onClose(async () => {
+    unsample();
     await services.writer.drain();
     await services.queue.close();
     await provider.close?.();

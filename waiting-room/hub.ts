@@ -76,6 +76,13 @@ export class Hub {
     return `${this.gatewayId}:${++this.seq}`;
   }
 
+  /** Open sockets on this gateway (counted by their IP slots). */
+  get connectionCount(): number {
+    let n = 0;
+    for (const c of this.perIp.values()) n += c;
+    return n;
+  }
+
   /** Takes a connection slot for `ip`; false when the IP is at its cap. */
   takeIp(ip: string): boolean {
     const n = this.perIp.get(ip) ?? 0;

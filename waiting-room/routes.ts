@@ -8,7 +8,7 @@ import { queueSalesKey } from './keys.js';
 import { checkPow } from './pow.js';
 import { joinQueue } from './queue.js';
 
-const joinBody = z.object({ pow: z.string().max(64).optional() }).strict().optional();
+export const joinBody = z.object({ pow: z.string().max(64).optional() }).strict().optional();
 
 /** Checks that the sale exists, has a waiting room, and is within its queue hours. */
 async function queueSale(ctx: Context, req: Request): Promise<Sale> {
