@@ -30,6 +30,8 @@ export interface ServicesRecord {
   postgres?: ServiceEntry;
   /** The PSP simulator a command of this data dir runs (not shared by counting: it lives in that command). */
   psp?: { url: string; pid: number };
+  /** A running `npm start` of this data dir (the key only when it generated one), for `npm run demo`. */
+  engine?: { url: string; pid: number; adminApiKey?: string };
   users: ServiceUser[];
 }
 
@@ -71,12 +73,12 @@ export function readRecord(dataDir: string): ServicesRecord {
 
 export function writeRecord(dataDir: string, record: ServicesRecord): void {
   mkdirSync(dataDir, { recursive: true });
-  if (!record.redis && !record.postgres && !record.psp && record.users.length === 0) {
+  if (!record.redis && !record.postgres && !record.psp && !record.engine && record.users.length === 0) {
     rmSync(recordFile(dataDir), { force: true });
     return;
   }
   const tmp = `${recordFile(dataDir)}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(record, null, 2) + '\n');
+  writeFileSync(tmp, JSON.stringify(record, null, 2) + '\n', { mode: 0o600 }); // it may hold a generated dev admin key
   renameSync(tmp, recordFile(dataDir));
 }
 
@@ -85,6 +87,7 @@ export function pruneRecord(record: ServicesRecord): ServicesRecord {
   return {
     ...record,
     psp: record.psp && pidAlive(record.psp.pid) ? record.psp : undefined,
+    engine: record.engine && pidAlive(record.engine.pid) ? record.engine : undefined,
     users: record.users.filter((u) => pidAlive(u.pid)),
   };
 }

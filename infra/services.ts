@@ -163,30 +163,37 @@ export async function ensureServices(opts: ServiceOptions): Promise<Services> {
   };
 }
 
-/** The PSP simulator recorded for `dataDir` by a running command, when its process is alive. */
-export function recordedPsp(dataDir: string): string | undefined {
-  const psp = readRecord(resolve(dataDir)).psp;
-  return psp && pidAlive(psp.pid) ? psp.url : undefined;
+type ProcessKind = 'psp' | 'engine';
+
+/** What a running command of `dataDir` recorded about its PSP simulator or engine, when it is alive. */
+export function recorded<K extends ProcessKind>(dataDir: string, kind: K): ServicesRecord[K] | undefined {
+  const entry = readRecord(resolve(dataDir))[kind];
+  return entry && pidAlive(entry.pid) ? entry : undefined;
 }
 
-/** Records (url) or clears (undefined) the PSP simulator this process runs for `dataDir`. */
-export async function recordPsp(dataDir: string, url: string | undefined): Promise<void> {
+/** The PSP simulator recorded for `dataDir` by a running command, when its process is alive. */
+export const recordedPsp = (dataDir: string): string | undefined => recorded(dataDir, 'psp')?.url;
+
+/**
+ * Records (entry) or clears (undefined) the PSP simulator or engine this process runs for `dataDir`; the
+ * entry is also cleared when the process exits.
+ */
+export async function recordProcess<K extends ProcessKind>(dataDir: string, kind: K, entry: Omit<NonNullable<ServicesRecord[K]>, 'pid'> | undefined): Promise<void> {
   const dir = resolve(dataDir);
   await withLock(dir, async () => {
     const record = pruneRecord(readRecord(dir));
-    if (url) record.psp = { url, pid: process.pid };
-    else if (record.psp?.pid === process.pid) delete record.psp;
+    if (entry) (record as Record<ProcessKind, unknown>)[kind] = { ...entry, pid: process.pid };
+    else if (record[kind]?.pid === process.pid) delete record[kind];
     writeRecord(dir, record);
   });
+  if (entry) process.once('exit', () => clearSync(dir, kind));
 }
 
-/** Clears this process's PSP entry synchronously (from an exit hook). */
-export function clearPspSync(dataDir: string): void {
-  const dir = resolve(dataDir);
+function clearSync(dir: string, kind: ProcessKind): void {
   withLockSync(dir, () => {
     const record = readRecord(dir);
-    if (record.psp?.pid !== process.pid) return;
-    delete record.psp;
+    if (record[kind]?.pid !== process.pid) return;
+    delete record[kind];
     writeRecord(dir, record);
   });
 }

@@ -14,7 +14,7 @@
 import { parseArgs } from 'node:util';
 import { createLogger } from '../infra/logger.js';
 import { parseFailureRate, parseLatency } from '../settlement/psp/methods.js';
-import { clearPspSync, recordPsp } from '../infra/services.js';
+import { recordProcess } from '../infra/services.js';
 import { failed, onStopSignal } from '../infra/shutdown.js';
 import { pspOptionsFromEnv, startPspServer, wholeNumber, type PspServer } from '../settlement/psp/server.js';
 
@@ -52,8 +52,7 @@ try {
   }
   // Recorded only when it keeps its data in the data dir's own place (tests give it a dir of its own).
   if (recorded) {
-    await recordPsp(dataDir, psp.url);
-    process.on('exit', () => clearPspSync(dataDir));
+    await recordProcess(dataDir, 'psp', { url: psp.url });
   }
 } catch (err) {
   failed('npm run psp', err);
@@ -64,5 +63,5 @@ process.stdout.write(JSON.stringify({ event: 'listening', port: psp.port, url: p
 onStopSignal(async (signal) => {
   log.info({ signal }, 'PSP simulator stopping');
   await psp.close();
-  if (recorded) await recordPsp(dataDir, undefined);
+  if (recorded) await recordProcess(dataDir, 'psp', undefined);
 });

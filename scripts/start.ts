@@ -11,7 +11,7 @@ import { loadConfig } from '../infra/config.js';
 import { createContext, type Context } from '../infra/context.js';
 import { createLogger } from '../infra/logger.js';
 import { migrate } from '../infra/migrate.js';
-import { clearPspSync, ensureServices, recordedPsp, recordPsp, type Services } from '../infra/services.js';
+import { ensureServices, recordedPsp, recordProcess, type Services } from '../infra/services.js';
 import { failed, onStopSignal, within } from '../infra/shutdown.js';
 import { startEngine, type Engine } from '../gateway/server.js';
 import { pspOptionsFromEnv, startPspServer, type PspServer } from '../settlement/psp/server.js';
@@ -50,8 +50,7 @@ try {
   if (!config.pspUrl && !args.has('--no-psp')) {
     psp = await startPsp(config, log);
     config.pspUrl = psp.url;
-    await recordPsp(dataDir, psp.url);
-    process.on('exit', () => clearPspSync(dataDir));
+    await recordProcess(dataDir, 'psp', { url: psp.url });
     log.info({ url: psp.url }, `PSP simulator on ${psp.url}`);
   } else if (!config.pspUrl) {
     config.pspUrl = recordedPsp(dataDir);
@@ -63,6 +62,8 @@ try {
   if (config.adminApiKeyGenerated) ctx.log.warn(`ADMIN_API_KEY is unset; generated one for this run: ${config.adminApiKey}`);
 
   engine = await startEngine(ctx, { background: !args.has('--no-background') });
+  const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${engine.port}`;
+  await recordProcess(dataDir, 'engine', { url, ...(config.adminApiKeyGenerated ? { adminApiKey: config.adminApiKey } : {}) });
   ctx.log.info({ port: engine.port, pid: process.pid, psp: config.pspUrl }, `listening on http://${config.host}:${engine.port}`);
 } catch (err) {
   failed('npm start', err);
@@ -74,7 +75,10 @@ onStopSignal(async (signal) => {
   // Each step has a time limit: with Redis or Postgres dead, closing their clients can hang.
   await within(15_000, 'the engine', () => engine!.stop(), log);
   if (psp) await within(5_000, 'the PSP simulator', () => psp!.close(), log);
-  if (psp) await within(5_000, 'the PSP record', () => recordPsp(dataDir, undefined), log);
+  await within(5_000, 'the record', async () => {
+    await recordProcess(dataDir, 'engine', undefined);
+    if (psp) await recordProcess(dataDir, 'psp', undefined);
+  }, log);
   await within(5_000, 'connections', () => ctx!.close(), log);
   await within(30_000, 'Redis and Postgres', () => services!.stop(), log);
 }, 60_000);
