@@ -87,20 +87,25 @@ describe('self-started services', () => {
     const b = copyProject();
     copies.push(a, b);
     const [portA, portB] = [await freePort(), await freePort()];
+    // Engine A, seed on A and engine B start at once: whichever of A's two commands comes first starts
+    // Redis and Postgres under the lock, the other attaches; seed leaves them running for the engine.
+    const seed = a.spawn('scripts/seed.ts', ['--count', '500']);
     const [engineA, engineB] = await Promise.all([startEngine(a, portA), startEngine(b, portB)]);
+    expect(await seed.exited, seed.output()).toBe(0);
     const before = record(a);
     expect(before.redis.pid).toBeGreaterThan(0);
     expect(before.postgres.pid).toBeGreaterThan(0);
     expect(before.users.map((u: { pid: number }) => u.pid)).toEqual([engineA.cmd.child.pid]);
+    expect(a.serviceProcesses().filter((p) => p.includes('redis-server'))).toHaveLength(1);
+    expect(pidAlive(before.redis.pid) && pidAlive(before.postgres.pid)).toBe(true);
 
-    // Seed alongside: it attaches to the engine's Redis and Postgres, and leaves them running.
-    const seed = a.spawn('scripts/seed.ts', ['--count', '500']);
-    expect(await seed.exited, seed.output()).toBe(0);
+    // Seed again beside the running engine: it attaches and leaves the engine's services as they were.
+    const again = a.spawn('scripts/seed.ts', ['--count', '500']);
+    expect(await again.exited, again.output()).toBe(0);
     const after = record(a);
     expect(after.redis.pid).toBe(before.redis.pid);
     expect(after.postgres.pid).toBe(before.postgres.pid);
     expect(after.users.map((u: { pid: number }) => u.pid)).toEqual([engineA.cmd.child.pid]);
-    expect(pidAlive(before.redis.pid) && pidAlive(before.postgres.pid)).toBe(true);
     expect((await fetch(`${engineA.url}/healthz`)).status).toBe(200);
     const brand = catalogProduct(0).name.split(' ')[0]!;
     const found = await api(engineA.url, 'GET', `/api/products/search?q=${encodeURIComponent(brand)}`);
@@ -177,6 +182,20 @@ describe('self-started services', () => {
       }
     }
   }, 300_000);
+
+  it('Postgres killed under a running engine: SIGTERM still stops the engine and its Redis', async () => {
+    const c = copies[1] ?? copyProject();
+    if (!copies.includes(c)) copies.push(c);
+    const engine = await startEngine(c, await freePort());
+    const r = record(c);
+    process.kill(r.postgres.pid, 'SIGKILL');
+    await new Promise((res) => setTimeout(res, 1_000));
+    engine.cmd.child.kill('SIGTERM');
+    expect(await engine.cmd.exited).toBe(0);
+    expect(pidAlive(r.redis.pid)).toBe(false);
+    expect(c.serviceProcesses()).toEqual([]);
+    expect(record(c)).toBeUndefined();
+  }, 180_000);
 
   it.skipIf(userInfo().uid !== 0)('a clone inside a directory only root can enter (0700) starts, with Postgres run as the postgres user from binaries it can reach, and stops clean', async () => {
     const parent = mkdtempSync(join(tmpdir(), 'fs-private-')); // 0700
