@@ -15,7 +15,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import os from 'node:os';
 import autocannon from 'autocannon';
-import { issueUserToken } from '../gateway/auth.js';
+import { issueUserToken } from '../infra/auth.js';
 import { createTestWorld } from '../test/harness.js';
 import { cartKeys } from '../storefront/cart/keys.js';
 import { benchNumber, cpuPerRequest, localRedisPid, useServices, writeResults } from './settings.js';

@@ -13,10 +13,9 @@
  */
 import { parseArgs } from 'node:util';
 import { createLogger } from '../infra/logger.js';
-import { parseFailureRate, parseLatency } from '../settlement/psp/methods.js';
 import { recordProcess } from '../infra/services.js';
 import { failed, onStopSignal } from '../infra/shutdown.js';
-import { pspOptionsFromEnv, startPspServer, wholeNumber, type PspServer } from '../settlement/psp/server.js';
+import { parseFailureRate, parseLatency, pspOptionsFromEnv, startPspServer, wholeNumber, type PspServer } from '../settlement/index.js';
 
 const { values } = parseArgs({
   options: {

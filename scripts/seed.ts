@@ -10,7 +10,7 @@ import { migrate } from '../infra/migrate.js';
 import { ensureServices, type Services } from '../infra/services.js';
 import { failed, onStopSignal, within } from '../infra/shutdown.js';
 import type { Context } from '../infra/context.js';
-import { bumpGeneration, createSearchBackend } from '../storefront/search/index.js';
+import { bumpGeneration, createSearchBackend } from '../storefront/index.js';
 import { progressBar } from './progress.js';
 import { seedCatalog } from './seed-catalog.js';
 

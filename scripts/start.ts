@@ -14,7 +14,7 @@ import { migrate } from '../infra/migrate.js';
 import { ensureServices, recordedPsp, recordProcess, type Services } from '../infra/services.js';
 import { failed, onStopSignal, within } from '../infra/shutdown.js';
 import { startEngine, type Engine } from '../gateway/server.js';
-import { pspOptionsFromEnv, startPspServer, type PspServer } from '../settlement/psp/server.js';
+import { pspOptionsFromEnv, startPspServer, type PspServer } from '../settlement/index.js';
 
 const args = new Set(process.argv.slice(2));
 const dataDir = process.env.DATA_DIR ?? '.data';
