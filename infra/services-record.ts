@@ -21,6 +21,8 @@ export interface ServiceEntry {
 
 export interface ServiceUser {
   pid: number;
+  /** One per attachment (a process may attach more than once, e.g. a test and its helpers). */
+  id: string;
   command: string;
   since: string;
 }
@@ -94,8 +96,8 @@ export function pruneRecord(record: ServicesRecord): ServicesRecord {
 
 const sleepSync = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 
-/** Takes the lock if it is free or its holder is gone; true when taken. */
-function tryLock(dataDir: string): boolean {
+/** Takes the lock if it is free or its holder is gone (or is this process, with `takeOwn`); true when taken. */
+function tryLock(dataDir: string, takeOwn = false): boolean {
   const file = lockFile(dataDir);
   try {
     const fd = openSync(file, 'wx');
@@ -119,7 +121,7 @@ function tryLock(dataDir: string): boolean {
     }
   })();
   // A lock whose holder died (or an empty one left by a crash between open and write) is taken over.
-  if (holder === process.pid || (Number.isInteger(holder) && holder > 0 ? !pidAlive(holder) : old)) {
+  if ((takeOwn && holder === process.pid) || (Number.isInteger(holder) && holder > 0 ? holder !== process.pid && !pidAlive(holder) : old)) {
     rmSync(file, { force: true });
   }
   return false;
@@ -135,8 +137,21 @@ function unlock(dataDir: string): void {
 
 const LOCK_WAIT_MS = 180_000;
 
+/** In-process queue per data dir: the lock file keeps other processes out, this keeps our own calls in turn. */
+const turns = new Map<string, Promise<unknown>>();
+
 /** Runs `fn` holding the data dir's lock (waiting for another command to finish starting or stopping). */
-export async function withLock<T>(dataDir: string, fn: () => Promise<T>, onWait?: () => void): Promise<T> {
+export function withLock<T>(dataDir: string, fn: () => Promise<T>, onWait?: () => void): Promise<T> {
+  const previous = turns.get(dataDir) ?? Promise.resolve();
+  const mine = previous.catch(() => {}).then(() => lockedRun(dataDir, fn, onWait));
+  turns.set(dataDir, mine);
+  void mine.finally(() => {
+    if (turns.get(dataDir) === mine) turns.delete(dataDir);
+  }).catch(() => {});
+  return mine;
+}
+
+async function lockedRun<T>(dataDir: string, fn: () => Promise<T>, onWait?: () => void): Promise<T> {
   mkdirSync(dataDir, { recursive: true });
   const until = Date.now() + LOCK_WAIT_MS;
   let told = false;
@@ -153,10 +168,13 @@ export async function withLock<T>(dataDir: string, fn: () => Promise<T>, onWait?
   }
 }
 
-/** The same, synchronously (for `process.on('exit')`): waits at most `waitMs` for the lock. */
+/**
+ * The same, synchronously (for `process.on('exit')`): waits at most `waitMs` for the lock, and takes it
+ * over from this process's own unfinished async holder (which will never run again).
+ */
 export function withLockSync(dataDir: string, fn: () => void, waitMs = 5_000): void {
   const until = Date.now() + waitMs;
-  while (!tryLock(dataDir)) {
+  while (!tryLock(dataDir, true)) {
     if (Date.now() > until) return;
     sleepSync(20);
   }

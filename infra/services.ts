@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { postgresAnswers, startPostgresServer } from './postgres-server.js';
 import { stopProcess, signalProcess } from './process-tools.js';
@@ -82,6 +83,7 @@ export async function ensureServices(opts: ServiceOptions): Promise<Services> {
 
   const dataDir = resolve(opts.dataDir);
   const command = opts.command ?? commandName();
+  const id = randomUUID().slice(0, 8);
   await withLock(
     dataDir,
     async () => {
@@ -118,17 +120,20 @@ export async function ensureServices(opts: ServiceOptions): Promise<Services> {
         writeRecord(dataDir, record);
         throw err;
       }
-      record.users.push({ pid: process.pid, command, since: new Date().toISOString() });
+      record.users.push({ pid: process.pid, id, command, since: new Date().toISOString() });
       writeRecord(dataDir, record);
     },
     () => say(`waiting for another command to finish starting or stopping the services of ${dataDir}`),
   );
 
   let left = false;
-  /** Removes this process from the record; returns the services to stop when it was the last user. */
-  const leave = (record: ServicesRecord): Array<[Kind, ServiceEntry]> => {
+  /**
+   * Removes this attachment (or, when the process is exiting, every attachment of this process) from the
+   * record; returns the services to stop when no user is left.
+   */
+  const leave = (record: ServicesRecord, exiting: boolean): Array<[Kind, ServiceEntry]> => {
     const rest = pruneRecord(record);
-    rest.users = rest.users.filter((u) => u.pid !== process.pid);
+    rest.users = rest.users.filter((u) => (exiting ? u.pid !== process.pid : u.id !== id));
     const toStop: Array<[Kind, ServiceEntry]> = [];
     if (rest.users.length === 0) {
       for (const kind of ['postgres', 'redis'] as Kind[]) {
@@ -143,7 +148,7 @@ export async function ensureServices(opts: ServiceOptions): Promise<Services> {
     if (left) return;
     left = true;
     withLockSync(dataDir, () => {
-      for (const [kind, entry] of leave(readRecord(dataDir))) signalProcess(entry.pid, NAMES[kind].exe, NAMES[kind].signal);
+      for (const [kind, entry] of leave(readRecord(dataDir), true)) signalProcess(entry.pid, NAMES[kind].exe, NAMES[kind].signal);
     });
   };
   process.on('exit', onExit);
@@ -153,7 +158,7 @@ export async function ensureServices(opts: ServiceOptions): Promise<Services> {
     stop: () =>
       (stopping ??= withLock(dataDir, async () => {
         if (left) return;
-        for (const [kind, entry] of leave(readRecord(dataDir))) {
+        for (const [kind, entry] of leave(readRecord(dataDir), false)) {
           await stopProcess(entry.pid, NAMES[kind].exe, NAMES[kind].signal);
           say(`stopped ${NAMES[kind].label} (pid ${entry.pid})`);
         }
