@@ -28,6 +28,8 @@ export interface Summary {
   merchantConsole: string;
   sale: { id: string; productId: string; quantity: number; priceCents: number; startsAt: string; holdSeconds: number; admission: { batchSize: number; intervalMs: number } };
   shoppers: number;
+  /** Queue sockets that dropped without a close from the server and were opened again. */
+  reconnects: number;
   cards: Record<string, number>;
   outcomes: Partial<Record<Outcome, number>>;
   funnel: Journal['funnel'];
@@ -170,6 +172,7 @@ admission ${summary.sale.admission.batchSize} every ${summary.sale.admission.int
 <table>${row(['', 'invariant', 'what was compared'], 'th')}${checks}</table>
 <h2>The funnel</h2><div class="chart">${svgs.funnel}</div>
 <table>${row(['outcome told to the shopper', 'shoppers'], 'th')}${outcomes}</table>
+<div class="meta">Queue sockets that dropped (no close frame) and reconnected, as the shopper page does: ${summary.reconnects}.</div>
 <div class="meta">Cards tried (first choice, and the retry card of those who retried a decline): ${cards}</div>
 <h2>Queue</h2><div class="chart">${svgs.queue}</div>
 <h2>Throughput</h2><div class="chart">${svgs.rates}</div><div class="chart">${svgs.stock}</div>

@@ -31,6 +31,8 @@ export class Journal {
   held = 0;
   paid = 0;
   failed = 0;
+  /** Queue sockets that dropped and were opened again. */
+  reconnects = 0;
   readonly latencies: Record<Step, number[]> = { join: [], queue_wait: [], reserve: [], checkout: [], settle: [] };
   /** [ms since t0, kind] */
   readonly events: Array<[number, 'admitted' | 'reserved' | 'paid' | 'declined']> = [];
@@ -82,36 +84,64 @@ async function http(env: ShopperEnv, i: number, method: string, path: string, to
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/** A queue socket with a mailbox: `next(types)` waits for the next message of one of `types`. */
+/**
+ * A queue socket with a mailbox: `next(types)` waits for the next message of one of `types`. Like the
+ * shopper page, it reconnects when the connection drops without a close from the server (the place is
+ * kept: the server answers a reconnect with the same ticket), up to 5 times.
+ */
 class QueueSocket {
   private box: any[] = [];
   private waiter?: () => void;
+  private ws!: WebSocket;
+  private byUs = false;
+  private reconnects = 0;
   closed = false;
   /** The message types seen, for the report when a shopper ends without being told. */
   readonly trail: string[] = [];
   readonly opened: Promise<void>;
-  constructor(readonly ws: WebSocket) {
+  constructor(
+    private readonly url: string,
+    private readonly localAddress: string,
+    private readonly onReconnect: () => void,
+  ) {
+    this.opened = this.connect();
+  }
+  private note(t: string): void {
+    if (this.trail.length < 30) this.trail.push(t);
+  }
+  private connect(): Promise<void> {
+    const ws = (this.ws = new WebSocket(this.url, { localAddress: this.localAddress }));
     ws.on('message', (data) => {
+      let m: any;
       try {
-        const m = JSON.parse(String(data));
-        this.box.push(m);
-        if (m.type !== 'position' && this.trail.length < 30) this.trail.push(m.type === 'error' ? `error:${m.code}` : m.type === 'sold_out' ? `sold_out:${m.final}` : m.type);
+        m = JSON.parse(String(data));
       } catch {
         return;
       }
+      this.box.push(m);
+      if (m.type !== 'position') this.note(m.type === 'error' ? `error:${m.code}` : m.type === 'sold_out' ? `sold_out:${m.final}` : m.type);
       this.waiter?.();
     });
-    ws.on('close', (code) => {
-      if (this.trail.length < 30) this.trail.push(`close:${code}`);
-      this.closed = true;
-      this.waiter?.();
-    });
-    this.opened = new Promise((res, rej) => {
+    ws.on('error', () => {});
+    const opened = new Promise<void>((res, rej) => {
       ws.once('open', () => res());
       ws.once('error', rej);
       ws.once('unexpected-response', (_req, r) => rej(new Error(`queue socket refused: HTTP ${r.statusCode}`)));
     });
-    ws.on('error', () => {});
+    ws.on('close', (code) => {
+      this.note(`close:${code}`);
+      // 1000: the sale closed (or we closed); 4000/4001: not open / replaced by a newer socket of ours.
+      const final = this.byUs || code === 1000 || code === 4000 || code === 4001 || this.reconnects >= 5;
+      if (!final) {
+        this.reconnects++;
+        this.onReconnect();
+        setTimeout(() => void this.connect().catch(() => {}), 200 + Math.random() * 800);
+        return;
+      }
+      this.closed = true;
+      this.waiter?.();
+    });
+    return opened;
   }
   async next(types: string[], until: Promise<void>): Promise<any | undefined> {
     let gaveUp = false;
@@ -132,9 +162,10 @@ class QueueSocket {
     this.box = [];
   }
   send(msg: unknown): void {
-    if (!this.closed) this.ws.send(JSON.stringify(msg));
+    if (!this.closed && this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(msg));
   }
   close(): void {
+    this.byUs = true;
     if (!this.closed) this.ws.close(1000);
   }
 }
@@ -145,7 +176,7 @@ export async function runShopper(env: ShopperEnv, i: number, token: string, plan
   await sleep(Math.max(0, plan.joinAtMs - (Date.now() - journal.t0)));
   const wsUrl = `${env.url.replace(/^http/, 'ws')}/ws/sales/${env.saleId}?token=${encodeURIComponent(token)}`;
   const joinStarted = Date.now();
-  const sock = new QueueSocket(new WebSocket(wsUrl, { localAddress: env.localAddressFor(i) }));
+  const sock = new QueueSocket(wsUrl, env.localAddressFor(i), () => journal.reconnects++);
   try {
     await sock.opened;
   } catch (err) {
