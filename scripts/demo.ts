@@ -201,14 +201,14 @@ try {
   const summary: Summary = {
     startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), engineUrl: engine.url, shopperPage, merchantConsole,
     sale: { id: saleId, productId: String(product.id), quantity, priceCents: 9_900, startsAt: new Date(opensAt).toISOString(), holdSeconds: 15, admission },
-    shoppers: SHOPPERS, cards, outcomes, funnel: journal.funnel, latencyMs, checks, ok: checks.every((c) => c.ok), problems: journal.problems,
+    shoppers: SHOPPERS, reconnects: journal.reconnects, cards, outcomes, funnel: journal.funnel, latencyMs, checks, ok: checks.every((c) => c.ok), problems: journal.problems,
   };
   writeFileSync(`${reportDir}/summary.json`, JSON.stringify({ ...summary, samples }, null, 2) + '\n');
   writeFileSync(`${reportDir}/report.html`, reportHtml(summary, charts(samples, journal, openOffsetMs, summary)));
 
   say('');
   for (const c of checks) say(`${c.ok ? 'held  ' : 'FAILED'}  ${c.name}: ${c.detail}`);
-  say(`\noutcomes: ${Object.entries(outcomes).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  say(`\noutcomes: ${Object.entries(outcomes).map(([k, v]) => `${k} ${v}`).join(', ')}; queue sockets reconnected: ${journal.reconnects}`);
   const stepLine = (['join', 'reserve', 'checkout', 'settle'] as Step[]).map((s) => `${s} p50 ${latencyMs[s].p50} / p99 ${latencyMs[s].p99} ms`).join(', ');
   say(`latency: ${stepLine}`);
   say(`\nreport: ${reportDir}/report.html (and summary.json)`);
