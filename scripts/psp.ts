@@ -13,7 +13,7 @@
  */
 import { parseArgs } from 'node:util';
 import { createLogger } from '../infra/logger.js';
-import { recordProcess } from '../infra/services.js';
+import { recorded, recordProcess } from '../infra/services.js';
 import { failed, onStopSignal } from '../infra/shutdown.js';
 import { parseFailureRate, parseLatency, pspOptionsFromEnv, startPspServer, wholeNumber, type PspServer } from '../settlement/index.js';
 
@@ -39,9 +39,11 @@ if (values['hang-ms'] !== undefined) opts.hangMs = wholeNumber(values['hang-ms']
 
 const portGiven = values.port !== undefined || !!process.env.PSP_PORT;
 const dataDir = process.env.DATA_DIR ?? '.data';
-const recorded = values['data-dir'] === undefined && !process.env.PSP_DATA_DIR;
+const isRecorded = values['data-dir'] === undefined && !process.env.PSP_DATA_DIR;
 let psp: PspServer;
 try {
+  const running = isRecorded ? recorded(dataDir, 'psp') : undefined;
+  if (running) throw new Error(`the PSP simulator of ${dataDir} already runs at ${running.url} (pid ${running.pid}): use that one, or give this one --data-dir`);
   try {
     psp = await startPspServer({ ...opts, log });
   } catch (err) {
@@ -50,7 +52,7 @@ try {
     psp = await startPspServer({ ...opts, port: 0, log });
   }
   // Recorded only when it keeps its data in the data dir's own place (tests give it a dir of its own).
-  if (recorded) {
+  if (isRecorded) {
     await recordProcess(dataDir, 'psp', { url: psp.url });
   }
 } catch (err) {
@@ -62,5 +64,5 @@ process.stdout.write(JSON.stringify({ event: 'listening', port: psp.port, url: p
 onStopSignal(async (signal) => {
   log.info({ signal }, 'PSP simulator stopping');
   await psp.close();
-  if (recorded) await recordProcess(dataDir, 'psp', undefined);
+  if (isRecorded) await recordProcess(dataDir, 'psp', undefined);
 });
