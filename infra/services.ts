@@ -67,17 +67,17 @@ export async function ensureServices(opts: ServiceOptions): Promise<Services> {
   const say = (msg: string) => {
     if (!opts.quiet) process.stderr.write(`[services] ${msg}\n`);
   };
-  const wanted = new Map<Kind, string>();
+  const wanted = new Set<Kind>();
   const result: Omit<Services, 'stop'> = { redisUrl: '', databaseUrl: '', redisSource: 'external', postgresSource: 'external' };
   if (env.REDIS_URL && (await redisAnswers(env.REDIS_URL))) result.redisUrl = env.REDIS_URL;
   else {
     if (env.REDIS_URL) say(`REDIS_URL ${env.REDIS_URL} does not answer; using our own Redis`);
-    wanted.set('redis', '');
+    wanted.add('redis');
   }
   if (env.DATABASE_URL && (await postgresAnswers(env.DATABASE_URL))) result.databaseUrl = env.DATABASE_URL;
   else {
     if (env.DATABASE_URL) say('DATABASE_URL does not answer; using our own Postgres');
-    wanted.set('postgres', '');
+    wanted.add('postgres');
   }
   if (wanted.size === 0) return { ...result, stop: async () => {} };
 
@@ -90,10 +90,10 @@ export async function ensureServices(opts: ServiceOptions): Promise<Services> {
       const record = pruneRecord(readRecord(dataDir));
       const started: Kind[] = [];
       try {
-        for (const kind of wanted.keys()) {
+        for (const kind of wanted) {
           const entry = record[kind];
           if (await usable(kind, entry)) {
-            say(`using the ${NAMES[kind].label} that ${entry!.startedBy.command.split(' ')[0]} (pid ${entry!.startedBy.pid}) started on ${entry!.url.replace(/:[^:@/]*@/, ':***@')}`);
+            say(`using the ${NAMES[kind].label} that "${entry!.startedBy.command}" (pid ${entry!.startedBy.pid}) started on ${entry!.url.replace(/:[^:@/]*@/, ':***@')}`);
             result[kind === 'redis' ? 'redisSource' : 'postgresSource'] = 'shared';
           } else {
             if (entry) {
