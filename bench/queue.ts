@@ -37,6 +37,7 @@ import { migrate } from '../infra/migrate.js';
 import { dropWorld } from '../test/harness.js';
 import { MAX_REFRESH_MS, queueKeys, tierLayout } from '../waiting-room/index.js';
 import type { ClientJob, TickSeen } from './queue-client.js';
+import { useServices, writeResults } from './settings.js';
 import { boxBusySeconds, cpuSeconds, gatewayOf, gcReading, openFilesLimit, settledRss, startGateway, stopGateway, type GatewayProc, type GcReading } from './queue-gateways.js';
 
 const arg = (name: string, fallback: number): number => {
@@ -117,8 +118,9 @@ const median = (xs: number[]) => {
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(sorted.length * p) - 1))];
 const log = (...a: unknown[]) => console.log(`[bench:queue ${new Date().toISOString().slice(11, 19)}]`, ...a);
 
-const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const databaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+await useServices('queue');
+const redisUrl = process.env.REDIS_URL!;
+const databaseUrl = process.env.DATABASE_URL!;
 const id = randomBytes(3).toString('hex');
 const gcDir = mkdtempSync(join(tmpdir(), 'bench-queue-gc-'));
 const env = {
@@ -514,8 +516,20 @@ async function run() {
       bytesPerIdleSocket: { target: 4096, got: Math.round(Math.max(...perSocket.filter(Number.isFinite))), met: Math.max(...perSocket.filter(Number.isFinite)) <= 4096 },
     },
   };
-  mkdirSync(fileURLToPath(new URL('./results/', import.meta.url)), { recursive: true });
-  writeFileSync(fileURLToPath(new URL('./results/queue.json', import.meta.url)), JSON.stringify(result, null, 2) + '\n');
+  const t = result.targets;
+  writeResults('queue', result, [
+    `${gateways.length} gateways, ${joined.toLocaleString('en-US')} queued shoppers, ${tickStats.length} measured admission ticks.`,
+    '',
+    '| measure | target | got | met |',
+    '| --- | --- | --- | --- |',
+    `| sockets per gateway | ${t.socketsPerGateway.target} | ${t.socketsPerGateway.got} | ${t.socketsPerGateway.met ? 'yes' : 'no'} |`,
+    `| queued shoppers | ${t.queuedShoppers.target} | ${t.queuedShoppers.got} | ${t.queuedShoppers.met ? 'yes' : 'no'} |`,
+    `| head tier has the tick, 99% (median tick; worst) | ${t.headTickP99Ms.target} ms | ${t.headTickP99Ms.got} ms; ${t.headTickP99Ms.worst} ms | ${t.headTickP99Ms.met ? 'yes' : 'no'} |`,
+    `| all waiting sockets refreshed, 99% (median tick) | ${t.allRefreshedP99Ms.target} ms | ${t.allRefreshedP99Ms.got} ms | ${t.allRefreshedP99Ms.met ? 'yes' : 'no'} |`,
+    `| gap between refreshes, p99 | ${t.refreshGapP99Ms.target} ms | ${t.refreshGapP99Ms.got} ms | ${t.refreshGapP99Ms.met ? 'yes' : 'no'} |`,
+    `| CPU seconds per tick, gateways / clients | - | ${result.cpuSeconds.perTick.gateways} / ${result.cpuSeconds.perTick.clients} | |`,
+    `| memory per idle socket (highest gateway) | ${t.bytesPerIdleSocket.target} B | ${t.bytesPerIdleSocket.got} B | ${t.bytesPerIdleSocket.met ? 'yes' : 'no'} |`,
+  ]);
   if (PROBE) writeFileSync(`${PROBE}/marks.json`, JSON.stringify({ marks, gateways: gateways.map((g) => ({ pid: g.pid, background: BACKGROUND === 'all' || g.index === 0 })), gcBefore, gcHalf, gcAfter, rssBefore, rssAfter }, null, 2));
   log('CPU seconds (gateways, clients):', JSON.stringify(result.cpuSeconds));
   log(`ticks: ${tickStats.length} measured (${result.ticks.reference}); head tier (${result.ticks.headSocketsMedian} sockets) p50 ${result.ticks.headP50MsMedian} ms, p99 ${result.ticks.headP99MsMedian} ms (median), worst ${result.ticks.headP99MsWorst} ms; ${result.ticks.framesMedian} frames per tick, last read ${result.ticks.allFramesP99MsMedian} ms (p99); published ${result.ticks.publishedAfterMsMedian} ms after the tick`);
@@ -523,7 +537,7 @@ async function run() {
   log(`refreshes: 99% of ${bySocket.length} waiting sockets refreshed within ${result.refreshes.allP99MsMedian} ms of a tick (median of ${coverage.length}; worst ${result.refreshes.allP99MsWorst}); gap between refreshes p50 ${result.refreshes.gaps?.p50Ms} / p99 ${result.refreshes.gaps?.p99Ms} / max ${result.refreshes.gaps?.maxMs} ms`);
   log('by gateway (first/p99 ms, every frame):', result.ticks.byGateway.map((g) => `${g.firstMsMedian}/${g.p99MsMedian}`).join(', '));
   log('targets:', JSON.stringify(result.targets));
-  log('wrote bench/results/queue.json');
+  log('wrote bench/results/queue.json and queue.md');
 }
 
 async function cleanup() {

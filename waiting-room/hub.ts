@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { Context } from '../infra/context.js';
 import type { Redis } from '../infra/redis.js';
-import { getSale, saleStatusChannel, type Sale } from '../reservation/index.js';
+import { getSale, saleEnded, saleStatusChannel, type Sale } from '../reservation/index.js';
 import type { TemplatedApp, WebSocket } from '../infra/uws.js';
 import { channels, queueKeys, queueSalesKey } from './keys.js';
 import { CLOSE, msg } from './messages.js';
 import { Pinger } from './pinger.js';
+import { moveSocket, type SocketState } from './socket-state.js';
 import { etaSeconds, graceMs, perSecond, positionOf, refreshSeen, ticketsOf, type Grant, type Place } from './queue.js';
 import { PRE_TIER, Room, type Round } from './room.js';
 import { tierLayout } from './tiers.js';
@@ -24,7 +25,7 @@ export interface Conn {
   ip: string;
   pow: string | null;
   /** joining: before the join script answered; pre: in line without a ticket yet. */
-  state: 'joining' | 'pow' | 'pre' | 'waiting' | 'admitted' | 'done';
+  state: SocketState;
   ticket: number | null;
   /** The tier whose topic the socket is subscribed to (room.ts: NO_TIER, PRE_TIER, or 0..). */
   tier: number;
@@ -96,6 +97,13 @@ export class Hub {
     let room = this.rooms.get(sale.id);
     if (!room) this.rooms.set(sale.id, (room = new Room(sale.id, tierLayout(sale.admission.batchSize, sale.admission.intervalMs))));
     return room;
+  }
+
+  /** Open sockets on this gateway (counted by their IP slots). */
+  get connectionCount(): number {
+    let n = 0;
+    for (const slot of this.perIp.values()) n += slot.n;
+    return n;
   }
 
   /** Takes a connection slot for `ip`; null when the IP is at its cap, else the shared string for `ip`. */
@@ -182,23 +190,23 @@ export class Hub {
     room.advance(place.serving);
     switch (place.kind) {
       case 'closed':
-        c.state = 'done';
+        moveSocket(c, 'done');
         room.unplace(ws);
         this.end(ws, msg.closed(), CLOSE.saleClosed, 'sale closed');
         return;
       case 'admitted':
-        c.state = 'admitted';
+        moveSocket(c, 'admitted');
         room.unplace(ws);
         c.ticket = place.ticket;
         this.send(ws, msg.admitted(place.admissionToken!, place.admissionExpiresAt!));
         return;
       case 'none':
-        c.state = 'done';
+        moveSocket(c, 'done');
         room.unplace(ws);
         this.send(ws, msg.error('not_queued', 'you have no place in this queue (admission used or expired); send {"type":"join"} to queue again'));
         return;
       default:
-        c.state = place.kind;
+        moveSocket(c, place.kind);
         if (place.kind === 'pre' || place.ticket === null) {
           if (c.tier !== PRE_TIER) room.placePre(ws);
           c.ticket = null;
@@ -218,7 +226,7 @@ export class Hub {
     const sockets = [...room.users.values()];
     room.clear();
     for (const ws of sockets) {
-      ws.getUserData().state = 'done';
+      moveSocket(ws.getUserData(), 'done');
       this.end(ws, msg.closed(), CLOSE.saleClosed, 'sale closed');
     }
   }
@@ -241,7 +249,7 @@ export class Hub {
       if (!ws) continue;
       const c = ws.getUserData();
       if (c.closed || c.state !== 'pre') continue;
-      c.state = 'waiting';
+      moveSocket(c, 'waiting');
       room.place(ws, ticket);
       const position = positionOf(ticket, step.serving);
       this.send(ws, msg.queued({ ticket, position, etaSeconds: step.soldOut ? null : etaSeconds(position, step.perSecond) }));
@@ -271,7 +279,7 @@ export class Hub {
           const c = ws.getUserData();
           const ticket = r.tickets[j];
           if (c.closed || c.state !== 'pre' || ticket === null) return;
-          c.state = 'waiting';
+          moveSocket(c, 'waiting');
           room.advance(r.serving);
           room.place(ws, ticket);
           const position = positionOf(ticket, r.serving);
@@ -313,7 +321,7 @@ export class Hub {
         const c = ws.getUserData();
         // admitted in the very tick that gave a pre-start joiner their ticket: tell the ticket first
         if (c.state === 'pre') this.send(ws, msg.queued({ ticket, position: 1, etaSeconds: 0 }));
-        c.state = 'admitted';
+        moveSocket(c, 'admitted');
         room.unplace(ws);
         c.ticket = ticket;
         this.send(ws, msg.admitted(token, expiresAt));
@@ -369,7 +377,7 @@ export class Hub {
   async catchUp(): Promise<void> {
     for (const [saleId, room] of this.rooms) {
       const sale = await getSale(this.ctx, saleId);
-      if (!sale || sale.status === 'closed' || sale.status === 'cancelled' || Date.now() >= sale.endsAt.getTime()) {
+      if (!sale || saleEnded(sale, Date.now())) {
         this.closeSale(saleId);
         continue;
       }
@@ -381,7 +389,7 @@ export class Hub {
           const grant = grants[j];
           if (!grant || ws.getUserData().closed) return;
           const [token, expiresAt] = grant.split('|');
-          ws.getUserData().state = 'admitted';
+          moveSocket(ws.getUserData(), 'admitted');
           room.unplace(ws);
           this.send(ws, msg.admitted(token, expiresAt));
         });
