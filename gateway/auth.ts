@@ -7,7 +7,7 @@ import type { AuthHook } from '../infra/part.js';
 import { assertStrongPassword } from '../infra/passwords.js';
 import { Throttle } from '../infra/throttle.js';
 
-const credentials = z.object({
+export const credentials = z.object({
   email: z.string().trim().email().max(254),
   password: z.string().min(8).max(200),
 });
