@@ -63,7 +63,7 @@ describe('forging with the old default secret', () => {
   afterAll(() => t.cleanup());
 
   it('a user token signed with the old default secret is refused', async () => {
-    const reg = await t.api('POST', '/api/auth/register', { body: { email: 'victim@example.com', password: 'a long victim pass' } });
+    const reg = await t.api('POST', '/api/auth/register', { body: { email: 'victim@example.com', password: 'a long secret pass' } });
     expect(reg.status).toBe(201);
     expect(t.config.tokenSecret).not.toBe(OLD_DEFAULT);
     const forged = signToken({ k: 'usr', sub: reg.body.userId, exp: inAnHour() }, OLD_DEFAULT);
