@@ -11,7 +11,7 @@ export const credentials = z.object({
   email: z.string().trim().email().max(254),
   password: z.string().min(8).max(200),
 });
-const passwordChange = z.object({
+export const passwordChange = z.object({
   currentPassword: z.string().min(1).max(200),
   newPassword: z.string().min(8).max(200),
 });
