@@ -1,0 +1,200 @@
+import type { SearchParams } from './types.js';
+
+/** Matches re-ordered by the costlier second-phase score. */
+export const rescoreWindow = 100;
+
+/**
+ * The SQL of one Postgres search: a single statement returning `facets` ([category, count] pairs) and
+ * `hits` ([id, name, price, category, inStock] arrays) as JSON. Three shapes:
+ * - browse (no text): plain index-backed queries, no ranking;
+ * - postings (text, the default): matches, filters, facets and ranks read from `search_postings` index entries;
+ * - scan (text, the first design, kept for words the postings path does not model and as the reference the
+ *   equivalence test compares against): a GIN bitmap scan of `product_search` and ts_rank over whole documents.
+ * Both text shapes give the same totals, facets and order (storefront/search/equivalence.test.ts).
+ */
+export interface TextQuery {
+  /** The words as typed (lower-case), for the trigram rescore. */
+  words: string[];
+  /** to_tsquery('simple') text: every word as a prefix or one of its corrections. */
+  tsquery: string;
+  /** Per word, its corrections (known words). */
+  corrections: string[][];
+}
+
+class Sql {
+  readonly args: unknown[] = [];
+  arg(v: unknown): string {
+    return `$${this.args.push(v)}`;
+  }
+}
+
+const orderByPrice = (p: SearchParams) =>
+  p.sort === 'price_asc' ? 'price_cents, product_id' : p.sort === 'price_desc' ? 'price_cents DESC, product_id' : null;
+
+function filters(p: SearchParams, sql: Sql, column = (c: string) => c): string[] {
+  const where: string[] = [];
+  if (p.category !== undefined) where.push(`${column('category')} = ${sql.arg(p.category)}`);
+  if (p.minPrice !== undefined) where.push(`${column('price_cents')} >= ${sql.arg(p.minPrice)}`);
+  if (p.maxPrice !== undefined) where.push(`${column('price_cents')} <= ${sql.arg(p.maxPrice)}`);
+  if (p.inStock !== undefined) where.push(`${column('in_stock')} = ${sql.arg(p.inStock)}`);
+  return where;
+}
+
+const facetsOf = (source: string) => `(SELECT coalesce(json_agg(json_build_array(category, n) ORDER BY n DESC, category), '[]')
+  FROM (SELECT category, count(*) AS n FROM ${source} GROUP BY category) c) AS facets`;
+
+/**
+ * Facet counts from `search_counts` (per word, category and stock flag; word '' is every product): exact, and
+ * a sum over at most 30 rows, where no price filter applies.
+ */
+function countedFacets(p: SearchParams, q: Sql, lexeme: string): string {
+  const where = [`lexeme = ${q.arg(lexeme)}`, ...filters(p, q)];
+  return `(SELECT coalesce(json_agg(json_build_array(category, n) ORDER BY n DESC, category), '[]')
+    FROM (SELECT category, sum(n) AS n FROM search_counts WHERE ${where.join(' AND ')} GROUP BY category HAVING sum(n) > 0) c) AS facets`;
+}
+
+const hasPriceFilter = (p: SearchParams) => p.minPrice !== undefined || p.maxPrice !== undefined;
+
+/**
+ * Browsing: no text, so facets and the page are two plain index-backed queries (no ranking). With `counts`,
+ * facets without a price filter are read from search_counts instead of counting the rows.
+ */
+export function browseSql(p: SearchParams, counts = true): { sql: string; args: unknown[] } {
+  const q = new Sql();
+  if (counts && !hasPriceFilter(p)) {
+    const facets = countedFacets(p, q, '');
+    const where = filters(p, q);
+    const limit = `${q.arg(p.pageSize)}::int`;
+    const offset = `${q.arg((p.page - 1) * p.pageSize)}::int`;
+    const order = orderByPrice(p) ?? 'product_id';
+    return {
+      sql: `SELECT ${facets},
+        (SELECT coalesce(json_agg(json_build_array(product_id, name, price_cents, category, in_stock) ORDER BY ${order}), '[]')
+           FROM (SELECT * FROM product_search ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order} LIMIT ${limit} OFFSET ${offset}) h) AS hits`,
+      args: q.args,
+    };
+  }
+  const where = filters(p, q);
+  const limit = `${q.arg(p.pageSize)}::int`;
+  const offset = `${q.arg((p.page - 1) * p.pageSize)}::int`;
+  const filter = where.length ? `WHERE ${where.join(' AND ')}` : '';
+  const order = orderByPrice(p) ?? 'product_id';
+  return {
+    sql: `SELECT ${facetsOf(`product_search ${filter}`)},
+      (SELECT coalesce(json_agg(json_build_array(product_id, name, price_cents, category, in_stock) ORDER BY ${order}), '[]')
+         FROM (SELECT * FROM product_search ${filter} ORDER BY ${order} LIMIT ${limit} OFFSET ${offset}) h) AS hits`,
+    args: q.args,
+  };
+}
+
+/**
+ * The page of a text search over a `matched` CTE (product_id, category, price_cents, in_stock, rank). Relevance
+ * is ranked in two phases, like an Elasticsearch rescore: ts_rank orders every match, then the best
+ * `rescoreWindow` are re-ordered by ts_rank plus trigram word similarity of the typed words to the name (too
+ * costly to compute for thousands of matches). Pages past the window keep ts_rank order. `named` adds the
+ * name to a set of matched rows.
+ */
+function textPage(p: SearchParams, t: TextQuery, q: Sql, named: (rows: string) => string, facets = facetsOf('matched')): string {
+  const limit = `${q.arg(p.pageSize)}::int`;
+  const offset = `${q.arg((p.page - 1) * p.pageSize)}::int`;
+  const byPrice = orderByPrice(p);
+  const hits = byPrice
+    ? `SELECT *, 0 AS tier, 0 AS key FROM ${named(`(SELECT * FROM matched ORDER BY ${byPrice} LIMIT ${limit} OFFSET ${offset})`)}`
+    : `SELECT * FROM (
+         SELECT *, 0 AS tier, rank + 0.5 * public.word_similarity(${q.arg(t.words.join(' '))}, name) AS key
+           FROM ${named(`(SELECT * FROM matched ORDER BY rank DESC, product_id LIMIT ${rescoreWindow})`)}
+         UNION ALL
+         SELECT *, 1 AS tier, rank AS key
+           FROM ${named(`(SELECT * FROM matched ORDER BY rank DESC, product_id OFFSET ${rescoreWindow}
+                 LIMIT greatest(0, ${offset} + ${limit} - ${rescoreWindow}))`)}
+       ) t ORDER BY tier, key DESC, product_id LIMIT ${limit} OFFSET ${offset}`;
+  const order = byPrice ?? 'tier, key DESC, product_id';
+  return `${facets},
+    (SELECT coalesce(json_agg(json_build_array(product_id, name, price_cents, category, in_stock) ORDER BY ${order}), '[]')
+       FROM (${hits}) h) AS hits`;
+}
+
+/** The first design: every match is a row of product_search (GIN bitmap scan), ranked over its whole document. */
+export function scanSql(p: SearchParams, t: TextQuery): { sql: string; args: unknown[] } {
+  const q = new Sql();
+  const query = `to_tsquery('simple', ${q.arg(t.tsquery)})`;
+  const where = [`document @@ ${query}`, ...filters(p, q)];
+  const rank = orderByPrice(p) ? '0' : `ts_rank(document, ${query})`;
+  const matched = `SELECT product_id, name, category, price_cents, in_stock, ${rank} AS rank FROM product_search WHERE ${where.join(' AND ')}`;
+  return {
+    sql: `WITH matched AS MATERIALIZED (${matched}) SELECT ${textPage(p, t, q, (rows) => `${rows} m`)}`,
+    args: q.args,
+  };
+}
+
+/**
+ * Whether the postings path computes exactly what the scan path does for these words: each word and each
+ * correction must be one plain token to to_tsquery('simple') (letters and digits in ASCII; anything else, such
+ * as a hyphenated correction "x-t5", becomes a phrase there, which postings do not model).
+ */
+export const postingsFit = (t: TextQuery) => [...t.words, ...t.corrections.flat()].every((w) => /^[a-z0-9]+$/.test(w));
+
+/**
+ * The postings path. Each query word is resolved to the words of the index it matches (those it starts, and
+ * its corrections: exactly what its `w:* | c1 | c2` tsquery item matches), their postings are read from the
+ * primary key index alone, with the filters applied to each posting, and grouped per product: a product
+ * matches when every query word matched one of its postings (a bit per query word). Its rank is ts_rank over
+ * the entries of the words that matched, which equals ts_rank over the whole document: ts_rank reads only the
+ * entries that match the query's items, and the entries keep their positions and weights. One entry (most
+ * products) is ranked as it is; several are joined as text and cast back, so the positions stay as they were.
+ * Names are read from product_search only for the rows on the page (and the rescore window).
+ */
+export function postingsSql(p: SearchParams, t: TextQuery): { sql: string; args: unknown[] } {
+  const q = new Sql();
+  const words = q.arg(t.words);
+  const corrections = q.arg(t.corrections.map((c) => c.join(' ')));
+  const where = filters(p, q, (c) => `s.${c}`);
+  const full = q.arg(2 ** t.words.length - 1);
+  const rank = orderByPrice(p)
+    ? '0'
+    : `ts_rank(CASE WHEN count(*) = 1 THEN (array_agg(s.entry))[1] ELSE array_to_string(array_agg(s.entry), ' ')::tsvector END,
+         to_tsquery('simple', ${q.arg(t.tsquery)}))`;
+  const matched = `
+    WITH wanted AS (
+      SELECT l.lexeme, bit_or(1 << (w.i::int - 1)) AS bits
+      FROM unnest(${words}::text[], ${corrections}::text[]) WITH ORDINALITY AS w(word, corrections, i)
+      JOIN search_lexemes l ON starts_with(l.lexeme, w.word) OR l.lexeme = ANY(string_to_array(w.corrections, ' '))
+      GROUP BY l.lexeme)
+    SELECT s.product_id, min(s.category) AS category, min(s.price_cents) AS price_cents, bool_and(s.in_stock) AS in_stock, ${rank} AS rank
+    FROM wanted JOIN search_postings s ON s.lexeme = wanted.lexeme
+    ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+    GROUP BY s.product_id HAVING bit_or(wanted.bits) = ${full}::int`;
+  return { sql: `WITH matched AS MATERIALIZED (${matched}) SELECT ${textPage(p, t, q, withName)}`, args: q.args };
+}
+
+const withName = (rows: string) => `(SELECT m.*, n.name FROM ${rows} m JOIN product_search n USING (product_id)) m`;
+
+/**
+ * A one-word search whose word (as typed, as a prefix, or through its corrections) matches exactly one word of
+ * the index, `lexeme`, and whose tsquery has 1, 2 or 4 items. Only the page is read, in order, from an index:
+ * - relevance: ts_rank of a posting for this query is its `word_rank` (rank against the word alone) divided by
+ *   the number of items (ts_rank's OR rank sums the one matching entry's score and divides by the items), and
+ *   dividing by 1, 2 or 4 is exact in floating point, so (word_rank DESC, product_id) is the search's order;
+ *   the best max(100, page end) postings are read from search_postings_rank and ranked exactly;
+ * - price: the page end in price order from search_postings_price.
+ * Facets: summed from search_counts without a price filter, else counted over the word's postings in the price
+ * range (search_postings_price). The same answers as scanSql (storefront/search/equivalence.test.ts).
+ */
+export function wordSql(p: SearchParams, t: TextQuery, lexeme: string): { sql: string; args: unknown[] } {
+  const q = new Sql();
+  const word = q.arg(lexeme);
+  const where = [`lexeme = ${word}`, ...filters(p, q)];
+  const facets = hasPriceFilter(p)
+    ? `(SELECT coalesce(json_agg(json_build_array(category, n) ORDER BY n DESC, category), '[]')
+        FROM (SELECT category, count(*) AS n FROM search_postings WHERE ${where.join(' AND ')} GROUP BY category) c) AS facets`
+    : countedFacets(p, q, lexeme);
+  const end = `${q.arg(p.page * p.pageSize)}::int`;
+  const byPrice = orderByPrice(p);
+  const matched = byPrice
+    ? `SELECT product_id, category, price_cents, in_stock, 0 AS rank FROM search_postings WHERE ${where.join(' AND ')}
+       ORDER BY ${byPrice} LIMIT ${end}`
+    : `SELECT product_id, category, price_cents, in_stock, ts_rank(entry, to_tsquery('simple', ${q.arg(t.tsquery)})) AS rank
+       FROM search_postings WHERE ${where.join(' AND ')}
+       ORDER BY word_rank DESC, product_id LIMIT greatest(${rescoreWindow}, ${end})`;
+  return { sql: `WITH matched AS MATERIALIZED (${matched}) SELECT ${textPage(p, t, q, withName, facets)}`, args: q.args };
+}
