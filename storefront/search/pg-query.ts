@@ -170,31 +170,48 @@ export function postingsSql(p: SearchParams, t: TextQuery): { sql: string; args:
 const withName = (rows: string) => `(SELECT m.*, n.name FROM ${rows} m JOIN product_search n USING (product_id)) m`;
 
 /**
- * A one-word search whose word (as typed, as a prefix, or through its corrections) matches exactly one word of
- * the index, `lexeme`, and whose tsquery has 1, 2 or 4 items. Only the page is read, in order, from an index:
- * - relevance: ts_rank of a posting for this query is its `word_rank` (rank against the word alone) divided by
- *   the number of items (ts_rank's OR rank sums the one matching entry's score and divides by the items), and
- *   dividing by 1, 2 or 4 is exact in floating point, so (word_rank DESC, product_id) is the search's order;
- *   the best max(100, page end) postings are read from search_postings_rank and ranked exactly;
- * - price: the page end in price order from search_postings_price.
- * Facets: summed from search_counts without a price filter, else counted over the word's postings in the price
- * range (search_postings_price). The same answers as scanSql (storefront/search/equivalence.test.ts).
+ * A one-word search: its word (as a prefix, and through its corrections) matches the index words `lexemes`,
+ * `small` being all of them but the one in most products, and its tsquery has 1, 2 or 4 items. Only the page
+ * is read, in order, from indexes:
+ * - `multi`: the few products holding two or more of the words (they all hold one of the `small` words),
+ *   ranked exactly over their entries (as postingsSql does);
+ * - every other product holds one matching word, and its ts_rank for this query is that posting's `word_rank`
+ *   (its rank against the word alone) divided by the number of items: ts_rank's OR rank sums the one matching
+ *   entry's score and divides by the items, and dividing by 1, 2 or 4 is exact in floating point. So
+ *   (word_rank DESC, product_id) is the search's order, and the best max(100, page end) postings of each word
+ *   are read from search_postings_rank (in price order from search_postings_price for the price sorts);
+ * - facets: per category, the postings of each word (summed from search_counts without a price filter, else
+ *   counted in the price range) less the extra postings of `multi` products.
+ * The same answers as scanSql (storefront/search/equivalence.test.ts).
  */
-export function wordSql(p: SearchParams, t: TextQuery, lexeme: string): { sql: string; args: unknown[] } {
+export function wordSql(p: SearchParams, t: TextQuery, lexemes: string[], small: string[]): { sql: string; args: unknown[] } {
   const q = new Sql();
-  const word = q.arg(lexeme);
-  const where = [`lexeme = ${word}`, ...filters(p, q)];
-  const facets = hasPriceFilter(p)
-    ? `(SELECT coalesce(json_agg(json_build_array(category, n) ORDER BY n DESC, category), '[]')
-        FROM (SELECT category, count(*) AS n FROM search_postings WHERE ${where.join(' AND ')} GROUP BY category) c) AS facets`
-    : countedFacets(p, q, lexeme);
-  const end = `${q.arg(p.page * p.pageSize)}::int`;
+  const words = q.arg(lexemes);
+  const others = q.arg(small);
+  const where = filters(p, q, (c) => `s.${c}`);
+  const and = where.map((w) => ` AND ${w}`).join('');
   const byPrice = orderByPrice(p);
-  const matched = byPrice
-    ? `SELECT product_id, category, price_cents, in_stock, 0 AS rank FROM search_postings WHERE ${where.join(' AND ')}
-       ORDER BY ${byPrice} LIMIT ${end}`
-    : `SELECT product_id, category, price_cents, in_stock, ts_rank(entry, to_tsquery('simple', ${q.arg(t.tsquery)})) AS rank
-       FROM search_postings WHERE ${where.join(' AND ')}
-       ORDER BY word_rank DESC, product_id LIMIT greatest(${rescoreWindow}, ${end})`;
-  return { sql: `WITH matched AS MATERIALIZED (${matched}) SELECT ${textPage(p, t, q, withName, facets)}`, args: q.args };
+  const tsquery = byPrice ? '' : `to_tsquery('simple', ${q.arg(t.tsquery)})`;
+  const end = `${q.arg(p.page * p.pageSize)}::int`;
+  const facets = hasPriceFilter(p)
+    ? `SELECT s.category, count(*) AS n FROM search_postings s WHERE s.lexeme = ANY(${words})${and} GROUP BY s.category`
+    : `SELECT s.category, s.n FROM search_counts s WHERE s.lexeme = ANY(${words})${and}`;
+  const sql = `WITH multi AS MATERIALIZED (
+      SELECT s.product_id, min(s.category) AS category, min(s.price_cents) AS price_cents, bool_and(s.in_stock) AS in_stock, count(*) AS k,
+        ${byPrice ? '0' : `ts_rank(array_to_string(array_agg(s.entry), ' ')::tsvector, ${tsquery})`} AS rank
+      FROM search_postings s
+      WHERE s.lexeme = ANY(${words}) AND s.product_id IN (SELECT s.product_id FROM search_postings s WHERE s.lexeme = ANY(${others})${and})${and}
+      GROUP BY s.product_id HAVING count(*) > 1),
+    matched AS MATERIALIZED (
+      SELECT x.* FROM unnest(${words}::text[]) AS w(lexeme), LATERAL (
+        SELECT s.product_id, s.category, s.price_cents, s.in_stock, ${byPrice ? '0' : `ts_rank(s.entry, ${tsquery})`} AS rank
+        FROM search_postings s
+        WHERE s.lexeme = w.lexeme${and} AND s.product_id NOT IN (SELECT product_id FROM multi)
+        ORDER BY ${byPrice ? byPrice.replace('price_cents', 's.price_cents').replace('product_id', 's.product_id') : 's.word_rank DESC, s.product_id'}
+        LIMIT ${byPrice ? end : `greatest(${rescoreWindow}, ${end})`}) x
+      UNION ALL SELECT product_id, category, price_cents, in_stock, rank FROM multi)
+    SELECT ${textPage(p, t, q, withName, `(SELECT coalesce(json_agg(json_build_array(category, n) ORDER BY n DESC, category), '[]')
+      FROM (SELECT category, sum(n) AS n FROM (${facets} UNION ALL SELECT category, 1 - k FROM multi) f
+            GROUP BY category HAVING sum(n) > 0) c) AS facets`)}`;
+  return { sql, args: q.args };
 }

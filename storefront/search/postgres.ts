@@ -8,6 +8,11 @@ import { addPostings, buildPostings, dropPostings } from './postings.js';
 import { TermCorrector } from './terms.js';
 import type { SearchBackend, SearchDocument, SearchParams, SearchResult } from './types.js';
 
+/**
+ * A one-word search reads only its page from the indexes when the products holding two of its words (found
+ * through all of them but the biggest) are at most this many postings; past it, every match is read.
+ */
+const maxOverlap = 5000;
 /** The tables a reindex builds beside the live ones and swaps in together. */
 const rebuilt = ['product_search', 'search_postings', 'search_lexemes', 'search_counts'];
 /** Held (per schema) by a drain of the outbox and by a reindex, so the two never interleave. */
@@ -49,7 +54,13 @@ export class PostgresSearch implements SearchBackend {
         const lexemes = await this.lexemes(words[0]!, text.corrections[0]!);
         if (lexemes.length === 0) return none;
         const items = 1 + text.corrections[0]!.length;
-        query = lexemes.length === 1 && [1, 2, 4].includes(items) ? wordSql(p, text, lexemes[0]!) : postingsSql(p, text);
+        // All words but the one in most products: products holding two of the words hold one of these.
+        const small = [...lexemes].sort((a, b) => b.docs - a.docs).slice(1);
+        const overlap = small.reduce((sum, l) => sum + l.docs, 0);
+        query =
+          [1, 2, 4].includes(items) && overlap <= maxOverlap
+            ? wordSql(p, text, lexemes.map((l) => l.lexeme), small.map((l) => l.lexeme))
+            : postingsSql(p, text);
       }
     }
     // A named (prepared) statement per SQL shape: each connection plans a shape once, not on every search.
@@ -69,13 +80,15 @@ export class PostgresSearch implements SearchBackend {
   }
 
   /** The words of the index a query word matches: those it starts (a b-tree range) and its corrections. */
-  private async lexemes(word: string, corrections: string[]): Promise<string[]> {
+  private async lexemes(word: string, corrections: string[]): Promise<Array<{ lexeme: string; docs: number }>> {
     const next = word.slice(0, -1) + String.fromCharCode(word.charCodeAt(word.length - 1) + 1);
-    const { rows } = await this.db.query(
-      'SELECT lexeme FROM search_lexemes WHERE (lexeme >= $1 AND lexeme < $2) OR lexeme = ANY($3::text[])',
-      [word, next, corrections],
-    );
-    return rows.map((r) => r.lexeme as string);
+    const { rows } = await this.db.query({
+      name: 'search_lexemes',
+      text: `SELECT l.lexeme, (SELECT coalesce(sum(n), 0) FROM search_counts c WHERE c.lexeme = l.lexeme)::int AS docs
+             FROM search_lexemes l WHERE (l.lexeme >= $1 AND l.lexeme < $2) OR l.lexeme = ANY($3::text[])`,
+      values: [word, next, corrections],
+    });
+    return rows.map((r) => ({ lexeme: r.lexeme as string, docs: r.docs as number }));
   }
 
   async apply({ upserts, deletes, version }: { upserts: SearchDocument[]; deletes: number[]; version: number }): Promise<void> {
