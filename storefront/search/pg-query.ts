@@ -7,9 +7,9 @@ export const rescoreWindow = 100;
  * The SQL of one Postgres search: a single statement returning `facets` ([category, count] pairs) and
  * `hits` ([id, name, price, category, inStock] arrays) as JSON. Three shapes:
  * - browse (no text): plain index-backed queries, no ranking;
- * - postings (text, the default): matches, filters, facets and ranks read from `search_postings` index entries;
- * - scan (text, the first design, kept for words the postings path does not model and as the reference the
- *   equivalence test compares against): a GIN bitmap scan of `product_search` and ts_rank over whole documents.
+ * - word (one-word text searches): the page, ranks and facets read from `search_postings` and `search_counts`;
+ * - scan (every other text search, and the reference the equivalence test compares against): a GIN bitmap scan
+ *   of `product_search` and ts_rank over every match's whole document.
  * Both text shapes give the same totals, facets and order (storefront/search/equivalence.test.ts).
  */
 export interface TextQuery {
@@ -128,44 +128,11 @@ export function scanSql(p: SearchParams, t: TextQuery): { sql: string; args: unk
 }
 
 /**
- * Whether the postings path computes exactly what the scan path does for these words: each word and each
+ * Whether the word path computes exactly what the scan path does for these words: each word and each
  * correction must be one plain token to to_tsquery('simple') (letters and digits in ASCII; anything else, such
  * as a hyphenated correction "x-t5", becomes a phrase there, which postings do not model).
  */
 export const postingsFit = (t: TextQuery) => [...t.words, ...t.corrections.flat()].every((w) => /^[a-z0-9]+$/.test(w));
-
-/**
- * The postings path. Each query word is resolved to the words of the index it matches (those it starts, and
- * its corrections: exactly what its `w:* | c1 | c2` tsquery item matches), their postings are read from the
- * primary key index alone, with the filters applied to each posting, and grouped per product: a product
- * matches when every query word matched one of its postings (a bit per query word). Its rank is ts_rank over
- * the entries of the words that matched, which equals ts_rank over the whole document: ts_rank reads only the
- * entries that match the query's items, and the entries keep their positions and weights. One entry (most
- * products) is ranked as it is; several are joined as text and cast back, so the positions stay as they were.
- * Names are read from product_search only for the rows on the page (and the rescore window).
- */
-export function postingsSql(p: SearchParams, t: TextQuery): { sql: string; args: unknown[] } {
-  const q = new Sql();
-  const words = q.arg(t.words);
-  const corrections = q.arg(t.corrections.map((c) => c.join(' ')));
-  const where = filters(p, q, (c) => `s.${c}`);
-  const full = q.arg(2 ** t.words.length - 1);
-  const rank = orderByPrice(p)
-    ? '0'
-    : `ts_rank(CASE WHEN count(*) = 1 THEN (array_agg(s.entry))[1] ELSE array_to_string(array_agg(s.entry), ' ')::tsvector END,
-         to_tsquery('simple', ${q.arg(t.tsquery)}))`;
-  const matched = `
-    WITH wanted AS (
-      SELECT l.lexeme, bit_or(1 << (w.i::int - 1)) AS bits
-      FROM unnest(${words}::text[], ${corrections}::text[]) WITH ORDINALITY AS w(word, corrections, i)
-      JOIN search_lexemes l ON starts_with(l.lexeme, w.word) OR l.lexeme = ANY(string_to_array(w.corrections, ' '))
-      GROUP BY l.lexeme)
-    SELECT s.product_id, min(s.category) AS category, min(s.price_cents) AS price_cents, bool_and(s.in_stock) AS in_stock, ${rank} AS rank
-    FROM wanted JOIN search_postings s ON s.lexeme = wanted.lexeme
-    ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-    GROUP BY s.product_id HAVING bit_or(wanted.bits) = ${full}::int`;
-  return { sql: `WITH matched AS MATERIALIZED (${matched}) SELECT ${textPage(p, t, q, withName)}`, args: q.args };
-}
 
 const withName = (rows: string) => `(SELECT m.*, n.name FROM ${rows} m JOIN product_search n USING (product_id)) m`;
 
@@ -174,7 +141,7 @@ const withName = (rows: string) => `(SELECT m.*, n.name FROM ${rows} m JOIN prod
  * `small` being all of them but the one in most products, and its tsquery has 1, 2 or 4 items. Only the page
  * is read, in order, from indexes:
  * - `multi`: the few products holding two or more of the words (they all hold one of the `small` words),
- *   ranked exactly over their entries (as postingsSql does);
+ *   ranked exactly over their matching entries (joined as text and cast back, so positions stay as they were);
  * - every other product holds one matching word, and its ts_rank for this query is that posting's `word_rank`
  *   (its rank against the word alone) divided by the number of items: ts_rank's OR rank sums the one matching
  *   entry's score and divides by the items, and dividing by 1, 2 or 4 is exact in floating point. So

@@ -3,14 +3,14 @@ import type { Db } from '../../infra/db.js';
 import { inTransaction } from '../../infra/db.js';
 import { allDocuments, countProducts } from './documents.js';
 import { queryWords } from './params.js';
-import { browseSql, postingsFit, postingsSql, scanSql, wordSql, type TextQuery } from './pg-query.js';
+import { browseSql, postingsFit, scanSql, wordSql, type TextQuery } from './pg-query.js';
 import { addPostings, buildPostings, dropPostings } from './postings.js';
 import { TermCorrector } from './terms.js';
 import type { SearchBackend, SearchDocument, SearchParams, SearchResult } from './types.js';
 
 /**
  * A one-word search reads only its page from the indexes when the products holding two of its words (found
- * through all of them but the biggest) are at most this many postings; past it, every match is read.
+ * through all of them but the biggest) are at most this many postings; past it, the scan path answers.
  */
 const maxOverlap = 5000;
 /** The tables a reindex builds beside the live ones and swaps in together. */
@@ -60,7 +60,7 @@ export class PostgresSearch implements SearchBackend {
         query =
           [1, 2, 4].includes(items) && overlap <= maxOverlap
             ? wordSql(p, text, lexemes.map((l) => l.lexeme), small.map((l) => l.lexeme))
-            : postingsSql(p, text);
+            : scanSql(p, text);
       }
     }
     // A named (prepared) statement per SQL shape: each connection plans a shape once, not on every search.
