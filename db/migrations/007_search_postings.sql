@@ -26,8 +26,8 @@ CREATE TABLE search_lexemes (
   lexeme text COLLATE "C" PRIMARY KEY
 );
 
--- How many products hold each word, per category and stock flag (lexeme '' counts every product): the facet
--- counts of a one-word search or of browsing, without a price filter, are a sum over at most 30 rows.
+-- How many products hold each word, per category and stock flag: the facet counts of a one-word search without
+-- a price filter are a sum over at most 30 rows.
 -- Kept exact by the same transactions that change the postings.
 CREATE TABLE search_counts (
   lexeme   text COLLATE "C" NOT NULL,

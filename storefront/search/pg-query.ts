@@ -43,37 +43,11 @@ function filters(p: SearchParams, sql: Sql, column = (c: string) => c): string[]
 const facetsOf = (source: string) => `(SELECT coalesce(json_agg(json_build_array(category, n) ORDER BY n DESC, category), '[]')
   FROM (SELECT category, count(*) AS n FROM ${source} GROUP BY category) c) AS facets`;
 
-/**
- * Facet counts from `search_counts` (per word, category and stock flag; word '' is every product): exact, and
- * a sum over at most 30 rows, where no price filter applies.
- */
-function countedFacets(p: SearchParams, q: Sql, lexeme: string): string {
-  const where = [`lexeme = ${q.arg(lexeme)}`, ...filters(p, q)];
-  return `(SELECT coalesce(json_agg(json_build_array(category, n) ORDER BY n DESC, category), '[]')
-    FROM (SELECT category, sum(n) AS n FROM search_counts WHERE ${where.join(' AND ')} GROUP BY category HAVING sum(n) > 0) c) AS facets`;
-}
-
 const hasPriceFilter = (p: SearchParams) => p.minPrice !== undefined || p.maxPrice !== undefined;
 
-/**
- * Browsing: no text, so facets and the page are two plain index-backed queries (no ranking). With `counts`,
- * facets without a price filter are read from search_counts instead of counting the rows.
- */
-export function browseSql(p: SearchParams, counts = true): { sql: string; args: unknown[] } {
+/** Browsing: no text, so facets and the page are two plain index-backed queries (no ranking). */
+export function browseSql(p: SearchParams): { sql: string; args: unknown[] } {
   const q = new Sql();
-  if (counts && !hasPriceFilter(p)) {
-    const facets = countedFacets(p, q, '');
-    const where = filters(p, q);
-    const limit = `${q.arg(p.pageSize)}::int`;
-    const offset = `${q.arg((p.page - 1) * p.pageSize)}::int`;
-    const order = orderByPrice(p) ?? 'product_id';
-    return {
-      sql: `SELECT ${facets},
-        (SELECT coalesce(json_agg(json_build_array(product_id, name, price_cents, category, in_stock) ORDER BY ${order}), '[]')
-           FROM (SELECT * FROM product_search ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order} LIMIT ${limit} OFFSET ${offset}) h) AS hits`,
-      args: q.args,
-    };
-  }
   const where = filters(p, q);
   const limit = `${q.arg(p.pageSize)}::int`;
   const offset = `${q.arg((p.page - 1) * p.pageSize)}::int`;

@@ -42,7 +42,7 @@ export class PostgresSearch implements SearchBackend {
   async search(p: SearchParams): Promise<SearchResult> {
     let query: { sql: string; args: unknown[] };
     const none: SearchResult = { total: 0, hits: [], facets: { category: [] } };
-    if (p.q === '') query = browseSql(p, this.path === 'postings');
+    if (p.q === '') query = browseSql(p);
     else {
       const words = queryWords(p.q);
       if (words.length === 0) return none;

@@ -21,8 +21,7 @@ export async function buildPostings(client: DbClient, table: string, suffix: str
   await client.query(`INSERT INTO search_lexemes${suffix} (lexeme) SELECT DISTINCT lexeme FROM search_postings${suffix}`);
   await client.query(
     `INSERT INTO search_counts${suffix} (lexeme, category, in_stock, n)
-     SELECT lexeme, category, in_stock, count(*) FROM search_postings${suffix} GROUP BY 1, 2, 3
-     UNION ALL SELECT '', category, in_stock, count(*) FROM ${table} GROUP BY 2, 3`,
+     SELECT lexeme, category, in_stock, count(*) FROM search_postings${suffix} GROUP BY 1, 2, 3`,
   );
 }
 
@@ -37,11 +36,7 @@ export async function dropPostings(client: DbClient, ids: number[]): Promise<voi
          SELECT s.product_id, unnest(tsvector_to_array(s.document)) AS lexeme FROM product_search s WHERE s.product_id = ANY($1::bigint[])
        ) o WHERE p.lexeme = o.lexeme AND p.product_id = o.product_id
        RETURNING p.lexeme, p.category, p.in_stock),
-     counted AS (
-       SELECT lexeme, category, in_stock, count(*)::int AS n FROM (
-         SELECT lexeme, category, in_stock FROM gone
-         UNION ALL SELECT '', category, in_stock FROM product_search WHERE product_id = ANY($1::bigint[])) x
-       GROUP BY 1, 2, 3)
+     counted AS (SELECT lexeme, category, in_stock, count(*)::int AS n FROM gone GROUP BY 1, 2, 3)
      UPDATE search_counts c SET n = c.n - counted.n FROM counted
      WHERE c.lexeme = counted.lexeme AND c.category = counted.category AND c.in_stock = counted.in_stock`,
     [ids],
@@ -56,10 +51,7 @@ export async function addPostings(client: DbClient, ids: number[]): Promise<void
        RETURNING lexeme, category, in_stock),
      words AS (INSERT INTO search_lexemes (lexeme) SELECT DISTINCT lexeme FROM added ON CONFLICT (lexeme) DO NOTHING)
      INSERT INTO search_counts (lexeme, category, in_stock, n)
-     SELECT lexeme, category, in_stock, count(*) FROM (
-       SELECT lexeme, category, in_stock FROM added
-       UNION ALL SELECT '', category, in_stock FROM product_search WHERE product_id = ANY($1::bigint[])) x
-     GROUP BY 1, 2, 3
+     SELECT lexeme, category, in_stock, count(*) FROM added GROUP BY 1, 2, 3
      ON CONFLICT (lexeme, category, in_stock) DO UPDATE SET n = search_counts.n + EXCLUDED.n`,
     [ids],
   );
