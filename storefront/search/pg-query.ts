@@ -1,8 +1,3 @@
-import type { SearchParams } from './types.js';
-
-/** Matches re-ordered by the costlier second-phase score. */
-export const rescoreWindow = 100;
-
 /**
  * The SQL of one Postgres search: a single statement returning `facets` ([category, count] pairs) and
  * `hits` ([id, name, price, category, inStock] arrays) as JSON. Three shapes:
@@ -12,6 +7,12 @@ export const rescoreWindow = 100;
  *   of `product_search` and ts_rank over every match's whole document.
  * Both text shapes give the same totals, facets and order (storefront/search/equivalence.test.ts).
  */
+import type { SearchParams } from './types.js';
+
+/** Matches re-ordered by the costlier second-phase score. */
+export const rescoreWindow = 100;
+
+/** A text search as the SQL builders take it. */
 export interface TextQuery {
   /** The words as typed (lower-case), for the trigram rescore. */
   words: string[];
