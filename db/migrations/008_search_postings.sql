@@ -9,7 +9,7 @@ CREATE TABLE search_postings (
   lexeme      text COLLATE "C" NOT NULL,
   product_id  bigint NOT NULL,
   category    text NOT NULL,
-  price_cents integer NOT NULL,
+  price_cents bigint  NOT NULL,
   in_stock    boolean NOT NULL,
   word_rank   real NOT NULL,
   entry       tsvector NOT NULL,
