@@ -1,6 +1,7 @@
 import type { Context } from '../infra/context.js';
 import { buildUi, uiRoutes, type Page } from '../ui/build.js';
 import { createGateway, listen, type Gateway, type Mount } from './app.js';
+import { ConsoleFeed, type Figures } from './console.js';
 import type { Route } from './http.js';
 import { authRoutes, type AuthHook } from './routes/auth.js';
 import { reservationPart } from '../reservation/index.js';
@@ -20,6 +21,8 @@ export interface Part {
   mounts?: Mount[];
   pages?: Page[];
   afterAuth?: AuthHook[];
+  /** The part's live figures of a sale for the merchant console (gateway/console.ts); null: no such sale. */
+  figures?: Figures;
   /** Starts background work; resolves to its stop function. */
   start?: () => Promise<() => Promise<void>>;
 }
@@ -50,7 +53,8 @@ export async function startEngine(ctx: Context, opts: EngineOptions = {}): Promi
     ...parts.flatMap((p) => p.routes ?? []),
     ...uiRoutes(assets, parts.flatMap((p) => p.pages ?? [])),
   ];
-  const app = createGateway(ctx, routes, parts.flatMap((p) => p.mounts ?? []));
+  const feed = new ConsoleFeed(ctx, parts.flatMap((p) => (p.figures ? [p.figures] : [])));
+  const app = createGateway(ctx, routes, [...parts.flatMap((p) => p.mounts ?? []), feed.mount()]);
   const gateway = await listen(app, opts.host ?? ctx.config.host, opts.port ?? ctx.config.port);
   const stops: Array<() => Promise<void>> = [];
   if (opts.background !== false) {
@@ -64,6 +68,7 @@ export async function startEngine(ctx: Context, opts: EngineOptions = {}): Promi
       if (stopped) return;
       stopped = true;
       gateway.close();
+      feed.stop();
       for (const stop of stops.reverse()) await stop().catch((err) => ctx.log.warn({ err }, 'stop failed'));
     },
   };

@@ -4,6 +4,7 @@ import { adminRoutes } from '../gateway/routes/admin.js';
 import { reservationRoutes } from '../gateway/routes/reservation.js';
 import { startScheduler } from './scheduler.js';
 import { startSweeper } from './sweeper.js';
+import { stockFigures } from './figures.js';
 
 /**
  * The flash-sale core: merchant API (products, sales), shopper reservations, the sale schedule (BullMQ
@@ -13,6 +14,12 @@ export function reservationPart(ctx: Context): Part {
   return {
     name: 'reservation',
     routes: [...adminRoutes(ctx), ...reservationRoutes(ctx)],
+    figures: (saleId) => stockFigures(ctx, saleId),
+    // The merchant console: works from the admin API alone (the key is typed in once per browser session).
+    pages: [
+      { path: '/admin', script: 'admin', title: 'Merchant console' },
+      { path: '/admin/dashboard/:id', script: 'dashboard', title: 'Live sale · Merchant console' },
+    ],
     start: async () => {
       const stopScheduler = await startScheduler(ctx);
       const stopSweeper = startSweeper(ctx);
@@ -24,10 +31,10 @@ export function reservationPart(ctx: Context): Part {
   };
 }
 
-export { getSale, saleStats, saleReconciliation, publicSaleView, loadSale, isId, type Sale, type SaleStats } from './sales.js';
+export { getSale, listSales, parseStatuses, saleStats, saleReconciliation, publicSaleView, loadSale, isId, type Sale, type SaleStats } from './sales.js';
 export { reserve, releaseHold, getHold, type ReserveInput, type Reservation, type HoldView } from './reservations.js';
 export { createSale, openSale, endSale, returnUnsold, saleInput, type SaleInput } from './lifecycle.js';
-export { createProduct, getProduct, productInput, type Product } from './products.js';
+export { createProduct, getProduct, listProducts, productInput, type Product } from './products.js';
 export { saleTransitions, canTransition, type SaleStatus } from './sale-status.js';
 export { scheduleSale, ensureJobs } from './scheduler.js';
 export { sweepOnce } from './sweeper.js';

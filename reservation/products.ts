@@ -68,3 +68,15 @@ export async function getProduct(ctx: Context, id: string): Promise<Product | nu
   );
   return rows.length ? toProduct(rows[0]) : null;
 }
+
+/** The catalog for the merchant console, newest first, keyset-paged by id. */
+export async function listProducts(ctx: Context, opts: { limit?: number; before?: string } = {}): Promise<Product[]> {
+  const before = opts.before !== undefined && isId(opts.before) ? opts.before : null;
+  const { rows } = await ctx.db.query(
+    `SELECT p.*, coalesce(i.quantity, 0) AS quantity, coalesce(i.version, 0) AS version
+     FROM products p LEFT JOIN inventory i ON i.product_id = p.id
+     WHERE ($2::bigint IS NULL OR p.id < $2) ORDER BY p.id DESC LIMIT $1`,
+    [opts.limit ?? 50, before],
+  );
+  return rows.map(toProduct);
+}

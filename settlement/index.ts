@@ -9,6 +9,7 @@ import { createSettlementQueue, type SettlementQueue } from './queue.js';
 import { reconcileSale, type ReconcileOptions, type ReconcileResult } from './reconcile.js';
 import { startReconciliation } from './reconcile-job.js';
 import { checkQueueRedis } from './redis-check.js';
+import { orderFigures } from './figures.js';
 import { startSettlementWorker, type SettlementWorkerOptions } from './worker.js';
 
 /** What the settlement routes, worker and reconciliation share in one process. */
@@ -61,6 +62,7 @@ export function settlementPart(ctx: Context, provider?: PaymentProvider): Part {
   return {
     name: 'settlement',
     routes: settlementRoutes(ctx, services),
+    figures: (saleId) => orderFigures(ctx, saleId),
     start: () => startSettlement(services),
   };
 }

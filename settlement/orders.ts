@@ -11,12 +11,17 @@ export interface OrderView {
   totalCents: number;
   items: Array<{ productId: string; quantity: number; unitPriceCents: number }>;
   createdAt: string;
+  /** A flash-sale order's sale (absent on regular orders). */
+  saleId?: string;
+  /** Why a failed order failed: the payment record's status (declined, unknown, refunded). */
+  failureReason?: string;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const SELECT_ORDERS = `
-SELECT o.id, o.status, o.total_cents, o.created_at,
+SELECT o.id, o.status, o.total_cents, o.created_at, o.sale_id,
+       CASE WHEN o.status = 'failed' THEN (SELECT p.status FROM payments p WHERE p.order_id = o.id LIMIT 1) END AS payment_status,
        COALESCE((SELECT json_agg(json_build_object('productId', i.product_id, 'quantity', i.quantity,
                                                    'unitPriceCents', i.unit_price_cents) ORDER BY i.product_id)
                  FROM order_items i WHERE i.order_id = o.id), '[]') AS items
@@ -27,6 +32,8 @@ interface OrderRecord {
   status: OrderStatus;
   total_cents: number;
   created_at: Date;
+  sale_id: string | null;
+  payment_status: string | null;
   items: OrderView['items'];
 }
 
@@ -36,6 +43,8 @@ const toView = (r: OrderRecord): OrderView => ({
   totalCents: r.total_cents,
   items: r.items.map((i) => ({ productId: String(i.productId), quantity: i.quantity, unitPriceCents: i.unitPriceCents })),
   createdAt: r.created_at.toISOString(),
+  ...(r.sale_id === null ? {} : { saleId: String(r.sale_id) }),
+  ...(r.status === 'failed' ? { failureReason: r.payment_status ?? 'failed' } : {}),
 });
 
 async function pendingOrders(ctx: Context, userId: string): Promise<Map<string, PendingOrder>> {

@@ -67,10 +67,10 @@ export async function releaseHold(ctx: Context, job: Pick<SettleJob, 'rid' | 'sa
 }
 
 /** Tells the shopper: an `order` message to their waiting-room socket on any gateway, and the pending entry gone. */
-export async function notifyShopper(ctx: Context, job: Pick<SettleJob, 'userId' | 'orderId'>, status: 'paid' | 'failed'): Promise<void> {
+export async function notifyShopper(ctx: Context, job: Pick<SettleJob, 'userId' | 'orderId'>, status: 'paid' | 'failed', reason?: string): Promise<void> {
   const { redisPrefix } = ctx.config;
   await Promise.all([
-    notifyUser(ctx, job.userId, { type: 'order', orderId: job.orderId, status }),
+    notifyUser(ctx, job.userId, { type: 'order', orderId: job.orderId, status, ...(reason ? { reason } : {}) }),
     ctx.redis.hdel(pendingOrdersKey(redisPrefix, job.userId), job.orderId),
   ]);
 }
@@ -120,7 +120,7 @@ export function settlementSteps(deps: SettleDeps): SagaStep<SettleState>[] {
           ctx.log.error({ err, rid: s.job.rid }, 'failed order could not be recorded');
         }
         await releaseHold(ctx, s.job);
-        await notifyShopper(ctx, s.job, 'failed');
+        await notifyShopper(ctx, s.job, 'failed', status);
       },
     },
     {

@@ -49,6 +49,7 @@ export function cartPart(ctx: Context, opts: CartPartOptions = {}): Part {
       { path: '/cart', script: 'cart', title: 'Your cart' },
       { path: '/checkout', script: 'checkout', title: 'Checkout' },
       { path: '/orders', script: 'orders', title: 'Your orders' },
+      { path: '/orders/:id', script: 'order', title: 'Your order' },
       { path: '/login', script: 'login', title: 'Sign in' },
       { path: '/register', script: 'login', title: 'Create an account' },
     ],

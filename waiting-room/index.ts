@@ -4,6 +4,7 @@ import { waitingRoomRoutes } from '../gateway/routes/waiting-room.js';
 import { Hub } from './hub.js';
 import { channels } from './keys.js';
 import { startTicker } from './ticker.js';
+import { queueFigures } from './figures.js';
 import { mountQueueSocket } from './ws.js';
 
 /**
@@ -30,6 +31,7 @@ export function waitingRoomPart(ctx: Context): Part {
       },
     ],
     pages: [{ path: '/sales/:id', script: 'queue', title: 'Flash sale' }],
+    figures: (saleId) => queueFigures(ctx, saleId),
     start: async () => {
       await started;
       return startTicker(ctx);

@@ -5,8 +5,10 @@ import {
   createSale,
   endSale,
   getProduct,
-
+  listProducts,
+  listSales,
   loadSale,
+  parseStatuses,
   productInput,
   saleInput,
   saleReconciliation,
@@ -62,6 +64,14 @@ export function adminRoutes(ctx: Context): Route[] {
     },
     {
       method: 'get',
+      path: '/admin/products',
+      handler: async (req) => {
+        requireAdmin(ctx.config, req);
+        return { status: 200, body: { products: await listProducts(ctx, { limit: 100, before: req.query.get('before') ?? undefined }) } };
+      },
+    },
+    {
+      method: 'get',
       path: '/admin/products/:id',
       handler: async (req) => {
         requireAdmin(ctx.config, req);
@@ -78,6 +88,20 @@ export function adminRoutes(ctx: Context): Route[] {
         const sale = await createSale(ctx, saleInput.parse(req.body));
         await scheduleSale(ctx, sale);
         return { status: 201, body: saleView(sale) };
+      },
+    },
+    {
+      // Every sale (or ?status=...), open and scheduled first, with live stock figures.
+      method: 'get',
+      path: '/admin/sales',
+      handler: async (req) => {
+        requireAdmin(ctx.config, req);
+        const sales = await listSales(ctx, parseStatuses(req.query.get('status')), { limit: 100 });
+        const stats = await Promise.all(sales.map((s) => saleStats(ctx, s.id)));
+        return {
+          status: 200,
+          body: { sales: sales.map((s, i) => ({ ...saleView(s), stats: s.status === 'scheduled' ? { ...stats[i], remaining: s.quantity } : stats[i] })) },
+        };
       },
     },
     {

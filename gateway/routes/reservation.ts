@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Context } from '../../infra/context.js';
 import { notFound } from '../../infra/errors.js';
-import { getHold, getSale, publicSaleView, releaseHold, reserve } from '../../reservation/index.js';
+import { getHold, getSale, listSales, parseStatuses, publicSaleView, releaseHold, reserve } from '../../reservation/index.js';
 import { requireUser } from '../auth.js';
 import type { Route } from '../http.js';
 
@@ -10,6 +10,17 @@ const reserveBody = z.object({ quantity: z.number().int().min(1).max(10_000) });
 /** Shopper API: the public sale view, reserving (a hold), looking at and releasing a hold. */
 export function reservationRoutes(ctx: Context): Route[] {
   return [
+    {
+      // ?status=open,scheduled (default every status) &productId=<id> (optional): {sales: [public view]}
+      method: 'get',
+      path: '/api/sales',
+      handler: async (req) => {
+        const statuses = parseStatuses(req.query.get('status'));
+        const productId = req.query.get('productId') ?? undefined;
+        const sales = await listSales(ctx, statuses, { productId, limit: 50 });
+        return { status: 200, body: { sales: await Promise.all(sales.map((s) => publicSaleView(ctx, s))) } };
+      },
+    },
     {
       method: 'get',
       path: '/api/sales/:id',
