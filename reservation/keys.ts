@@ -10,7 +10,8 @@
  *                          status held|paying|sold|released|expired (one field per hold, not a hash per
  *                          hold: a batch of reservations writes all its records with one HSET)
  *   checkout:<rid>  hash   checkoutKey, orderId, checkoutAt, paymentMethod, jobId: written when the hold's
- *                          checkout begins (settlement)
+ *                          checkout begins (settlement); retryRid: the hold a declined card's units
+ *                          passed to (decline-checkout)
  *   users           hash   userId -> units the user holds or bought (the per-user limit counts these)
  *   idem            hash   "<userId>:<Idempotency-Key>" -> "rid|quantity|expiresAt"
  *   seq             string reservation sequence

@@ -66,11 +66,28 @@ export async function releaseHold(ctx: Context, job: Pick<SettleJob, 'rid' | 'sa
   return runScript<string>(ctx.redis, 'fail-checkout', [k.meta, k.stock, k.holds, k.users, k.stats, k.events, k.paying], [job.rid]);
 }
 
+/** A hold the shopper may pay for again after a declined card. */
+export interface RetryHold {
+  reservationId: string;
+  quantity: number;
+  expiresAt: string;
+}
+
+/**
+ * Hold paying -> released after a declined card, its units passed to a new hold of the same user with the
+ * same expiry (decline-checkout Lua); null when the hold expired or the sale closed (units back to stock).
+ */
+export async function declineCheckout(ctx: Context, job: Pick<SettleJob, 'rid' | 'saleId' | 'quantity'>, now = Date.now()): Promise<RetryHold | null> {
+  const k = settlementSaleKeys(ctx.config.redisPrefix, job.saleId);
+  const [status, rid, expiresAt] = await runScript<[string, string, number]>(ctx.redis, 'decline-checkout', [k.meta, k.stock, k.holds, k.users, k.stats, k.events, k.paying], [job.rid, now]);
+  return status === 'REHELD' ? { reservationId: rid, quantity: job.quantity, expiresAt: new Date(Number(expiresAt)).toISOString() } : null;
+}
+
 /** Tells the shopper: an `order` message to their waiting-room socket on any gateway, and the pending entry gone. */
-export async function notifyShopper(ctx: Context, job: Pick<SettleJob, 'userId' | 'orderId'>, status: 'paid' | 'failed', reason?: string): Promise<void> {
+export async function notifyShopper(ctx: Context, job: Pick<SettleJob, 'userId' | 'orderId'>, status: 'paid' | 'failed', reason?: string, retry?: RetryHold | null): Promise<void> {
   const { redisPrefix } = ctx.config;
   await Promise.all([
-    notifyUser(ctx, job.userId, { type: 'order', orderId: job.orderId, status, ...(reason ? { reason } : {}) }),
+    notifyUser(ctx, job.userId, { type: 'order', orderId: job.orderId, status, ...(reason ? { reason } : {}), ...(retry ? { retry } : {}) }),
     ctx.redis.hdel(pendingOrdersKey(redisPrefix, job.userId), job.orderId),
   ]);
 }
@@ -119,8 +136,9 @@ export function settlementSteps(deps: SettleDeps): SagaStep<SettleState>[] {
           if (!(err instanceof OrderRejectedError)) throw err;
           ctx.log.error({ err, rid: s.job.rid }, 'failed order could not be recorded');
         }
-        await releaseHold(ctx, s.job);
-        await notifyShopper(ctx, s.job, 'failed', status);
+        // A declined card leaves the units held (under a new reservation id) for another card, while the hold lasts.
+        const retry = abort.reason === 'declined' ? await declineCheckout(ctx, s.job) : (await releaseHold(ctx, s.job), null);
+        await notifyShopper(ctx, s.job, 'failed', status, retry);
       },
     },
     {

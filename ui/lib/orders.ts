@@ -5,8 +5,8 @@ export interface Order {
   totalCents: number;
   items: Array<{ productId: string; quantity: number; unitPriceCents: number }>;
   createdAt: string;
-  /** Flash-sale orders only. */
-  saleId?: string;
   /** Failed orders only: declined, unknown, refunded. */
   failureReason?: string;
+  /** After a declined card: the hold that may still be paid with another card. */
+  retry?: { reservationId: string; quantity: number; expiresAt: string };
 }

@@ -81,8 +81,10 @@ export interface QueueState {
 export interface OrderInfo {
   orderId: string;
   status: string;
-  /** Why a failed order failed (declined, unknown, payment_rejected, ...). */
+  /** Why a failed order failed (declined, unknown, refunded). */
   reason?: string;
+  /** After a declined card: the units are held again under this reservation, for another card. */
+  retry?: Reservation;
 }
 
 /** The phases in which the shopper holds (or held) a unit: the pay step. */
@@ -100,7 +102,7 @@ export type ServerMessage =
   | { type: 'admitted'; admissionToken: string; expiresAt: string }
   | { type: 'sold_out'; final?: boolean }
   | { type: 'closed' }
-  | { type: 'order'; orderId: string; status: string; reason?: string }
+  | { type: 'order'; orderId: string; status: string; reason?: string; retry?: Reservation }
   | { type: 'error'; code: string; message: string };
 
 export const initialState: QueueState = { phase: 'connecting' };
@@ -175,7 +177,7 @@ export function applyMessage(s: QueueState, msg: ServerMessage): QueueState {
       // A shopper with a hold keeps the confirmation on screen; everyone else sees the sale has ended.
       return inPayStep(s) ? { ...s, saleClosed: true } : { ...s, phase: 'closed', saleClosed: true };
     case 'order':
-      return withOrder(s, { orderId: String(msg.orderId), status: String(msg.status), ...(msg.reason ? { reason: String(msg.reason) } : {}) });
+      return withOrder(s, { orderId: String(msg.orderId), status: String(msg.status), ...(msg.reason ? { reason: String(msg.reason) } : {}), ...(validHold(msg.retry) ? { retry: msg.retry } : {}) });
     case 'error':
       return { ...s, notice: String(msg.message ?? msg.code ?? 'error') };
     default:
@@ -188,12 +190,17 @@ export function applyMessage(s: QueueState, msg: ServerMessage): QueueState {
  * moves the pay step (a message about another order is kept but changes no phase), and a settled status
  * is never replaced by `pending`.
  */
+const validHold = (r: unknown): r is Reservation =>
+  !!r && typeof (r as Reservation).reservationId === 'string' && typeof (r as Reservation).expiresAt === 'string' && typeof (r as Reservation).quantity === 'number';
+
 function withOrder(s: QueueState, o: OrderInfo): QueueState {
   // Another order of this shopper (another sale, another tab): not this page's payment.
   if (s.order?.orderId !== o.orderId && !s.payBusy) return s;
   if (s.order?.orderId === o.orderId && s.order.status !== 'pending' && o.status === 'pending') return s;
   const order = { ...o, reason: o.reason ?? (s.order?.orderId === o.orderId ? s.order.reason : undefined) };
   if (s.phase !== 'reserved' && s.phase !== 'paying' && s.phase !== 'payment_failed' && s.phase !== 'paid') return { ...s, order };
+  // A declined card: the same units, held under a new reservation, can be paid with another card.
+  if (o.status === 'failed' && o.retry) return { ...s, order, phase: 'reserved', reservation: o.retry, payBusy: false };
   return { ...s, order, phase: phaseOfOrder(o.status), payBusy: false };
 }
 
@@ -203,7 +210,7 @@ export type LocalEvent =
   | { type: 'pay_started' }
   | { type: 'pay_accepted'; orderId: string; status: string }
   | { type: 'pay_failed'; code: string; message: string }
-  | { type: 'order_status'; orderId: string; status: string; reason?: string }
+  | { type: 'order_status'; orderId: string; status: string; reason?: string; retry?: Reservation }
   | { type: 'released' }
   | { type: 'hold_expired' }
   | { type: 'reserved'; reservation: Reservation }
@@ -231,7 +238,7 @@ export function applyLocal(s: QueueState, ev: LocalEvent): QueueState {
     case 'pay_accepted':
       return withOrder({ ...s, payBusy: true }, { orderId: ev.orderId, status: ev.status });
     case 'order_status':
-      return withOrder(s, { orderId: ev.orderId, status: ev.status, reason: ev.reason });
+      return withOrder(s, { orderId: ev.orderId, status: ev.status, reason: ev.reason, ...(validHold(ev.retry) ? { retry: ev.retry } : {}) });
     case 'pay_failed':
       // The hold ran out or was released before the payment began: nothing to pay for any more.
       if (ev.code === 'hold_expired' || ev.code === 'not_found') return { ...s, phase: 'hold_expired', payBusy: false, notice: ev.message };

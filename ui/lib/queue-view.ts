@@ -112,15 +112,16 @@ export function createQueueView(root: HTMLElement, sale: SaleView, handlers: Que
           pay.setAttribute('disabled', '');
           release.setAttribute('disabled', '');
         }
+        const declined = s.order?.status === 'failed';
         children.push(
-          h('h2', { class: 'ok' }, 'Reserved ✓'),
+          h('h2', { class: declined ? 'error' : 'ok' }, declined ? 'Payment failed' : 'Reserved ✓'),
+          ...(declined ? [h('p', { class: 'q-order q-declined error', 'data-status': 'failed' }, `${failureText(s.order!.reason)} Try another card: the unit is still held for you.`)] : []),
           h('p', {}, `${plural(r.quantity, 'unit', 'units')} of ${sale.name} is yours for `, dyn.hold, '.'),
           cards,
           h('p', { class: 'muted small' }, 'Simulator test cards: no real money moves.'),
           h('div', { class: 'q-actions' }, pay, release),
           h('p', { class: 'muted small' }, 'Reservation ', h('code', { class: 'q-reservation-id' }, r.reservationId)),
         );
-        if (s.order?.status === 'failed') children.push(h('p', { class: 'q-order error' }, failureText(s.order.reason)));
         break;
       }
       case 'paying':
@@ -141,7 +142,7 @@ export function createQueueView(root: HTMLElement, sale: SaleView, handlers: Que
         children.push(
           h('h2', { class: 'error' }, 'Payment failed'),
           h('p', { class: 'q-order', 'data-status': 'failed' }, failureText(s.order?.reason)),
-          h('p', { class: 'muted' }, 'Your hold was released and the unit went back on sale. Nothing was charged.'),
+          h('p', { class: 'muted' }, 'Your hold has ended and the unit went back on sale. Nothing was charged.'),
         );
         break;
       case 'released':

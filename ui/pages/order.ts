@@ -1,4 +1,4 @@
-/** One order, `/orders/:id`: status (with why a failed one failed), items, total, and the flash sale it came from. */
+/** One order, `/orders/:id`: status (with why a failed one failed), items and total. */
 import type { Order } from '../lib/orders.js';
 import { failureText } from '../lib/pay.js';
 import { api, ApiError, cents, errorText, h, requireSignIn, shell } from '../lib/shop.js';
@@ -31,7 +31,6 @@ if (requireSignIn()) {
         o.status === 'failed' ? h('p', { class: 'error' }, failureText(o.failureReason)) : '',
         o.status === 'pending' ? h('p', { class: 'muted' }, 'The payment is being processed; this page refreshes by itself.') : '',
         items,
-        o.saleId ? h('p', {}, 'Bought in ', h('a', { href: `/sales/${o.saleId}` }, 'a flash sale'), '.') : '',
         h('p', { class: 'muted small' }, `Placed ${new Date(o.createdAt).toLocaleString()} · order ${o.id}`),
       ),
     );

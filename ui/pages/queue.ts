@@ -10,6 +10,7 @@ import { startPolling } from '../lib/queue-poll.js';
 import { QueueSocket, queueSocketUrl, type SocketStatus } from '../lib/queue-socket.js';
 import { applyLocal, applyMessage, initialState, isFinished, PAY_PHASES, phaseOfOrder, type QueueState, type Reservation, type SaleView, type ServerMessage } from '../lib/queue-state.js';
 import { createQueueView, type QueueView } from '../lib/queue-view.js';
+import type { Order } from '../lib/orders.js';
 
 const app = document.getElementById('app')!;
 const saleId = decodeURIComponent(location.pathname.split('/').filter(Boolean)[1] ?? '');
@@ -25,7 +26,7 @@ function loadStash(): Partial<QueueState> {
     if (s.admissionExpiresAt && Date.parse(s.admissionExpiresAt) > Date.now() && s.admissionToken) {
       return { phase: 'admitted', admissionToken: s.admissionToken, admissionExpiresAt: s.admissionExpiresAt, position: 0 };
     }
-    if (s.reservation && s.order) return { phase: phaseOfOrder(s.order.status), reservation: s.reservation, order: s.order };
+    if (s.reservation && s.order && !(s.order.status === 'failed' && s.order.retry)) return { phase: phaseOfOrder(s.order.status), reservation: s.reservation, order: s.order };
     if (s.reservation && Date.parse(s.reservation.expiresAt) > Date.now()) return { phase: 'reserved', reservation: s.reservation };
   } catch {
     /* a corrupt stash is ignored */
@@ -38,7 +39,7 @@ function saveStash(s: QueueState): void {
     s.phase === 'admitted' || s.phase === 'reserving'
       ? { admissionToken: s.admissionToken, admissionExpiresAt: s.admissionExpiresAt }
       : s.phase === 'reserved' || s.phase === 'paying' || s.phase === 'paid' || s.phase === 'payment_failed'
-        ? { reservation: s.reservation, order: s.phase === 'reserved' ? undefined : s.order }
+        ? { reservation: s.reservation, order: s.order }
         : null;
   if (keep) sessionStorage.setItem(stashKey, JSON.stringify({ ...keep, userId: session.userId }));
   else sessionStorage.removeItem(stashKey);
@@ -187,8 +188,9 @@ async function main(): Promise<void> {
     const order = state.order;
     if (state.phase !== 'paying' || !order) return;
     try {
-      const o = await api<{ id: string; status: string; failureReason?: string }>('GET', `/api/orders/${encodeURIComponent(order.orderId)}`);
-      dispatchLocal({ type: 'order_status', orderId: o.id, status: o.status, reason: o.failureReason });
+      const o = await api<Order>('GET', `/api/orders/${encodeURIComponent(order.orderId)}`);
+      // Only if the page still waits for this order (not a newer attempt after a declined card).
+      if (state.order?.orderId === o.id) dispatchLocal({ type: 'order_status', orderId: o.id, status: o.status, reason: o.failureReason, retry: o.retry });
     } catch {
       /* tried again below */
     }
