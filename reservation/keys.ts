@@ -15,7 +15,7 @@
  *   users           hash   userId -> units the user holds or bought (the per-user limit counts these)
  *   idem            hash   "<userId>:<Idempotency-Key>" -> "rid|quantity|expiresAt"
  *   seq             string reservation sequence
- *   stats           hash   held (units in held or paying holds), sold (units)
+ *   stats           hash   held (units in held or paying holds), sold (units), reheld (holds made by decline-checkout)
  *   events          stream type, rid, userId, quantity: for settlement, the waiting room and audits. An
  *                          entry may carry several reservations of one type (a batch of reservations is
  *                          one entry): rid, userId and quantity are then space-separated lists in step

@@ -2,7 +2,8 @@
   A checkout's card was declined: the shopper may try another card while the hold lasts. The declined
   hold ends (state paying -> released) and its units pass straight to a new hold of the same user, with a
   new reservation id (so the next payment has its own idempotency key at the PSP and its own order) and
-  the same expiry. Stock, held and the user's count do not change: no unit moves. When the hold has
+  the same expiry. Stock, held and the user's count do not change: no unit moves (stats.reheld counts
+  these holds, so that the console's count of reservations leaves them out). When the hold has
   expired or the sale is no longer open, the units go back to stock instead, as fail-checkout does.
   Idempotent: run again, it answers the hold made the first time (kept as `retryRid` in checkout:<rid>).
   KEYS[1] meta  KEYS[2] stock  KEYS[3] holds  KEYS[4] users  KEYS[5] stats  KEYS[6] events
@@ -37,5 +38,6 @@ setHoldStatus(recordsKey, rid, h, 'released')
 redis.call('HSET', recordsKey, newRid, h.userId .. '|' .. h.quantity .. '|' .. h.expiresAt .. '|held|' .. ARGV[2])
 redis.call('ZADD', KEYS[3], h.expiresAt, newRid)
 redis.call('HSET', checkoutHash, 'retryRid', newRid)
+redis.call('HINCRBY', KEYS[5], 'reheld', 1)
 redis.call('XADD', KEYS[6], 'MAXLEN', '~', 100000, '*', 'type', 'reheld', 'rid', newRid, 'from', rid, 'userId', h.userId, 'quantity', h.quantity)
 return {'REHELD', newRid, tonumber(h.expiresAt)}

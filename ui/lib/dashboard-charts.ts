@@ -38,7 +38,9 @@ export function lineChart(el: HTMLElement, title: string, series: Series[], widt
       const xs = samples.map((s) => (s.t as number) / 1000);
       const data: uPlot.AlignedData = [xs, ...series.map((s) => samples.map((x) => (typeof x[s.key] === 'number' ? (x[s.key] as number) : null)))];
       plot.setData(data, false);
-      plot.setScale('x', { min: now / 1000 - WINDOW_S, max: now / 1000 });
+      // The last 10 minutes at most; a younger feed fills the width from its first sample (at least 30 s).
+      const first = xs.length ? xs[0] : now / 1000;
+      plot.setScale('x', { min: Math.max(now / 1000 - WINDOW_S, Math.min(first, now / 1000 - 30)), max: now / 1000 });
     },
     resize(w) {
       plot.setSize({ width: w, height: 180 });
