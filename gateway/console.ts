@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { Context } from '../infra/context.js';
-import type { Mount } from './app.js';
-import uws, { type TemplatedApp, type WebSocket } from './uws.js';
+import type { Figures, Mount } from '../infra/part.js';
+import uws, { type TemplatedApp, type WebSocket } from '../infra/uws.js';
 
 /**
  * The merchant console's live feed: `WS /admin/ws/sales/:id`. A browser cannot put the admin key in an
@@ -15,7 +15,7 @@ import uws, { type TemplatedApp, type WebSocket } from './uws.js';
  * (units sold in Redis minus units in paid orders) and the oversell count (units sold past the quantity,
  * which must stay 0). A sale is sampled only while someone watches it on this gateway.
  */
-export type Figures = (saleId: string) => Promise<Record<string, unknown> | null>;
+
 
 export const CONSOLE_INTERVAL_MS = 1000;
 const HISTORY_MS = 10 * 60_000;

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import WebSocket from 'ws';
-import { eventually, makeUsers } from '../reservation/testing.js';
+import { eventually, makeUsers } from '../test/sales.js';
 import { CHROMIUM, desktop, launchChromium, openPage, shot } from '../test/browser.js';
 import { startTestEngine, type TestEngine } from '../test/engine.js';
 import { startPsp, type PspProcess } from '../test/psp.js';
