@@ -182,4 +182,35 @@ describe.skipIf(!existsSync(CHROMIUM))('shopper journey in chromium', () => {
     const stats = await t.api('GET', `/admin/sales/${saleId}`, { headers: ADMIN });
     expect(stats.body.stats).toMatchObject({ held: 0, sold: 0, remaining: 5 });
   });
+
+  it('every page runs under a strict CSP (no inline script or style): home, product, queue, orders, console, dashboard', async () => {
+    const { saleId, productId } = await createSale();
+    const csp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self' ws: wss:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+    const page = await openPage(browser, contexts);
+    await page.route('**/*', async (route) => {
+      const response = await route.fetch();
+      await route.fulfill({ response, headers: { ...response.headers(), 'content-security-policy': csp } });
+    });
+    await page.addInitScript(() => {
+      (window as unknown as { violations: string[] }).violations = [];
+      document.addEventListener('securitypolicyviolation', (e) => (window as unknown as { violations: string[] }).violations.push(`${e.violatedDirective} ${e.blockedURI}`));
+    });
+    await page.addInitScript((key) => sessionStorage.setItem('fs.adminKey', key), 'test-admin-key');
+    const violations = () => page.evaluate(() => (window as unknown as { violations: string[] }).violations);
+    for (const [path, ready] of [
+      ['/', `[data-testid="flash-sale"][data-sale-id="${saleId}"]`],
+      [`/products/${productId}`, '[data-testid="sale-banner"]'],
+      [`/sales/${saleId}`, '.q-signin'],
+      ['/admin', '[data-testid="sale-form"]'],
+      ['/admin#products', '[data-testid="product-form"]'],
+      [`/admin/dashboard/${saleId}`, '.uplot'],
+    ]) {
+      await page.goto(`${t.url}${path}`);
+      await page.locator(ready).first().waitFor();
+      // (The dashboard's socket is not awaited here: a document that playwright fulfils counts as a public
+      // address for Chromium's local-network checks, which then refuse a socket to 127.0.0.1. The console
+      // test shows the socket; this one shows that the page and its charts need nothing inline.)
+      expect(await violations(), path).toEqual([]);
+    }
+  });
 });
