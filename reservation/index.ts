@@ -43,6 +43,7 @@ export {
   beginCheckout,
   markSold,
   failCheckout,
+  declineCheckout,
   reserveScript,
   reserveBatchScript,
   reserveKeys,

@@ -1,7 +1,7 @@
 import type { Context } from '../infra/context.js';
 import { AppError, invalid, notFound } from '../infra/errors.js';
-import { parseHoldRecord } from '../reservation/index.js';
-import { pendingOrdersKey, settlementSaleKeys } from './keys.js';
+import { parseHoldRecord, saleKeys } from '../reservation/index.js';
+import { pendingOrdersKey } from './keys.js';
 import { statusesBefore, type OrderStatus } from './order-status.js';
 import type { PendingOrder } from './checkout.js';
 
@@ -69,7 +69,7 @@ export async function getOrder(ctx: Context, userId: string, orderId: string): P
 
 /** The hold a declined checkout passed its units to (decline-checkout Lua), while it is still held. */
 async function retryHold(ctx: Context, saleId: string, rid: string): Promise<OrderView['retry'] | null> {
-  const k = settlementSaleKeys(ctx.config.redisPrefix, saleId);
+  const k = saleKeys(ctx.config.redisPrefix, saleId);
   const retryRid = await ctx.redis.hget(k.checkout(rid), 'retryRid');
   if (!retryRid) return null;
   const hold = parseHoldRecord(await ctx.redis.hget(k.records, retryRid));

@@ -1,5 +1,5 @@
 import type { Context } from '../infra/context.js';
-import { failCheckout, markSold as markSoldScript, saleKeys } from '../reservation/index.js';
+import { declineCheckout as declineCheckoutScript, failCheckout, markSold as markSoldScript, saleKeys } from '../reservation/index.js';
 import { notifyUser } from '../waiting-room/index.js';
 import { pendingOrdersKey } from './keys.js';
 import { OrderRejectedError, type OrderRow, type OrderWriter } from './order-writer.js';
@@ -77,9 +77,8 @@ export interface RetryHold {
  * same expiry (decline-checkout Lua); null when the hold expired or the sale closed (units back to stock).
  */
 export async function declineCheckout(ctx: Context, job: Pick<SettleJob, 'rid' | 'saleId' | 'quantity'>, now = Date.now()): Promise<RetryHold | null> {
-  const k = settlementSaleKeys(ctx.config.redisPrefix, job.saleId);
-  const [status, rid, expiresAt] = await runScript<[string, string, number]>(ctx.redis, 'decline-checkout', [k.meta, k.stock, k.holds, k.users, k.stats, k.events, k.paying], [job.rid, now]);
-  return status === 'REHELD' ? { reservationId: rid, quantity: job.quantity, expiresAt: new Date(Number(expiresAt)).toISOString() } : null;
+  const r = await declineCheckoutScript(ctx.redis, saleKeys(ctx.config.redisPrefix, job.saleId), job.rid, now);
+  return r.status === 'REHELD' ? { reservationId: r.rid, quantity: job.quantity, expiresAt: new Date(r.expiresAt).toISOString() } : null;
 }
 
 /** Tells the shopper: an `order` message to their waiting-room socket on any gateway, and the pending entry gone. */
