@@ -18,7 +18,8 @@ import os from 'node:os';
 import autocannon from 'autocannon';
 import { issueUserToken } from '../infra/auth.js';
 import { createTestWorld, type TestWorld } from '../test/harness.js';
-import { createProduct, createSale, openSale, saleKeys, saleStats } from '../reservation/index.js';
+import { createSale, openSale, saleKeys, saleStats } from '../reservation/index.js';
+import { createProduct } from '../storefront/index.js';
 import { benchNumber, cpuPerRequest, localRedisPid, useLocalServices } from './settings.js';
 
 const env = process.env;

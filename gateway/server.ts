@@ -1,5 +1,6 @@
 import type { Context } from '../infra/context.js';
 import type { Route } from '../infra/http.js';
+import type { ApiDocs } from '../infra/openapi.js';
 import type { Part } from '../infra/part.js';
 import { reservationPart } from '../reservation/index.js';
 import { settlementPart } from '../settlement/index.js';
@@ -9,6 +10,7 @@ import { waitingRoomPart } from '../waiting-room/index.js';
 import { createGateway, listen, type Gateway } from './app.js';
 import { authRoutes } from './auth.js';
 import { ConsoleFeed } from './console.js';
+import { gatewayApi } from './openapi.js';
 
 /**
  * The engine: the parts, listed here and in no other gateway file, behind one uWS gateway. Parts import
@@ -24,6 +26,9 @@ export interface EngineOptions {
 export interface Engine {
   gateway: Gateway;
   port: number;
+  /** The parts' routes and their API docs (the contract test checks every API route has one). */
+  routes: Route[];
+  api: ApiDocs;
   stop: () => Promise<void>;
 }
 
@@ -40,9 +45,10 @@ export async function startEngine(ctx: Context, opts: EngineOptions = {}): Promi
     ...parts.flatMap((p) => p.routes ?? []),
     ...uiRoutes(assets, parts.flatMap((p) => p.pages ?? [])),
   ];
+  const api: ApiDocs = Object.assign({}, gatewayApi, ...parts.map((p) => p.api ?? {}));
   // The merchant console's live feed: every part's figures of a sale, reservation's first (gateway/console.ts).
   const feed = new ConsoleFeed(ctx, parts.flatMap((p) => (p.figures ? [p.figures] : [])));
-  const app = createGateway(ctx, routes, [...parts.flatMap((p) => p.mounts ?? []), feed.mount()]);
+  const app = createGateway(ctx, routes, [...parts.flatMap((p) => p.mounts ?? []), feed.mount()], api);
   const gateway = await listen(app, opts.host ?? ctx.config.host, opts.port ?? ctx.config.port);
   const stops: Array<() => Promise<void>> = [];
   if (opts.background !== false) {
@@ -52,6 +58,8 @@ export async function startEngine(ctx: Context, opts: EngineOptions = {}): Promi
   return {
     gateway,
     port: gateway.port,
+    routes,
+    api,
     stop: async () => {
       if (stopped) return;
       stopped = true;

@@ -17,6 +17,7 @@
     MISSING   no such hold
 ]]
 --- @include "includes/return-hold"
+--- @include "includes/hold-status"
 local base = string.sub(KEYS[1], 1, -5)
 local rid, now = ARGV[1], tonumber(ARGV[2])
 local recordsKey, checkoutHash = base .. 'records', base .. 'checkout:' .. rid
@@ -26,7 +27,7 @@ if not h then return {'MISSING', '', 0} end
 if h.status == 'sold' then return {'SOLD', '', 0} end
 local retry = redis.call('HGET', checkoutHash, 'retryRid')
 if retry then return {'REHELD', retry, tonumber(h.expiresAt)} end
-if h.status ~= 'paying' then return {'ALREADY', '', 0} end
+if h.status ~= 'paying' or not holdCan(h.status, 'released') then return {'ALREADY', '', 0} end
 local meta = redis.call('HMGET', KEYS[1], 'id', 'status', 'endsAt')
 if tonumber(h.expiresAt) <= now or meta[2] ~= 'open' or now >= tonumber(meta[3]) then
   returnHold(base, KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], rid, 'released', h)
