@@ -22,7 +22,7 @@ export function reservationPart(ctx: Context): Part {
     // The merchant console: works from the admin API alone (the key is typed in once per browser session).
     pages: [
       { path: '/admin', script: 'admin', title: 'Merchant console' },
-      { path: '/admin/dashboard/:id', script: 'dashboard', title: 'Live sale · Merchant console' },
+      { path: '/dashboard/sales/:id', script: 'dashboard', title: 'Live sale · Merchant console' },
     ],
     start: async () => {
       const stopScheduler = await scheduler.start();

@@ -140,7 +140,7 @@ describe.skipIf(!existsSync(CHROMIUM))('merchant console in chromium', () => {
 
     // The live dashboard: the feed is live, the sale is scheduled, four charts are drawn.
     await note.locator('a').click();
-    await page.waitForURL(`${t.url}/admin/dashboard/${saleId}`);
+    await page.waitForURL(`${t.url}/dashboard/sales/${saleId}`);
     await expect.poll(() => page.locator('[data-testid="feed"]').textContent()).toBe('● Live');
     expect(await page.locator('[data-testid="sale-status"]').textContent()).toBe('scheduled');
     expect(await page.locator('.uplot').count()).toBe(4);

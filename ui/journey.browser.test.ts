@@ -203,7 +203,7 @@ describe.skipIf(!existsSync(CHROMIUM))('shopper journey in chromium', () => {
       [`/sales/${saleId}`, '.q-signin'],
       ['/admin', '[data-testid="sale-form"]'],
       ['/admin#products', '[data-testid="product-form"]'],
-      [`/admin/dashboard/${saleId}`, '.uplot'],
+      [`/dashboard/sales/${saleId}`, '.uplot'],
     ]) {
       await page.goto(`${t.url}${path}`);
       await page.locator(ready).first().waitFor();

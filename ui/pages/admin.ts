@@ -65,7 +65,7 @@ async function sales(main: HTMLElement): Promise<void> {
     try {
       const sale = await adminApi<AdminSale>('POST', '/admin/sales', form.body());
       note.className = 'ok';
-      note.replaceChildren(`Sale #${sale.id} scheduled. `, h('a', { href: `/admin/dashboard/${sale.id}` }, 'Open its live dashboard'));
+      note.replaceChildren(`Sale #${sale.id} scheduled. `, h('a', { href: `/dashboard/sales/${sale.id}` }, 'Open its live dashboard'));
       await load();
     } catch (err) {
       form.showError(err);
@@ -93,7 +93,7 @@ async function sales(main: HTMLElement): Promise<void> {
           h('td', {}, `${s.stats.remaining} / ${s.stats.held} / ${s.stats.sold}`),
           h('td', {}, fmtTime(s.startsAt)),
           h('td', {}, fmtTime(s.endsAt)),
-          h('td', {}, h('a', { href: `/admin/dashboard/${s.id}`, 'data-testid': 'dashboard-link' }, 'Live dashboard')),
+          h('td', {}, h('a', { href: `/dashboard/sales/${s.id}`, 'data-testid': 'dashboard-link' }, 'Live dashboard')),
         ),
       ),
     );

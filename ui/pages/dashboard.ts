@@ -1,5 +1,5 @@
 /**
- * A sale's live dashboard, `/admin/dashboard/:id`: status and countdown; stock (remaining, held, sold);
+ * A sale's live dashboard, `/dashboard/sales/:id`: status and countdown; stock (remaining, held, sold);
  * the waiting room (pre-queue, waiting, admitted and not yet bought, serving position, admission rate,
  * estimated wait at the back); reservations, paid and failed orders per second; PSP declines; the funnel
  * queued -> admitted -> reserved -> paid; the integrity line quantity = remaining + held + sold, the Redis
