@@ -9,6 +9,7 @@ import { buildUi, uiRoutes } from '../ui/build.js';
 import { waitingRoomPart } from '../waiting-room/index.js';
 import { createGateway, listen, type Gateway } from './app.js';
 import { authRoutes } from './auth.js';
+import { ConsoleFeed } from './console.js';
 import { gatewayApi } from './openapi.js';
 
 /**
@@ -46,7 +47,9 @@ export async function startEngine(ctx: Context, opts: EngineOptions = {}): Promi
   ];
   const stopSessions = await ctx.sessions.start(); // before the first request: revoked tokens are known
   const api: ApiDocs = Object.assign({}, gatewayApi, ...parts.map((p) => p.api ?? {}));
-  const app = createGateway(ctx, routes, parts.flatMap((p) => p.mounts ?? []), api);
+  // The merchant console's live feed: every part's figures of a sale, reservation's first (gateway/console.ts).
+  const feed = new ConsoleFeed(ctx, parts.flatMap((p) => (p.figures ? [p.figures] : [])));
+  const app = createGateway(ctx, routes, [...parts.flatMap((p) => p.mounts ?? []), feed.mount()], api);
   const gateway = await listen(app, opts.host ?? ctx.config.host, opts.port ?? ctx.config.port);
   const stops: Array<() => Promise<void>> = [];
   if (opts.background !== false) {
@@ -62,6 +65,7 @@ export async function startEngine(ctx: Context, opts: EngineOptions = {}): Promi
       if (stopped) return;
       stopped = true;
       gateway.close();
+      feed.stop();
       for (const stop of stops.reverse()) await stop().catch((err) => ctx.log.warn({ err }, 'stop failed'));
       await stopSessions();
     },

@@ -14,6 +14,9 @@ export interface Page {
   title: string;
 }
 
+/** A part's figures of one sale, merged into the merchant console's samples (null: no such sale). */
+export type Figures = (saleId: string) => Promise<Record<string, unknown> | null>;
+
 /** Runs after a successful login or register, with the request headers (the storefront merges an anonymous cart). */
 export type AuthHook = (userId: string, headers: Record<string, string>) => Promise<void>;
 
@@ -30,6 +33,8 @@ export interface Part {
   mounts?: Mount[];
   pages?: Page[];
   afterAuth?: AuthHook[];
+  /** The part's live figures of a sale for the merchant console (gateway/console.ts); null: no such sale. */
+  figures?: Figures;
   /** Starts background work; resolves to its stop function. */
   start?: () => Promise<() => Promise<void>>;
 }

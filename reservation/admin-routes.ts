@@ -3,7 +3,7 @@ import type { Context } from '../infra/context.js';
 import { notFound } from '../infra/errors.js';
 import { parseId, type Request, type Route } from '../infra/http.js';
 import { createSale, endSale, saleInput } from './lifecycle.js';
-import { loadSale, saleReconciliation, saleStats, type Sale } from './sales.js';
+import { listSales, loadSale, parseStatuses, saleReconciliation, saleStats, type Sale } from './sales.js';
 import type { SaleScheduler } from './scheduler.js';
 
 /** The sale id of the path, or a 404. */
@@ -59,6 +59,20 @@ export function adminRoutes(ctx: Context, scheduler: SaleScheduler): Route[] {
         const sale = await createSale(ctx, saleInput.parse(req.body));
         await scheduler.schedule(sale);
         return { status: 201, body: saleView(sale) };
+      },
+    },
+    {
+      // Every sale (or ?status=...), open and scheduled first, with live stock figures.
+      method: 'get',
+      path: '/admin/sales',
+      handler: async (req) => {
+        requireAdmin(ctx.config, req);
+        const sales = await listSales(ctx, parseStatuses(req.query.get('status')), { limit: 100 });
+        const stats = await Promise.all(sales.map((s) => saleStats(ctx, s.id)));
+        return {
+          status: 200,
+          body: { sales: sales.map((s, i) => ({ ...saleView(s), stats: s.status === 'scheduled' ? { ...stats[i], remaining: s.quantity } : stats[i] })) },
+        };
       },
     },
     {

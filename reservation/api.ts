@@ -76,6 +76,14 @@ export const reservationApi: ApiDocs = {
     responses: { 201: { description: 'the scheduled sale', body: adminSale } },
     errors: ['invalid_request', 'unauthorized', 'not_found', 'conflict'],
   },
+  'GET /admin/sales': {
+    summary: 'Every sale, open and scheduled first, with live stock figures',
+    tag: 'merchant',
+    auth: 'admin',
+    query: z.object({ status: z.string().optional().describe('comma-separated statuses: scheduled, open, closed, cancelled') }),
+    responses: { 200: { description: 'at most 100 sales', body: z.object({ sales: z.array(adminSale.extend({ stats: z.object({ remaining: z.number().int(), held: z.number().int(), sold: z.number().int() }) })) }) } },
+    errors: ['invalid_request', 'unauthorized'],
+  },
   'GET /admin/sales/:id': {
     summary: 'A sale with its live stock figures',
     tag: 'merchant',
@@ -99,6 +107,18 @@ export const reservationApi: ApiDocs = {
     params: saleParam,
     responses: { 200: { description: 'the sale is cancelled', body: z.object({ id: idString, status: saleStatus }) } },
     errors: ['unauthorized', 'not_found', 'invalid_state'],
+  },
+  'GET /api/sales': {
+    summary: 'Live and upcoming flash sales',
+    description: 'For example `?status=open,scheduled`: the public view of each sale in those statuses, open and scheduled first by start time (at most 50).',
+    tag: 'flash sale',
+    auth: 'none',
+    query: z.object({
+      status: z.string().optional().describe('comma-separated statuses: scheduled, open, closed, cancelled (default all)'),
+      productId: z.string().optional().describe('only the sales of this product'),
+    }),
+    responses: { 200: { description: 'the sales', body: z.object({ sales: z.array(publicSale) }) } },
+    errors: ['invalid_request'],
   },
   'GET /api/sales/:id': {
     summary: 'The public view of a sale',

@@ -5,6 +5,7 @@ import { reservationRoutes } from './routes.js';
 import { ReserveBatcher } from './batcher.js';
 import { SaleScheduler } from './scheduler.js';
 import { startSweeper } from './sweeper.js';
+import { stockFigures } from './figures.js';
 import { reservationApi } from './api.js';
 
 /**
@@ -17,6 +18,12 @@ export function reservationPart(ctx: Context): Part {
     name: 'reservation',
     routes: [...adminRoutes(ctx, scheduler), ...reservationRoutes(ctx, new ReserveBatcher(ctx))],
     api: reservationApi,
+    figures: (saleId) => stockFigures(ctx, saleId),
+    // The merchant console: works from the admin API alone (the key is typed in once per browser session).
+    pages: [
+      { path: '/admin', script: 'admin', title: 'Merchant console' },
+      { path: '/dashboard/sales/:id', script: 'dashboard', title: 'Live sale · Merchant console' },
+    ],
     start: async () => {
       const stopScheduler = await scheduler.start();
       const stopSweeper = startSweeper(ctx);
@@ -28,7 +35,7 @@ export function reservationPart(ctx: Context): Part {
   };
 }
 
-export { getSale, saleStats, saleReconciliation, publicSaleView, loadSale, type Sale, type SaleStats } from './sales.js';
+export { getSale, listSales, parseStatuses, saleStats, saleReconciliation, publicSaleView, loadSale, type Sale, type SaleStats } from './sales.js';
 export { reserve, releaseHold, getHold, type ReserveInput, type Reservation, type HoldView } from './reservations.js';
 export { createSale, openSale, endSale, returnUnsold, saleInput, type SaleInput } from './lifecycle.js';
 export { saleStatus, saleEnded, type SaleStatus } from './sale-status.js';
@@ -40,6 +47,7 @@ export {
   beginCheckout,
   markSold,
   failCheckout,
+  declineCheckout,
   reserveScript,
   reserveBatchScript,
   reserveKeys,

@@ -11,11 +11,12 @@ import type { HoldStatus } from './hold-status.js';
  *                          status held|paying|sold|released|expired (one field per hold, not a hash per
  *                          hold: a batch of reservations writes all its records with one HSET)
  *   checkout:<rid>  hash   checkoutKey, orderId, checkoutAt, paymentMethod, jobId: written when the hold's
- *                          checkout begins (settlement)
+ *                          checkout begins (settlement); retryRid: the hold a declined card's units
+ *                          passed to (decline-checkout)
  *   users           hash   userId -> units the user holds or bought (the per-user limit counts these)
  *   idem            hash   "<userId>:<Idempotency-Key>" -> "rid|quantity|expiresAt"
  *   seq             string reservation sequence
- *   stats           hash   held (units in held or paying holds), sold (units)
+ *   stats           hash   held (units in held or paying holds), sold (units), reheld (holds made by decline-checkout)
  *   events          stream type, rid, userId, quantity: for settlement, the waiting room and audits. An
  *                          entry may carry several reservations of one type (a batch of reservations is
  *                          one entry): rid, userId and quantity are then space-separated lists in step

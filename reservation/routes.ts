@@ -5,13 +5,24 @@ import { notFound } from '../infra/errors.js';
 import { idempotencyKey, parseId, type Route } from '../infra/http.js';
 import type { ReserveBatcher } from './batcher.js';
 import { getHold, releaseHold, reserve } from './reservations.js';
-import { getSale, publicSaleView } from './sales.js';
+import { getSale, listSales, parseStatuses, publicSaleView } from './sales.js';
 
 export const reserveBody = z.object({ quantity: z.number().int().min(1).max(10_000) });
 
 /** Shopper API: the public sale view, reserving (a hold), looking at and releasing a hold. */
 export function reservationRoutes(ctx: Context, batcher: ReserveBatcher): Route[] {
   return [
+    {
+      // ?status=open,scheduled (default every status) &productId=<id> (optional): {sales: [public view]}
+      method: 'get',
+      path: '/api/sales',
+      handler: async (req) => {
+        const statuses = parseStatuses(req.query.get('status'));
+        const productId = req.query.get('productId') ?? undefined;
+        const sales = await listSales(ctx, statuses, { productId, limit: 50 });
+        return { status: 200, body: { sales: await Promise.all(sales.map((s) => publicSaleView(ctx, s))) } };
+      },
+    },
     {
       method: 'get',
       path: '/api/sales/:id',

@@ -3,6 +3,7 @@ import type { Db, DbClient } from '../infra/db.js';
 import { parseId } from '../infra/http.js';
 import { saleKeys } from './keys.js';
 import type { SaleStatus } from './sale-status.js';
+import { invalid } from '../infra/errors.js';
 
 /** A flash sale as the rest of the engine sees it. Ids are strings; times are Dates here, ISO on the wire. */
 export interface Sale {
@@ -162,4 +163,37 @@ export async function publicSaleView(ctx: Context, sale: Sale) {
     queueOpensAt: sale.queueOpensAt.toISOString(),
     powDifficulty: sale.powDifficulty,
   };
+}
+
+const SALE_STATUSES: readonly SaleStatus[] = ['scheduled', 'open', 'closed', 'cancelled'];
+
+/** Parses `?status=open,scheduled` (default: every status); throws on an unknown status. */
+export function parseStatuses(raw: string | null): SaleStatus[] {
+  if (raw === null || raw.trim() === '') return [...SALE_STATUSES];
+  const out = raw.split(',').map((s) => s.trim());
+  for (const s of out) if (!SALE_STATUSES.includes(s as SaleStatus)) throw invalid('status', `"${s}" is not one of ${SALE_STATUSES.join(', ')}`);
+  return [...new Set(out)] as SaleStatus[];
+}
+
+/**
+ * Sales in these statuses, soonest first (open and scheduled by start time, ended ones newest first), at
+ * most `limit`. An open sale whose end has passed is left out of a shopper's list by the caller's filter.
+ */
+export async function listSales(ctx: Context, statuses: SaleStatus[], opts: { limit?: number; productId?: string } = {}): Promise<Sale[]> {
+  const args: unknown[] = [statuses, opts.limit ?? 50];
+  let where = 's.status = ANY($1::text[])';
+  if (opts.productId !== undefined) {
+    if (!isId(opts.productId)) return [];
+    args.push(opts.productId);
+    where += ` AND s.product_id = $${args.length}`;
+  }
+  const { rows } = await ctx.db.query(
+    `${SALE_SELECT} WHERE ${where}
+     ORDER BY (s.status IN ('open', 'scheduled')) DESC,
+              CASE WHEN s.status IN ('open', 'scheduled') THEN s.starts_at END ASC,
+              s.starts_at DESC, s.id DESC
+     LIMIT $2`,
+    args,
+  );
+  return rows.map((r) => rowToSale(r, ctx.config.overAdmissionFactor));
 }

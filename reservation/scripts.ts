@@ -24,6 +24,7 @@ const CLOSE_SALE = luaScript(lua, 'close-sale');
 const BEGIN_CHECKOUT = luaScript(lua, 'begin-checkout');
 const MARK_SOLD = luaScript(lua, 'mark-sold');
 const FAIL_CHECKOUT = luaScript(lua, 'fail-checkout');
+const DECLINE_CHECKOUT = luaScript(lua, 'decline-checkout');
 
 /** The keys of reserve-7 and reserve-batch-7, in their headers' order (built once per sale by the batcher). */
 export const reserveKeys = (k: SaleKeys): string[] => [k.meta, k.stock, k.holds, k.users, k.idem, k.stats, k.events];
@@ -174,4 +175,14 @@ export function markSold(redis: Redis, k: SaleKeys, rids: readonly string[]): Pr
  */
 export function failCheckout(redis: Redis, k: SaleKeys, rid: string): Promise<'RELEASED' | 'ALREADY' | 'SOLD' | 'MISSING'> {
   return runLua(redis, FAIL_CHECKOUT, [k.meta, k.stock, k.holds, k.users, k.stats, k.events, k.paying], [rid]);
+}
+
+/**
+ * decline-checkout-7: a card was declined: hold paying -> released, its units passed to a new hold of the
+ * same user with the same expiry (idempotent: a rerun answers the same new hold). REHELD with the new
+ * reservation id and its expiry (ms); RELEASED (expired or sale not open: units back), ALREADY, SOLD, MISSING.
+ */
+export async function declineCheckout(redis: Redis, k: SaleKeys, rid: string, now: number): Promise<{ status: string; rid: string; expiresAt: number }> {
+  const [status, newRid, expiresAt] = await runLua<[string, string, number]>(redis, DECLINE_CHECKOUT, [k.meta, k.stock, k.holds, k.users, k.stats, k.events, k.paying], [rid, now]);
+  return { status, rid: newRid, expiresAt: Number(expiresAt) };
 }

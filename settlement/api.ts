@@ -9,6 +9,11 @@ const order = z.object({
   totalCents: cents,
   items: z.array(z.object({ productId: idString, quantity: z.number().int(), unitPriceCents: cents })),
   createdAt: isoTime,
+  failureReason: z.string().optional().describe('failed orders: the payment record status (declined, unknown, refunded)'),
+  retry: z
+    .object({ reservationId: idString, quantity: z.number().int(), expiresAt: isoTime })
+    .optional()
+    .describe('after a declined card: the hold (same units, same expiry) that another card can still pay'),
 });
 
 const reconciliation = z.looseObject({

@@ -3,6 +3,7 @@ import type { Part } from '../infra/part.js';
 import type { PaymentProvider } from './payments.js';
 import { settlementRoutes } from './routes.js';
 import { createSettlementServices, startSettlement } from './services.js';
+import { orderFigures } from './figures.js';
 import { settlementApi } from './api.js';
 
 /**
@@ -14,8 +15,12 @@ export function settlementPart(ctx: Context, provider?: PaymentProvider): Part {
   return {
     name: 'settlement',
     routes: settlementRoutes(ctx, services),
+    figures: (saleId) => orderFigures(ctx, saleId),
     api: settlementApi,
-    pages: [{ path: '/orders', script: 'orders', title: 'Your orders' }],
+    pages: [
+      { path: '/orders', script: 'orders', title: 'Your orders' },
+      { path: '/orders/:id', script: 'order', title: 'Your order' },
+    ],
     start: () => startSettlement(services),
   };
 }

@@ -1,5 +1,6 @@
 import type { Context } from '../infra/context.js';
 import { AppError, invalid, notFound } from '../infra/errors.js';
+import { parseHoldRecord, saleKeys } from '../reservation/index.js';
 import { pendingOrdersKey } from './keys.js';
 import { orderStatus, type OrderStatus } from './order-status.js';
 import type { PendingOrder } from './checkout.js';
@@ -11,12 +12,17 @@ export interface OrderView {
   totalCents: number;
   items: Array<{ productId: string; quantity: number; unitPriceCents: number }>;
   createdAt: string;
+  /** Why a failed order failed: the payment record's status (declined, unknown, refunded). */
+  failureReason?: string;
+  /** After a declined card: the hold the shopper may still pay for with another card (while it lasts). */
+  retry?: { reservationId: string; quantity: number; expiresAt: string };
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const SELECT_ORDERS = `
-SELECT o.id, o.status, o.total_cents, o.created_at,
+SELECT o.id, o.status, o.total_cents, o.created_at, o.sale_id, o.reservation_id,
+       CASE WHEN o.status = 'failed' THEN (SELECT p.status FROM payments p WHERE p.order_id = o.id LIMIT 1) END AS payment_status,
        COALESCE((SELECT json_agg(json_build_object('productId', i.product_id, 'quantity', i.quantity,
                                                    'unitPriceCents', i.unit_price_cents) ORDER BY i.product_id)
                  FROM order_items i WHERE i.order_id = o.id), '[]') AS items
@@ -27,6 +33,9 @@ interface OrderRecord {
   status: OrderStatus;
   total_cents: number;
   created_at: Date;
+  sale_id: string | null;
+  reservation_id: string | null;
+  payment_status: string | null;
   items: OrderView['items'];
 }
 
@@ -36,6 +45,7 @@ const toView = (r: OrderRecord): OrderView => ({
   totalCents: r.total_cents,
   items: r.items.map((i) => ({ productId: String(i.productId), quantity: i.quantity, unitPriceCents: i.unitPriceCents })),
   createdAt: r.created_at.toISOString(),
+  ...(r.status === 'failed' ? { failureReason: r.payment_status ?? 'failed' } : {}),
 });
 
 async function pendingOrders(ctx: Context, userId: string): Promise<Map<string, PendingOrder>> {
@@ -47,10 +57,24 @@ async function pendingOrders(ctx: Context, userId: string): Promise<Map<string, 
 export async function getOrder(ctx: Context, userId: string, orderId: string): Promise<OrderView> {
   if (!UUID.test(orderId)) throw notFound('order');
   const { rows } = await ctx.db.query<OrderRecord>(`${SELECT_ORDERS} WHERE o.id = $1 AND o.user_id = $2`, [orderId, userId]);
-  if (rows[0]) return toView(rows[0]);
+  if (rows[0]) {
+    const view = toView(rows[0]);
+    const retry = view.status === 'failed' && rows[0].sale_id !== null && rows[0].reservation_id ? await retryHold(ctx, String(rows[0].sale_id), rows[0].reservation_id) : null;
+    return retry ? { ...view, retry } : view;
+  }
   const pending = await ctx.redis.hget(pendingOrdersKey(ctx.config.redisPrefix, userId), orderId);
   if (pending) return JSON.parse(pending) as PendingOrder;
   throw notFound('order');
+}
+
+/** The hold a declined checkout passed its units to (decline-checkout Lua), while it is still held. */
+async function retryHold(ctx: Context, saleId: string, rid: string): Promise<OrderView['retry'] | null> {
+  const k = saleKeys(ctx.config.redisPrefix, saleId);
+  const retryRid = await ctx.redis.hget(k.checkout(rid), 'retryRid');
+  if (!retryRid) return null;
+  const hold = parseHoldRecord(await ctx.redis.hget(k.records, retryRid));
+  if (!hold || hold.status !== 'held' || hold.expiresAt <= Date.now()) return null;
+  return { reservationId: retryRid, quantity: hold.quantity, expiresAt: new Date(hold.expiresAt).toISOString() };
 }
 
 export interface OrderPage {

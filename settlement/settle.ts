@@ -1,5 +1,5 @@
 import type { Context } from '../infra/context.js';
-import { failCheckout, markSold as markSoldScript, saleKeys } from '../reservation/index.js';
+import { declineCheckout as declineCheckoutScript, failCheckout, markSold as markSoldScript, saleKeys } from '../reservation/index.js';
 import { notifyUser } from '../waiting-room/index.js';
 import { pendingOrdersKey } from './keys.js';
 import { OrderRejectedError, type OrderRow, type OrderWriter } from './order-writer.js';
@@ -65,11 +65,27 @@ export async function releaseHold(ctx: Context, job: Pick<SettleJob, 'rid' | 'sa
   return failCheckout(ctx.redis, saleKeys(ctx.config.redisPrefix, job.saleId), job.rid);
 }
 
+/** A hold the shopper may pay for again after a declined card. */
+export interface RetryHold {
+  reservationId: string;
+  quantity: number;
+  expiresAt: string;
+}
+
+/**
+ * Hold paying -> released after a declined card, its units passed to a new hold of the same user with the
+ * same expiry (decline-checkout Lua); null when the hold expired or the sale closed (units back to stock).
+ */
+export async function declineCheckout(ctx: Context, job: Pick<SettleJob, 'rid' | 'saleId' | 'quantity'>, now = Date.now()): Promise<RetryHold | null> {
+  const r = await declineCheckoutScript(ctx.redis, saleKeys(ctx.config.redisPrefix, job.saleId), job.rid, now);
+  return r.status === 'REHELD' ? { reservationId: r.rid, quantity: job.quantity, expiresAt: new Date(r.expiresAt).toISOString() } : null;
+}
+
 /** Tells the shopper: an `order` message to their waiting-room socket on any gateway, and the pending entry gone. */
-export async function notifyShopper(ctx: Context, job: Pick<SettleJob, 'userId' | 'orderId'>, status: 'paid' | 'failed'): Promise<void> {
+export async function notifyShopper(ctx: Context, job: Pick<SettleJob, 'userId' | 'orderId'>, status: 'paid' | 'failed', reason?: string, retry?: RetryHold | null): Promise<void> {
   const { redisPrefix } = ctx.config;
   await Promise.all([
-    notifyUser(ctx, job.userId, { type: 'order', orderId: job.orderId, status }),
+    notifyUser(ctx, job.userId, { type: 'order', orderId: job.orderId, status, ...(reason ? { reason } : {}), ...(retry ? { retry } : {}) }),
     ctx.redis.hdel(pendingOrdersKey(redisPrefix, job.userId), job.orderId),
   ]);
 }
@@ -118,8 +134,9 @@ export function settlementSteps(deps: SettleDeps): SagaStep<SettleState>[] {
           if (!(err instanceof OrderRejectedError)) throw err;
           ctx.log.error({ err, rid: s.job.rid }, 'failed order could not be recorded');
         }
-        await releaseHold(ctx, s.job);
-        await notifyShopper(ctx, s.job, 'failed');
+        // A declined card leaves the units held (under a new reservation id) for another card, while the hold lasts.
+        const retry = abort.reason === 'declined' ? await declineCheckout(ctx, s.job) : (await releaseHold(ctx, s.job), null);
+        await notifyShopper(ctx, s.job, 'failed', status, retry);
       },
     },
     {

@@ -49,6 +49,14 @@ export const storefrontApi: ApiDocs = {
     responses: { 201: { description: 'the product', body: merchantProduct } },
     errors: ['invalid_request', 'unauthorized', 'conflict'],
   },
+  'GET /admin/products': {
+    summary: 'The catalog, newest first (100 a page)',
+    tag: 'merchant',
+    auth: 'admin',
+    query: z.object({ before: z.string().optional().describe('the last product id of the previous page') }),
+    responses: { 200: { description: 'the products', body: z.object({ products: z.array(merchantProduct) }) } },
+    errors: ['invalid_request', 'unauthorized'],
+  },
   'GET /admin/products/:id': {
     summary: 'A product with its stock',
     tag: 'merchant',

@@ -2,11 +2,12 @@ import { requireAdmin } from '../infra/auth.js';
 import type { Context } from '../infra/context.js';
 import { AppError, notFound } from '../infra/errors.js';
 import { parseId, type Route } from '../infra/http.js';
-import { createProduct, getProduct, merchantProductView, productInput, shopperProductView } from './catalog.js';
+import { createProduct, getProduct, listProducts, merchantProductView, productInput, shopperProductView } from './catalog.js';
 import { parseSearchParams, searchKey, type SearchBackend, type SearchCache } from './search/index.js';
 
 /**
- * The catalog's routes. Merchant (Bearer ADMIN_API_KEY): POST /admin/products, GET /admin/products/:id.
+ * The catalog's routes. Merchant (Bearer ADMIN_API_KEY): POST /admin/products, GET /admin/products,
+ * GET /admin/products/:id.
  * Shopper: GET /api/products/search and GET /api/products/:id (search is registered first: it is the more
  * specific path). Ids go out as strings, like every id on the wire.
  */
@@ -18,6 +19,18 @@ export function catalogRoutes(ctx: Context, backend: SearchBackend, cache: Searc
       handler: async (req) => {
         requireAdmin(ctx.config, req);
         return { status: 201, body: merchantProductView(await createProduct(ctx, productInput.parse(req.body))) };
+      },
+    },
+    {
+      // The merchant console's product list: newest first, 100 a page, `?before=<id>` for the next.
+      method: 'get',
+      path: '/admin/products',
+      handler: async (req) => {
+        requireAdmin(ctx.config, req);
+        const raw = req.query.get('before');
+        const before = raw === null ? null : parseId(raw);
+        if (raw !== null && !before) throw new AppError('invalid_request', 'before: must be a product id', 'before');
+        return { status: 200, body: { products: (await listProducts(ctx.db, { limit: 100, before })).map(merchantProductView) } };
       },
     },
     {

@@ -129,3 +129,9 @@ export async function getProducts(db: Db | DbClient, ids: Array<string | number>
   const { rows } = await db.query<ProductRow>(`${PRODUCT_SELECT} WHERE p.id = ANY($1::bigint[])`, [ids]);
   return rows.map(productFromRow);
 }
+
+/** The catalog for the merchant console, newest first, keyset-paged by id (`before`: the last id seen). */
+export async function listProducts(db: Db | DbClient, opts: { limit?: number; before?: string | null } = {}): Promise<Product[]> {
+  const { rows } = await db.query<ProductRow>(`${PRODUCT_SELECT} WHERE ($2::bigint IS NULL OR p.id < $2) ORDER BY p.id DESC LIMIT $1`, [opts.limit ?? 50, opts.before ?? null]);
+  return rows.map(productFromRow);
+}

@@ -114,6 +114,8 @@ describe('the OpenAPI contract', () => {
     await call('error', { method: 'POST', path: '/admin/products', token: admin, body: { sku: 'x' } });
     await call('ok', { method: 'GET', path: `/admin/products/${product.body.id}`, token: admin });
     await call('error', { method: 'GET', path: '/admin/products/999999999', token: admin });
+    await call('ok', { method: 'GET', path: '/admin/products', token: admin });
+    await call('error', { method: 'GET', path: '/admin/products?before=x', token: admin });
     const startsAt = new Date(Date.now() + 3_600_000).toISOString();
     const endsAt = new Date(Date.now() + 7_200_000).toISOString();
     const saleBody = { productId: product.body.id, quantity: 2, priceCents: 500, startsAt, endsAt, perUserLimit: 1, holdSeconds: 60 };
@@ -121,6 +123,8 @@ describe('the OpenAPI contract', () => {
     await call('error', { method: 'POST', path: '/admin/sales', token: admin, body: { ...saleBody, endsAt: 'yesterday' } });
     await call('ok', { method: 'GET', path: `/admin/sales/${scheduled.body.id}`, token: admin });
     await call('error', { method: 'GET', path: '/admin/sales/999999999', token: admin });
+    await call('ok', { method: 'GET', path: '/admin/sales?status=scheduled,open', token: admin });
+    await call('error', { method: 'GET', path: '/admin/sales?status=bogus', token: admin });
     await call('ok', { method: 'POST', path: `/admin/sales/${scheduled.body.id}/cancel`, token: admin });
     await call('error', { method: 'POST', path: `/admin/sales/${scheduled.body.id}/cancel` });
     const toClose = await call('ok', { method: 'POST', path: '/admin/sales', token: admin, body: saleBody });
@@ -131,6 +135,8 @@ describe('the OpenAPI contract', () => {
     const { saleId } = await makeSale(t, { quantity: 10, perUserLimit: 2, priceCents: 700 });
     await call('ok', { method: 'GET', path: `/api/sales/${saleId}` });
     await call('error', { method: 'GET', path: '/api/sales/999999999' });
+    await call('ok', { method: 'GET', path: '/api/sales?status=open,scheduled' });
+    await call('error', { method: 'GET', path: '/api/sales?status=bogus' });
     const held = await call('ok', { method: 'POST', path: `/api/sales/${saleId}/reservations`, token: user.token, body: { quantity: 1 } });
     await call('error', { method: 'POST', path: `/api/sales/${saleId}/reservations`, body: { quantity: 1 } });
     const rid = held.body.reservationId;

@@ -81,17 +81,27 @@ describe('checkout and settlement', () => {
     await sub.quit();
   });
 
-  it('pm_card_declined: a failed order, and the unit returns to stock for the next buyer', async () => {
+  it('pm_card_declined: a failed order with the reason; the unit stays held under a new hold that another card can pay', async () => {
     const { saleId } = await makeSale(t, { quantity: 1 });
     const [a, b] = await makeUsers(t.ctx, 2);
     const rid = await hold(a, saleId);
     expect((await t.api('POST', `/api/sales/${saleId}/reservations`, { token: b.token, body: { quantity: 1 } })).body.error.code).toBe('sold_out');
+    const before = await t.api('GET', `/api/reservations/${rid}`, { token: a.token });
     const res = await pay(a, rid, 'pm_card_declined');
     expect(res.status).toBe(202);
-    expect((await settled(a, res.body.orderId)).status).toBe('failed');
-    expect(await stats(saleId)).toMatchObject({ remaining: 1, held: 0, sold: 0 });
+    const failed = await settled(a, res.body.orderId);
+    expect(failed).toMatchObject({ status: 'failed', failureReason: 'declined', retry: { quantity: 1, expiresAt: before.body.expiresAt } });
     expect((await chargeOf(rid)).status).toBe('declined');
-    await hold(b, saleId); // the unit is back
+    // No unit moved: still held (now under the new hold), nobody else can take it.
+    expect(await stats(saleId)).toMatchObject({ remaining: 0, held: 1, sold: 0 });
+    expect((await t.api('POST', `/api/sales/${saleId}/reservations`, { token: b.token, body: { quantity: 1 } })).body.error.code).toBe('sold_out');
+    // The declined hold cannot be paid again; the new one can, with another card.
+    expect((await pay(a, rid, 'pm_card_ok', 'k2')).body.error.code).toBe('idempotency_conflict');
+    const again = await pay(a, failed.retry.reservationId, 'pm_card_ok', 'k3');
+    expect(again.status).toBe(202);
+    expect((await settled(a, again.body.orderId)).status).toBe('paid');
+    expect(await stats(saleId)).toMatchObject({ remaining: 0, held: 0, sold: 1 });
+    expect((await chargeOf(failed.retry.reservationId)).status).toBe('succeeded');
   });
 
   it('pm_card_timeout and pm_card_flaky each end paid with exactly one charge', async () => {

@@ -6,8 +6,9 @@ import type { Page } from '../infra/part.js';
 
 /**
  * The shopper pages: each `ui/pages/<name>.ts` is bundled by esbuild (in memory, at start-up) to
- * `/assets/<name>.js`; `ui/style.css` is served as `/assets/style.css`. A page route answers with a small
- * HTML shell that loads one bundle. No framework: pages render with the DOM and `ui/lib/*.ts` helpers.
+ * `/assets/<name>.js` (and `/assets/<name>.css` when it imports CSS); `ui/style.css` is served as
+ * `/assets/style.css`. Everything is a file (no inline script or style), so the pages run under a strict
+ * CSP. A page route answers with a small HTML shell that loads one bundle. No framework: pages render with the DOM and `ui/lib/*.ts` helpers.
  */
 const uiDir = fileURLToPath(new URL('./', import.meta.url));
 
@@ -27,7 +28,9 @@ export async function buildUi(): Promise<Assets> {
   });
   const assets: Assets = new Map();
   for (const file of result.outputFiles) {
-    assets.set(`/assets/${file.path.split('/').pop()}`, { type: 'text/javascript; charset=utf-8', body: Buffer.from(file.contents) });
+    // A page that imports a stylesheet (the console imports uPlot's) gets /assets/<name>.css beside its bundle.
+    const type = file.path.endsWith('.css') ? 'text/css; charset=utf-8' : 'text/javascript; charset=utf-8';
+    assets.set(`/assets/${file.path.split('/').pop()}`, { type, body: Buffer.from(file.contents) });
   }
   assets.set('/assets/style.css', { type: 'text/css; charset=utf-8', body: readFileSync(`${uiDir}style.css`) });
   return assets;
@@ -35,12 +38,12 @@ export async function buildUi(): Promise<Assets> {
 
 const escape = (s: string) => s.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
 
-export function pageHtml(page: Page): string {
+export function pageHtml(page: Page, ownCss = false): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escape(page.title)}</title>
-<link rel="stylesheet" href="/assets/style.css">
+<link rel="stylesheet" href="/assets/style.css">${ownCss ? `\n<link rel="stylesheet" href="/assets/${escape(page.script)}.css">` : ''}
 </head><body><div id="app"></div>
 <script type="module" src="/assets/${escape(page.script)}.js"></script>
 </body></html>`;
@@ -60,7 +63,7 @@ export function uiRoutes(assets: Assets, pages: Page[]): Route[] {
   return [
     assetRoute,
     ...pages.map((page): Route => {
-      const html = pageHtml(page);
+      const html = pageHtml(page, assets.has(`/assets/${page.script}.css`));
       return { method: 'get', path: page.path, handler: () => ({ status: 200, raw: html, headers: { 'content-type': 'text/html; charset=utf-8' } }) };
     }),
   ];

@@ -4,6 +4,7 @@ import { waitingRoomRoutes } from './routes.js';
 import { Hub } from './hub.js';
 import { channels } from './keys.js';
 import { startTicker } from './ticker.js';
+import { queueFigures } from './figures.js';
 import { sampleQueues, websocketConnections } from './metrics.js';
 import { mountQueueSocket } from './ws.js';
 import { waitingRoomApi } from './api.js';
@@ -35,6 +36,7 @@ export function waitingRoomPart(ctx: Context): Part {
       },
     ],
     pages: [{ path: '/sales/:id', script: 'queue', title: 'Flash sale' }],
+    figures: (saleId) => queueFigures(ctx, saleId),
     start: async () => {
       await started;
       return startTicker(ctx);

@@ -11,7 +11,7 @@
  *   admitted {admissionToken, expiresAt}
  *   sold_out {final}                             final=false while holds may still return stock
  *   closed   {}
- *   order    {orderId, status}
+ *   order    {orderId, status, reason?}          settlement: pending -> paid, or failed with the reason
  *   error    {code, message}
  */
 export interface SaleView {
@@ -23,6 +23,8 @@ export interface SaleView {
   endsAt: string;
   status: 'scheduled' | 'open' | 'closed' | 'cancelled';
   remaining: number;
+  /** Units in the sale. */
+  quantity: number;
   /** When the line starts taking joins (default startsAt - 10 min). */
   queueOpensAt?: string;
   /** Proof-of-work difficulty on join (leading zero bits; 0 = none). */
@@ -42,7 +44,12 @@ export type Phase =
   | 'queued'
   | 'admitted'
   | 'reserving'
-  | 'reserved'
+  | 'reserved' // holding a unit: choose a card, Pay or Release
+  | 'paying' // checkout accepted, the payment is settling (order pending)
+  | 'paid'
+  | 'payment_failed' // the order failed (card declined, ...); the hold went back to the sale
+  | 'released' // the shopper gave the hold back
+  | 'hold_expired' // the hold ran out before a payment started
   | 'expired' // the admission window ended unused
   | 'replaced' // another tab or device follows this place now
   | 'sold_out'
@@ -69,11 +76,31 @@ export interface QueueState {
   /** Set by sold_out; false while outstanding holds may still free units. */
   soldOutFinal?: boolean;
   reservation?: Reservation;
-  order?: { orderId: string; status: string };
+  order?: OrderInfo;
+  /** A checkout call is in flight (the Pay button waits). */
+  payBusy?: boolean;
   /** The server said the sale has closed (nothing more will come on the socket). */
   saleClosed?: boolean;
   /** A short, human message about the last problem (server error, reservation refused). */
   notice?: string;
+}
+
+export interface OrderInfo {
+  orderId: string;
+  status: string;
+  /** Why a failed order failed (declined, unknown, refunded). */
+  reason?: string;
+  /** After a declined card: the units are held again under this reservation, for another card. */
+  retry?: Reservation;
+}
+
+/** The phases in which the shopper holds (or held) a unit: the pay step. */
+export const PAY_PHASES: readonly Phase[] = ['reserved', 'paying', 'paid', 'payment_failed', 'released', 'hold_expired'];
+const inPayStep = (s: QueueState) => PAY_PHASES.includes(s.phase);
+
+/** The phase an order's status stands for. */
+export function phaseOfOrder(status: string): Phase {
+  return status === 'paid' || status === 'shipped' ? 'paid' : status === 'failed' ? 'payment_failed' : 'paying';
 }
 
 export type ServerMessage =
@@ -82,13 +109,14 @@ export type ServerMessage =
   | { type: 'admitted'; admissionToken: string; expiresAt: string }
   | { type: 'sold_out'; final?: boolean }
   | { type: 'closed' }
-  | { type: 'order'; orderId: string; status: string }
+  | { type: 'order'; orderId: string; status: string; reason?: string; retry?: Reservation }
   | { type: 'error'; code: string; message: string };
 
 export const initialState: QueueState = { phase: 'connecting' };
 
 /** Terminal phases: nothing more will happen on this socket, so the page stops reconnecting. */
 export function isFinished(s: QueueState): boolean {
+  if (s.phase === 'paid' || s.phase === 'payment_failed' || s.phase === 'released' || s.phase === 'hold_expired') return true;
   return s.saleClosed === true || s.phase === 'closed' || (s.phase === 'sold_out' && s.soldOutFinal === true);
 }
 
@@ -170,7 +198,7 @@ function applyServer(s: QueueState, msg: ServerMessage): QueueState {
       // A new ticket (the old place was lost after the grace period) restarts the progress bar.
       const base: QueueState = s.ticket === msg.ticket ? s : { ...s, position: undefined, startPosition: undefined };
       const next = withPosition({ ...base, ticket: msg.ticket }, msg.position, msg.etaSeconds);
-      const keep = s.phase === 'admitted' || s.phase === 'reserving' || s.phase === 'reserved' || s.phase === 'sold_out';
+      const keep = s.phase === 'admitted' || s.phase === 'reserving' || inPayStep(s) || s.phase === 'sold_out';
       return keep ? next : { ...next, phase: 'queued' };
     }
     case 'position': {
@@ -192,20 +220,20 @@ function applyServer(s: QueueState, msg: ServerMessage): QueueState {
     }
     case 'admitted':
       if (typeof msg.admissionToken !== 'string' || typeof msg.expiresAt !== 'string') return s;
-      if (s.phase === 'reserved' || s.phase === 'reserving') return s;
+      if (inPayStep(s) || s.phase === 'reserving') return s;
       return { ...s, phase: 'admitted', admissionToken: msg.admissionToken, admissionExpiresAt: msg.expiresAt, position: 0, notice: undefined };
     case 'sold_out': {
       const final = msg.final === true;
       // An admitted shopper keeps the Reserve button while holds may come back; a final sell-out ends it.
-      if (s.phase === 'reserved' || s.phase === 'reserving') return { ...s, soldOutFinal: final };
+      if (inPayStep(s) || s.phase === 'reserving') return { ...s, soldOutFinal: final };
       if (s.phase === 'admitted' && !final) return { ...s, soldOutFinal: false };
       return { ...s, phase: 'sold_out', soldOutFinal: final };
     }
     case 'closed':
       // A shopper with a hold keeps the confirmation on screen; everyone else sees the sale has ended.
-      return s.phase === 'reserved' ? { ...s, saleClosed: true } : { ...s, phase: 'closed', saleClosed: true };
+      return inPayStep(s) ? { ...s, saleClosed: true } : { ...s, phase: 'closed', saleClosed: true };
     case 'order':
-      return { ...s, order: { orderId: String(msg.orderId), status: String(msg.status) } };
+      return withOrder(s, { orderId: String(msg.orderId), status: String(msg.status), ...(msg.reason ? { reason: String(msg.reason) } : {}), ...(validHold(msg.retry) ? { retry: msg.retry } : {}) });
     case 'error':
       return { ...s, notice: String(msg.message ?? msg.code ?? 'error') };
     default:
@@ -213,9 +241,34 @@ function applyServer(s: QueueState, msg: ServerMessage): QueueState {
   }
 }
 
-/** Local events: the reservation call and the admission window running out. */
+/**
+ * An order status from the socket, a poll or the checkout answer. Only the order this page checked out
+ * moves the pay step (a message about another order is kept but changes no phase), and a settled status
+ * is never replaced by `pending`.
+ */
+const validHold = (r: unknown): r is Reservation =>
+  !!r && typeof (r as Reservation).reservationId === 'string' && typeof (r as Reservation).expiresAt === 'string' && typeof (r as Reservation).quantity === 'number';
+
+function withOrder(s: QueueState, o: OrderInfo): QueueState {
+  // Another order of this shopper (another sale, another tab): not this page's payment.
+  if (s.order?.orderId !== o.orderId && !s.payBusy) return s;
+  if (s.order?.orderId === o.orderId && s.order.status !== 'pending' && o.status === 'pending') return s;
+  const order = { ...o, reason: o.reason ?? (s.order?.orderId === o.orderId ? s.order.reason : undefined) };
+  if (s.phase !== 'reserved' && s.phase !== 'paying' && s.phase !== 'payment_failed' && s.phase !== 'paid') return { ...s, order };
+  // A declined card: the same units, held under a new reservation, can be paid with another card.
+  if (o.status === 'failed' && o.retry) return { ...s, order, phase: 'reserved', reservation: o.retry, payBusy: false };
+  return { ...s, order, phase: phaseOfOrder(o.status), payBusy: false };
+}
+
+/** Local events: the reservation call, the admission window running out, and the pay step. */
 export type LocalEvent =
   | { type: 'reserve_started' }
+  | { type: 'pay_started' }
+  | { type: 'pay_accepted'; orderId: string; status: string }
+  | { type: 'pay_failed'; code: string; message: string }
+  | { type: 'order_status'; orderId: string; status: string; reason?: string; retry?: Reservation }
+  | { type: 'released' }
+  | { type: 'hold_expired' }
   | { type: 'reserved'; reservation: Reservation }
   | { type: 'reserve_failed'; code: string; message: string }
   | { type: 'admission_expired' }
@@ -236,12 +289,26 @@ export function applyLocal(s: QueueState, ev: LocalEvent): QueueState {
       return s.phase === 'admitted' ? { ...s, phase: 'expired', admissionToken: undefined } : s;
     case 'replaced':
       return s.phase === 'queued' || s.phase === 'connecting' ? { ...s, phase: 'replaced' } : s;
+    case 'pay_started':
+      return s.phase === 'reserved' ? { ...s, payBusy: true, notice: undefined } : s;
+    case 'pay_accepted':
+      return withOrder({ ...s, payBusy: true }, { orderId: ev.orderId, status: ev.status });
+    case 'order_status':
+      return withOrder(s, { orderId: ev.orderId, status: ev.status, reason: ev.reason, ...(validHold(ev.retry) ? { retry: ev.retry } : {}) });
+    case 'pay_failed':
+      // The hold ran out or was released before the payment began: nothing to pay for any more.
+      if (ev.code === 'hold_expired' || ev.code === 'not_found') return { ...s, phase: 'hold_expired', payBusy: false, notice: ev.message };
+      return { ...s, payBusy: false, notice: ev.message };
+    case 'released':
+      return s.phase === 'reserved' ? { ...s, phase: 'released', notice: undefined } : s;
+    case 'hold_expired':
+      return s.phase === 'reserved' && !s.payBusy ? { ...s, phase: 'hold_expired' } : s;
   }
 }
 
 /** Progress from the first position seen (0) to the head of the line (1), at `now` (interpolated). */
 export function progress(s: QueueState, now?: number): number {
-  if (s.phase === 'admitted' || s.phase === 'reserving' || s.phase === 'reserved') return 1;
+  if (s.phase === 'admitted' || s.phase === 'reserving' || inPayStep(s)) return 1;
   const p = now === undefined ? s.position : shownPosition(s, now);
   if (p === undefined || !s.startPosition) return 0;
   return Math.min(1, Math.max(0, 1 - p / s.startPosition));

@@ -1,6 +1,7 @@
 import { cents, h } from './api.js';
 import { formatDuration, progress, shownEta, shownPosition, type QueueState, type SaleView } from './queue-state.js';
 import type { SocketStatus } from './queue-socket.js';
+import { failureText, TEST_CARDS } from './pay.js';
 
 /**
  * DOM for the queue page. `update` is cheap and called on every message and every second: the status card
@@ -9,6 +10,8 @@ import type { SocketStatus } from './queue-socket.js';
  */
 export interface QueueViewHandlers {
   reserve: () => void;
+  pay: (paymentMethod: string) => void;
+  release: () => void;
   rejoin: () => void;
   signIn: (mode: 'login' | 'register', email: string, password: string) => Promise<void>;
   signOut: () => void;
@@ -41,6 +44,7 @@ export function createQueueView(root: HTMLElement, sale: SaleView, handlers: Que
   root.replaceChildren(product, status, signin, conn);
 
   let remaining = sale.remaining;
+  let chosenCard: string = TEST_CARDS[0].id;
   let shapeKey = '';
   const dyn: Record<string, HTMLElement> = {};
 
@@ -95,14 +99,58 @@ export function createQueueView(root: HTMLElement, sale: SaleView, handlers: Que
       case 'reserved': {
         const r = s.reservation!;
         dyn.hold = h('strong', { class: 'q-hold' });
+        const cards = h('fieldset', { class: 'q-cards' }, h('legend', {}, 'Pay with'));
+        for (const c of TEST_CARDS) {
+          const input = h('input', { type: 'radio', name: 'q-card', value: c.id }) as HTMLInputElement;
+          input.checked = c.id === chosenCard;
+          input.addEventListener('change', () => (chosenCard = c.id));
+          cards.append(h('label', { class: 'q-card' }, input, h('span', {}, c.label, h('small', { class: 'muted' }, ` ${c.note}`))));
+        }
+        const pay = button(s.payBusy ? 'Paying…' : `Pay ${cents(sale.priceCents * r.quantity)}`, () => handlers.pay(chosenCard), { class: 'q-pay' });
+        const release = button('Release', handlers.release, { class: 'q-release secondary' });
+        if (s.payBusy) {
+          pay.setAttribute('disabled', '');
+          release.setAttribute('disabled', '');
+        }
+        const declined = s.order?.status === 'failed';
         children.push(
-          h('h2', { class: 'ok' }, 'Reserved ✓'),
+          h('h2', { class: declined ? 'error' : 'ok' }, declined ? 'Payment failed' : 'Reserved ✓'),
+          ...(declined ? [h('p', { class: 'q-order q-declined error', 'data-status': 'failed' }, `${failureText(s.order!.reason)} Try another card: the unit is still held for you.`)] : []),
           h('p', {}, `${plural(r.quantity, 'unit', 'units')} of ${sale.name} is yours for `, dyn.hold, '.'),
+          cards,
+          h('p', { class: 'muted small' }, 'Simulator test cards: no real money moves.'),
+          h('div', { class: 'q-actions' }, pay, release),
           h('p', { class: 'muted small' }, 'Reservation ', h('code', { class: 'q-reservation-id' }, r.reservationId)),
         );
-        if (s.order) children.push(h('p', { class: 'q-order' }, `Order ${s.order.orderId}: ${s.order.status}`));
         break;
       }
+      case 'paying':
+        children.push(
+          h('h2', {}, 'Paying…'),
+          h('p', {}, 'Your payment is being processed. This usually takes a second or two.'),
+          h('p', { class: 'q-order muted small', 'data-status': 'pending' }, `Order ${s.order?.orderId ?? ''}: pending`),
+        );
+        break;
+      case 'paid':
+        children.push(
+          h('h2', { class: 'ok' }, 'Paid ✓'),
+          h('p', {}, `${sale.name} is yours. Thank you!`),
+          h('p', { class: 'q-order', 'data-status': 'paid' }, h('a', { href: `/orders/${encodeURIComponent(s.order?.orderId ?? '')}`, class: 'q-order-link' }, 'View your order')),
+        );
+        break;
+      case 'payment_failed':
+        children.push(
+          h('h2', { class: 'error' }, 'Payment failed'),
+          h('p', { class: 'q-order', 'data-status': 'failed' }, failureText(s.order?.reason)),
+          h('p', { class: 'muted' }, 'Your hold has ended and the unit went back on sale. Nothing was charged.'),
+        );
+        break;
+      case 'released':
+        children.push(h('h2', {}, 'Hold released'), h('p', { class: 'muted' }, 'The unit went back on sale. Thanks for letting someone else have it.'));
+        break;
+      case 'hold_expired':
+        children.push(h('h2', {}, 'Your hold has expired'), h('p', { class: 'muted' }, 'The time to pay ran out and the unit went back on sale.'));
+        break;
       case 'expired':
         children.push(
           h('h2', {}, 'Your turn has passed'),
@@ -200,7 +248,7 @@ export function createQueueView(root: HTMLElement, sale: SaleView, handlers: Que
 
   return {
     update(s, now) {
-      const key = `${s.phase}|${s.notice ?? ''}|${s.soldOutFinal}|${s.order?.status ?? ''}`;
+      const key = `${s.phase}|${s.notice ?? ''}|${s.soldOutFinal}|${s.order?.orderId ?? ''}|${s.order?.status ?? ''}|${s.payBusy === true}`;
       if (key !== shapeKey) {
         shapeKey = key;
         build(s);

@@ -4,6 +4,7 @@
  * button work.
  */
 import { addToCart, api, cents, errorText, h, message, setCartCount, shell } from '../lib/shop.js';
+import { liveAndUpcoming, saleCard } from '../lib/sales.js';
 
 interface Hit {
   id: string;
@@ -49,7 +50,16 @@ const status = h('p', { class: 'muted', 'data-testid': 'search-status' });
 const facets = h('div', { class: 'facets', 'data-testid': 'facets' });
 const results = h('ul', { class: 'results', 'data-testid': 'results' });
 const pager = h('div', { class: 'row pager' });
-main.append(form, status, facets, results, pager);
+const flash = h('section', { class: 'fs-section', 'data-testid': 'flash-sales', hidden: '' });
+main.append(flash, form, status, facets, results, pager);
+
+/** Live and upcoming flash sales above the search (hidden when there are none). */
+async function showSales(): Promise<void> {
+  const sales = await liveAndUpcoming().catch(() => []);
+  if (sales.length === 0) return;
+  flash.replaceChildren(h('h2', {}, 'Flash sales'), h('ul', { class: 'fs-list' }, ...sales.slice(0, 6).map((s) => saleCard(s, 'card'))));
+  flash.hidden = false;
+}
 
 /** Navigates to the search with these parameters (blank ones left out). */
 function go(changes: Record<string, string>): void {
@@ -139,4 +149,5 @@ async function run(): Promise<void> {
   }
 }
 
+void showSales();
 void run();

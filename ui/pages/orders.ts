@@ -1,13 +1,9 @@
-/** Order history, `/orders`: the shopper's orders newest first (flash and regular), with "Show more". */
+/**
+ * Order history, `/orders`: the shopper's orders newest first, flash-sale orders with the regular ones,
+ * with "Show more"; each links to `/orders/:id`.
+ */
+import { type Order } from '../lib/orders.js';
 import { api, cents, errorText, h, message, requireSignIn, shell } from '../lib/shop.js';
-
-interface Order {
-  id: string;
-  status: string;
-  totalCents: number;
-  items: Array<{ productId: string; quantity: number; unitPriceCents: number }>;
-  createdAt: string;
-}
 
 if (requireSignIn()) {
   const main = shell('Your orders');
@@ -37,7 +33,7 @@ if (requireSignIn()) {
       { class: `card order${o.id === placed ? ' new' : ''}`, 'data-testid': 'order', 'data-order-id': o.id },
       h('div', { class: 'row' }, h('strong', {}, new Date(o.createdAt).toLocaleString()), h('span', { class: `status ${o.status}` }, o.status), h('strong', {}, cents(o.totalCents))),
       items,
-      h('p', { class: 'muted small' }, `Order ${o.id}`),
+      h('p', { class: 'muted small row' }, h('a', { href: `/orders/${o.id}`, 'data-testid': 'order-link' }, `Order ${o.id}`)),
     );
   };
 

@@ -1,5 +1,6 @@
 /** The product page, `/products/:id`: name, price, stock, description, and "Add to cart" with a quantity. */
 import { addToCart, api, ApiError, cents, errorText, h, message, setCartCount, shell } from '../lib/shop.js';
+import { liveAndUpcoming, saleCard } from '../lib/sales.js';
 
 interface Product {
   id: string;
@@ -43,6 +44,11 @@ async function load(): Promise<void> {
       add.disabled = false;
     }
   });
+  // A live or upcoming flash sale of this product: a banner with the sale price and the way in.
+  void liveAndUpcoming(p.id).then(
+    (sales) => sales[0] && main.prepend(saleCard(sales[0], 'banner', p.priceCents)),
+    () => {},
+  );
   main.append(
     h(
       'article',

@@ -8,8 +8,9 @@ import { api, ApiError, session } from '../lib/api.js';
 import { powParams } from '../lib/queue-pow.js';
 import { startPolling } from '../lib/queue-poll.js';
 import { QueueSocket, queueSocketUrl, type SocketStatus } from '../lib/queue-socket.js';
-import { applyLocal, applyMessage, initialState, isFinished, type QueueState, type Reservation, type SaleView, type ServerMessage } from '../lib/queue-state.js';
+import { applyLocal, applyMessage, initialState, isFinished, PAY_PHASES, phaseOfOrder, type QueueState, type Reservation, type SaleView, type ServerMessage } from '../lib/queue-state.js';
 import { createQueueView, type QueueView } from '../lib/queue-view.js';
+import type { Order } from '../lib/orders.js';
 
 const app = document.getElementById('app')!;
 const saleId = decodeURIComponent(location.pathname.split('/').filter(Boolean)[1] ?? '');
@@ -17,7 +18,7 @@ const stashKey = `fs.queue.${saleId}`;
 /** Close code of a socket whose place a newer connection took (waiting-room/messages.ts). */
 const CLOSE_REPLACED = 4001;
 
-/** Admission and reservation survive a reload of the tab (not of the browser). */
+/** Admission, reservation and the pay step survive a reload of the tab (not of the browser). */
 function loadStash(): Partial<QueueState> {
   try {
     const s = JSON.parse(sessionStorage.getItem(stashKey) ?? '{}') as Partial<QueueState> & { userId?: string };
@@ -25,6 +26,7 @@ function loadStash(): Partial<QueueState> {
     if (s.admissionExpiresAt && Date.parse(s.admissionExpiresAt) > Date.now() && s.admissionToken) {
       return { phase: 'admitted', admissionToken: s.admissionToken, admissionExpiresAt: s.admissionExpiresAt, position: 0 };
     }
+    if (s.reservation && s.order && !(s.order.status === 'failed' && s.order.retry)) return { phase: phaseOfOrder(s.order.status), reservation: s.reservation, order: s.order };
     if (s.reservation && Date.parse(s.reservation.expiresAt) > Date.now()) return { phase: 'reserved', reservation: s.reservation };
   } catch {
     /* a corrupt stash is ignored */
@@ -33,9 +35,22 @@ function loadStash(): Partial<QueueState> {
 }
 
 function saveStash(s: QueueState): void {
-  const keep = s.phase === 'admitted' || s.phase === 'reserving' ? { admissionToken: s.admissionToken, admissionExpiresAt: s.admissionExpiresAt } : s.phase === 'reserved' ? { reservation: s.reservation } : null;
+  const keep =
+    s.phase === 'admitted' || s.phase === 'reserving'
+      ? { admissionToken: s.admissionToken, admissionExpiresAt: s.admissionExpiresAt }
+      : s.phase === 'reserved' || s.phase === 'paying' || s.phase === 'paid' || s.phase === 'payment_failed'
+        ? { reservation: s.reservation, order: s.order }
+        : null;
   if (keep) sessionStorage.setItem(stashKey, JSON.stringify({ ...keep, userId: session.userId }));
   else sessionStorage.removeItem(stashKey);
+}
+
+/** The checkout's Idempotency-Key, one per hold, kept for the tab: a retried Pay cannot pay twice. */
+function checkoutKey(reservationId: string): string {
+  const name = `fs.checkoutKey.${reservationId}`;
+  let key = sessionStorage.getItem(name);
+  if (!key) sessionStorage.setItem(name, (key = randomKey()));
+  return key;
 }
 
 function randomKey(): string {
@@ -64,6 +79,8 @@ async function main(): Promise<void> {
 
   const view: QueueView = createQueueView(app, sale, {
     reserve: () => void reserve(),
+    pay: (method) => void pay(method),
+    release: () => void release(),
     rejoin: () => {
       // Same ticket if the server still holds the place (the progress bar carries on), else a new one.
       state = { ...state, phase: 'connecting', notice: undefined, admissionToken: undefined, admissionExpiresAt: undefined };
@@ -125,6 +142,61 @@ async function main(): Promise<void> {
     }
   }
 
+  /**
+   * Pay: the flash checkout of the hold with the chosen card and the hold's Idempotency-Key. The answer is
+   * `pending` (202); the socket's `order` message (or a poll of the order) brings paid or failed.
+   */
+  async function pay(paymentMethod: string): Promise<void> {
+    if (state.phase !== 'reserved' || !state.reservation || state.payBusy) return;
+    const rid = state.reservation.reservationId;
+    dispatchLocal({ type: 'pay_started' });
+    try {
+      const r = await api<{ orderId: string; status: string }>('POST', `/api/reservations/${encodeURIComponent(rid)}/checkout`, { paymentMethod }, { 'idempotency-key': checkoutKey(rid) });
+      dispatchLocal({ type: 'pay_accepted', orderId: r.orderId, status: r.status });
+      schedulePoll(connection?.kind === 'open' ? 4000 : 1000);
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401) return expireSession();
+      const e = err instanceof ApiError ? err : new ApiError(0, 'network', 'Network problem: press Pay again (you will not be charged twice).');
+      dispatchLocal({ type: 'pay_failed', code: e.code, message: e.message });
+    }
+  }
+
+  async function release(): Promise<void> {
+    if (state.phase !== 'reserved' || !state.reservation) return;
+    if (!confirm('Release your hold? The unit goes back on sale.')) return;
+    try {
+      await api('DELETE', `/api/reservations/${encodeURIComponent(state.reservation.reservationId)}`);
+      dispatchLocal({ type: 'released' });
+      api<SaleView>('GET', `/api/sales/${encodeURIComponent(saleId)}`).then((s) => view.setRemaining(s.remaining), () => {});
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401) return expireSession();
+      dispatchLocal({ type: 'pay_failed', code: err instanceof ApiError ? err.code : 'network', message: err instanceof ApiError ? err.message : 'Network problem, try again.' });
+    }
+  }
+
+  /**
+   * While the order is pending, its status is polled: every 2 s when the socket is down, and once in a
+   * while anyway (a message sent while the socket was reconnecting is not sent again).
+   */
+  let pollTimer: ReturnType<typeof setTimeout> | null = null;
+  function schedulePoll(ms: number): void {
+    if (pollTimer) clearTimeout(pollTimer);
+    pollTimer = setTimeout(() => void pollOrder(), ms);
+  }
+  async function pollOrder(): Promise<void> {
+    pollTimer = null;
+    const order = state.order;
+    if (state.phase !== 'paying' || !order) return;
+    try {
+      const o = await api<Order>('GET', `/api/orders/${encodeURIComponent(order.orderId)}`);
+      // Only if the page still waits for this order (not a newer attempt after a declined card).
+      if (state.order?.orderId === o.id) dispatchLocal({ type: 'order_status', orderId: o.id, status: o.status, reason: o.failureReason, retry: o.retry });
+    } catch {
+      /* tried again below */
+    }
+    if (state.phase === 'paying') schedulePoll(connection?.kind === 'open' ? 5000 : 2000);
+  }
+
   /** The token was refused: forget it and ask the shopper to sign in again. */
   function expireSession(): void {
     stop();
@@ -148,6 +220,7 @@ async function main(): Promise<void> {
   function begin(): void {
     state = { ...state, ...loadStash() };
     if (state.phase === 'closed') return render();
+    if (state.phase === 'paying') schedulePoll(1000);
     const opensIn = sale.queueOpensAt ? Date.parse(sale.queueOpensAt) - Date.now() : 0;
     if (opensIn > 0 && state.phase === 'connecting') {
       // Join when the line opens, spread over two seconds so every waiting phone does not hit at once.
@@ -198,7 +271,7 @@ async function main(): Promise<void> {
    * after a long absence. After a reservation that is expected; otherwise join the line again.
    */
   function onNotQueued(): void {
-    if (state.phase === 'reserved' || state.phase === 'reserving') return;
+    if (PAY_PHASES.includes(state.phase) || state.phase === 'reserving') return;
     if (state.phase === 'admitted') return dispatchLocal({ type: 'admission_expired' });
     if (state.phase === 'expired') return;
     state = { ...state, ticket: undefined, position: undefined, startPosition: undefined, serving: undefined };
@@ -231,6 +304,7 @@ async function main(): Promise<void> {
     if ((state.phase === 'admitted' || state.phase === 'reserving') && state.admissionExpiresAt && Date.parse(state.admissionExpiresAt) <= Date.now()) {
       dispatchLocal({ type: 'admission_expired' });
     }
+    if (state.phase === 'reserved' && state.reservation && Date.parse(state.reservation.expiresAt) <= Date.now()) dispatchLocal({ type: 'hold_expired' });
     view.update(state, Date.now());
     if (connection?.kind === 'waiting') view.setConnection(connection, !!session.token);
   }, 1000);
