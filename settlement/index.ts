@@ -20,7 +20,7 @@ export interface SettlementServices {
   writer: OrderWriter;
 }
 
-export function createSettlementServices(ctx: Context, provider: PaymentProvider = createPaymentProvider(ctx.config)): SettlementServices {
+export function createSettlementServices(ctx: Context, provider: PaymentProvider = createPaymentProvider(ctx.config, ctx.db)): SettlementServices {
   // A Postgres restart kills idle pooled connections; without a listener the pool's error would crash us.
   const services = { ctx, provider, queue: createSettlementQueue(ctx), writer: new OrderWriter(ctx.db, ctx.log, { maxInFlight: 1 }) };
   ctx.onClose(async () => {
