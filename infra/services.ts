@@ -103,10 +103,11 @@ async function startRedis(dataDir: string, quiet?: boolean): Promise<{ url: stri
   const dir = resolve(dataDir, 'redis');
   mkdirSync(dir, { recursive: true });
   const port = await freePort();
-  // AOF on (fsync every second) and noeviction: the queues and holds must not be dropped silently.
+  // AOF on with an fsync before every acknowledgement (Redis batches it per event-loop turn, and the
+  // reservation batcher already groups requests), and noeviction: holds and queues must not be dropped.
   const child: ChildProcess = spawn(
     'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'everysec',
+    ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always',
       '--save', '', '--maxmemory-policy', 'noeviction', '--daemonize', 'no', '--protected-mode', 'yes'],
     { stdio: quiet ? 'ignore' : ['ignore', 'ignore', 'inherit'] },
   );
