@@ -16,7 +16,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import autocannon from 'autocannon';
-import { issueUserToken } from '../gateway/auth.js';
+import { issueUserToken } from '../infra/auth.js';
 import { createTestWorld, type TestWorld } from '../test/harness.js';
 import { createProduct, createSale, openSale, saleKeys, saleStats } from '../reservation/index.js';
 import { benchNumber, cpuPerRequest, localRedisPid, useLocalServices } from './settings.js';

@@ -29,7 +29,7 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../infra/config.js';
 import { createProduct, createSale, openSale, runScript, saleKeys } from '../reservation/index.js';
-import { makeUsers } from '../reservation/testing.js';
+import { makeUsers } from '../test/sales.js';
 import { settlementSaleKeys } from '../settlement/keys.js';
 import { createPaymentProvider } from '../settlement/psp-client.js';
 import { createSettlementQueue, settleJobOptions } from '../settlement/queue.js';

@@ -1,7 +1,9 @@
 import type { Context } from '../infra/context.js';
 import { AppError } from '../infra/errors.js';
-import { register, sendReply, type Route } from './http.js';
-import uws, { type TemplatedApp, type us_listen_socket } from './uws.js';
+import type { Route } from '../infra/http.js';
+import type { Mount } from '../infra/part.js';
+import { register, sendReply } from './http.js';
+import uws, { type TemplatedApp, type us_listen_socket } from '../infra/uws.js';
 
 export interface Gateway {
   app: TemplatedApp;
@@ -9,9 +11,6 @@ export interface Gateway {
   port: number;
   close: () => void;
 }
-
-/** Extra things a part can hang on the app (WebSocket behaviours, static pages). */
-export type Mount = (app: TemplatedApp) => void;
 
 /** How long /healthz waits for Redis and Postgres before it answers 503. */
 export const HEALTH_TIMEOUT_MS = 700;

@@ -1,28 +1,18 @@
 import type { Context } from '../infra/context.js';
-import { buildUi, uiRoutes, type Page } from '../ui/build.js';
-import { createGateway, listen, type Gateway, type Mount } from './app.js';
-import type { Route } from './http.js';
-import { authRoutes, type AuthHook } from './routes/auth.js';
+import type { Route } from '../infra/http.js';
+import type { Part } from '../infra/part.js';
 import { reservationPart } from '../reservation/index.js';
-import { waitingRoomPart } from '../waiting-room/index.js';
-import { cartPart } from '../storefront/cart-part.js';
-import { catalogPart } from '../storefront/catalog-part.js';
 import { settlementPart } from '../settlement/index.js';
+import { cartPart, catalogPart, loginUser, registerUser } from '../storefront/index.js';
+import { buildUi, uiRoutes } from '../ui/build.js';
+import { waitingRoomPart } from '../waiting-room/index.js';
+import { createGateway, listen, type Gateway } from './app.js';
+import { authRoutes } from './auth.js';
 
 /**
- * One part of the engine as the gateway sees it: HTTP routes, extra mounts (WebSocket behaviours), shopper
- * pages, hooks after login/register, and background work started with the engine (workers, sweepers,
- * tickers). Each part's folder builds its own; this file only lists them.
+ * The engine: every part, listed here and nowhere else, behind one uWS gateway. Parts import infra/ and
+ * each other's index.ts; nothing but this file (and tests, benches, scripts) imports a part's Part.
  */
-export interface Part {
-  name: string;
-  routes?: Route[];
-  mounts?: Mount[];
-  pages?: Page[];
-  afterAuth?: AuthHook[];
-  /** Starts background work; resolves to its stop function. */
-  start?: () => Promise<() => Promise<void>>;
-}
 
 export interface EngineOptions {
   host?: string;
@@ -46,7 +36,7 @@ export async function startEngine(ctx: Context, opts: EngineOptions = {}): Promi
   const parts = await buildParts(ctx);
   const assets = await buildUi();
   const routes: Route[] = [
-    ...authRoutes(ctx, parts.flatMap((p) => p.afterAuth ?? [])),
+    ...authRoutes(ctx, { register: registerUser, login: loginUser }, parts.flatMap((p) => p.afterAuth ?? [])),
     ...parts.flatMap((p) => p.routes ?? []),
     ...uiRoutes(assets, parts.flatMap((p) => p.pages ?? [])),
   ];

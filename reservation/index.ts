@@ -1,7 +1,7 @@
 import type { Context } from '../infra/context.js';
-import type { Part } from '../gateway/server.js';
-import { adminRoutes } from '../gateway/routes/admin.js';
-import { reservationRoutes } from '../gateway/routes/reservation.js';
+import type { Part } from '../infra/part.js';
+import { adminRoutes } from './admin-routes.js';
+import { reservationRoutes } from './routes.js';
 import { startScheduler } from './scheduler.js';
 import { startSweeper } from './sweeper.js';
 
@@ -24,7 +24,7 @@ export function reservationPart(ctx: Context): Part {
   };
 }
 
-export { getSale, saleStats, saleReconciliation, publicSaleView, loadSale, isId, type Sale, type SaleStats } from './sales.js';
+export { getSale, saleStats, saleReconciliation, publicSaleView, loadSale, type Sale, type SaleStats } from './sales.js';
 export { reserve, releaseHold, getHold, type ReserveInput, type Reservation, type HoldView } from './reservations.js';
 export { createSale, openSale, endSale, returnUnsold, saleInput, type SaleInput } from './lifecycle.js';
 export { createProduct, getProduct, productInput, type Product } from './products.js';
@@ -32,4 +32,5 @@ export { saleTransitions, canTransition, type SaleStatus } from './sale-status.j
 export { scheduleSale, ensureJobs } from './scheduler.js';
 export { sweepOnce } from './sweeper.js';
 export { saleKeys, activeSalesKey, saleStatusChannel, saleIdOfReservation, parseHoldRecord, holdRecordText, type SaleKeys, type HoldRecord, type HoldStatus } from './keys.js';
-export { runScript } from './scripts.js';
+export { runScript, loadScripts } from './scripts.js';
+export { issueAdmissionToken, verifyAdmissionToken, type AdmissionClaims } from './admission-token.js';

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestWorld, type TestWorld } from '../test/harness.js';
 import { eventsByReservation, holdStatus, setHoldStatus } from '../test/holds.js';
 import { saleKeys } from './keys.js';
-import { loadScripts, runScript } from './scripts.js';
+import { runScript } from './scripts.js';
 
 let world: TestWorld;
 beforeAll(async () => {
@@ -184,26 +184,5 @@ describe('reserve-batch-7.lua', () => {
       records: Object.fromEntries(Object.entries(await r.hgetall(k.records)).map(([f, v]) => [same(f), v])),
     });
     expect(await state(many)).toEqual(await state(one));
-  });
-});
-
-describe('loadScripts', () => {
-  it('inlines includes, also nested ones, each once per script', () => {
-    const release = loadScripts().find((s) => s.name === 'release')!;
-    expect(release.lua).not.toContain('@include');
-    expect(release.lua.split('local function readHold(').length).toBe(2); // via return-hold, once
-    expect(release.lua.indexOf('local function readHold(')).toBeLessThan(release.lua.indexOf('local function returnHold('));
-  });
-});
-
-describe('defineScripts', () => {
-  it('sends the self-batched scripts past auto-pipelining, on this client only', async () => {
-    const { Redis } = await import('ioredis');
-    const ignored = world.ctx.redis.options.autoPipeliningIgnoredCommands ?? [];
-    expect(ignored).toEqual(expect.arrayContaining(['reserveV1', 'reserveBatchV1', 'cartBatchV1']));
-    expect(ignored).not.toContain('releaseV1');
-    const other = new Redis({ lazyConnect: true });
-    expect(other.options.autoPipeliningIgnoredCommands ?? []).toEqual([]);
-    other.disconnect();
   });
 });

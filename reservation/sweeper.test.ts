@@ -6,7 +6,7 @@ import { createSale, openSale, endSale } from './lifecycle.js';
 import { createProduct } from './products.js';
 import { reserve } from './reservations.js';
 import { startSweeper } from './sweeper.js';
-import { eventually } from './testing.js';
+import { eventually } from '../test/sales.js';
 
 let world: TestWorld;
 let second: Context;

@@ -10,8 +10,7 @@
  */
 import { parseArgs } from 'node:util';
 import { createLogger } from '../infra/logger.js';
-import { parseFailureRate, parseLatency } from '../settlement/psp/methods.js';
-import { pspOptionsFromEnv, startPspServer, wholeNumber } from '../settlement/psp/server.js';
+import { parseFailureRate, parseLatency, pspOptionsFromEnv, startPspServer, wholeNumber } from '../settlement/index.js';
 
 const { values } = parseArgs({
   options: {

@@ -7,7 +7,7 @@ import { loadConfig } from '../infra/config.js';
 import { createContext } from '../infra/context.js';
 import { migrate } from '../infra/migrate.js';
 import { ensureServices } from '../infra/services.js';
-import { bumpGeneration, createSearchBackend } from '../storefront/search/index.js';
+import { bumpGeneration, createSearchBackend } from '../storefront/index.js';
 import { progressBar } from './progress.js';
 
 const services = await ensureServices({ dataDir: process.env.DATA_DIR ?? '.data', quiet: true });

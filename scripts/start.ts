@@ -10,7 +10,7 @@ import { createContext } from '../infra/context.js';
 import { migrate } from '../infra/migrate.js';
 import { ensureServices } from '../infra/services.js';
 import { startEngine } from '../gateway/server.js';
-import { pspOptionsFromEnv, startPspServer, type PspServer } from '../settlement/psp/server.js';
+import { pspOptionsFromEnv, startPspServer, type PspServer } from '../settlement/index.js';
 
 const args = new Set(process.argv.slice(2));
 const services = await ensureServices({ dataDir: process.env.DATA_DIR ?? '.data' });

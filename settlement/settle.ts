@@ -4,7 +4,7 @@ import { notifyUser } from '../waiting-room/index.js';
 import { pendingOrdersKey, settlementSaleKeys } from './keys.js';
 import { OrderRejectedError, type OrderRow, type OrderWriter, type WrittenOrder } from './order-writer.js';
 import { PaymentRequestError, type Charge, type PaymentProvider } from './payments.js';
-import { runSaga, SagaAbort, type SagaResult, type SagaStep } from './saga.js';
+import { runSaga, SagaAbort, type SagaResult, type SagaStep } from '../infra/saga.js';
 import type { SoldMarker } from './sold-marker.js';
 
 /** What a settlement job carries: everything needed to settle one checkout without reading the hold. */

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { runScript } from '../reservation/index.js';
-import { loadScripts } from '../reservation/scripts.js';
-import { makeUsers } from '../reservation/testing.js';
+import { loadScripts, runScript } from '../reservation/index.js';
+import { makeUsers } from '../test/sales.js';
 import { createTestWorld, type TestWorld } from '../test/harness.js';
 import { holdsFor, openSaleNow } from '../test/settlement-helpers.js';
 import { settlementSaleKeys } from './keys.js';

@@ -4,8 +4,8 @@ import { inTransaction, type DbClient } from '../infra/db.js';
 import { AppError, type ErrorCode } from '../infra/errors.js';
 import { release, tryAcquire } from '../infra/lease.js';
 import { writeOutbox } from '../infra/outbox.js';
-import { PaymentRequestError, PaymentTimeoutError, type Charge, type PaymentProvider } from '../settlement/payments.js';
-import { runSaga, SagaAbort, type SagaStep } from '../settlement/saga.js';
+import { PaymentRequestError, PaymentTimeoutError, type Charge, type PaymentProvider } from '../settlement/index.js';
+import { runSaga, SagaAbort, type SagaStep } from '../infra/saga.js';
 import type { CartService } from './cart/service.js';
 
 /**

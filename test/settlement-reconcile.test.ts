@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { makeUsers } from '../reservation/testing.js';
+import { makeUsers } from './sales.js';
 import { runScript, saleStats } from '../reservation/index.js';
 import { createSettlementServices, reconcileNow, type SettlementServices } from '../settlement/index.js';
 import { settlementSaleKeys } from '../settlement/keys.js';

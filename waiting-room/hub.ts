@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Context } from '../infra/context.js';
 import type { Redis } from '../infra/redis.js';
 import { getSale, saleStatusChannel } from '../reservation/index.js';
-import type { TemplatedApp, WebSocket } from '../gateway/uws.js';
+import type { TemplatedApp, WebSocket } from '../infra/uws.js';
 import { channels, queueKeys, queueSalesKey, saleTopic } from './keys.js';
 import { CLOSE, msg } from './messages.js';
 import { Pinger } from './pinger.js';

@@ -1,6 +1,6 @@
 import type { Context } from '../infra/context.js';
-import type { Part } from '../gateway/server.js';
-import { waitingRoomRoutes } from '../gateway/routes/waiting-room.js';
+import type { Part } from '../infra/part.js';
+import { waitingRoomRoutes } from './routes.js';
 import { Hub } from './hub.js';
 import { channels } from './keys.js';
 import { startTicker } from './ticker.js';
@@ -45,7 +45,6 @@ export async function notifyUser(ctx: Context, userId: string, message: Record<s
   await ctx.redis.publish(channels(ctx.config.redisPrefix).user, JSON.stringify({ userId: String(userId), message }));
 }
 
-export { issueAdmissionToken, verifyAdmissionToken, type AdmissionClaims } from './admission-token.js';
 export { checkPow, solvePow, powStamp } from './pow.js';
 export { joinQueue, type Place } from './queue.js';
 export { queueKeys, queueSalesKey } from './keys.js';

@@ -1,7 +1,6 @@
 import { randomInt } from 'node:crypto';
 import type { Context } from '../infra/context.js';
-import { runScript, type Sale } from '../reservation/index.js';
-import { issueAdmissionToken } from './admission-token.js';
+import { issueAdmissionToken, runScript, type Sale } from '../reservation/index.js';
 import { queueKeys } from './keys.js';
 
 /**

@@ -3,7 +3,7 @@ import { createTestWorld, type TestWorld } from '../test/harness.js';
 import { runScript, saleKeys, type Sale } from '../reservation/index.js';
 import { queueKeys } from './keys.js';
 import { joinQueue, tickSale } from './queue.js';
-import { sleep } from './testing.js';
+import { sleep } from '../test/waiting-room.js';
 
 /** The queue scripts on real Redis, driven directly (no gateway, no ticker loop). */
 let world: TestWorld;

@@ -1,10 +1,11 @@
 import { STATUS_CODES } from 'node:http';
 import type { Context } from '../infra/context.js';
 import { AppError } from '../infra/errors.js';
-import { userFromToken } from '../gateway/auth.js';
+import { parseId } from '../infra/http.js';
+import { userFromToken } from '../infra/auth.js';
 import type { us_socket_context_t } from 'uWebSockets.js';
-import uws, { type HttpResponse, type TemplatedApp } from '../gateway/uws.js';
-import { getSale, isId } from '../reservation/index.js';
+import uws, { type HttpResponse, type TemplatedApp } from '../infra/uws.js';
+import { getSale } from '../reservation/index.js';
 import type { Conn, Hub, Socket } from './hub.js';
 import { CLOSE, msg } from './messages.js';
 import { checkPow } from './pow.js';
@@ -152,7 +153,7 @@ export function mountQueueSocket(ctx: Context, hub: Hub, app: TemplatedApp): voi
       const ip = Buffer.from(res.getRemoteAddressAsText()).toString();
       const userId = userFromToken(ctx.config, query.get('token') ?? undefined);
       if (!userId) return refuse(res, state, new AppError('unauthorized', 'a valid user token is required as ?token='));
-      if (!isId(saleId)) return refuse(res, state, new AppError('not_found', 'sale not found'));
+      if (!parseId(saleId)) return refuse(res, state, new AppError('not_found', 'sale not found'));
       if (!hub.takeIp(ip)) return refuse(res, state, new AppError('too_many_requests', 'too many connections from this address'));
       getSale(ctx, saleId).then(
         (sale) => {

@@ -1,6 +1,6 @@
 import { createServer, type AddressInfo } from 'node:net';
 import { z } from 'zod';
-import uws, { type HttpResponse, type TemplatedApp, type us_listen_socket } from '../../gateway/uws.js';
+import uws, { type HttpResponse, type TemplatedApp, type us_listen_socket } from '../../infra/uws.js';
 import { AppError } from '../../infra/errors.js';
 import type { Logger } from '../../infra/logger.js';
 import { createLogger } from '../../infra/logger.js';

@@ -1,5 +1,5 @@
 import type { Redis } from '../../infra/redis.js';
-import { runScript } from '../../reservation/scripts.js';
+import { runScript } from '../../reservation/index.js';
 
 /** A cart-apply mode (reservation/lua/cart-apply-2.lua). */
 export type ApplyMode = 'set' | 'sub' | 'merge' | 'touch';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runScript } from '../../reservation/scripts.js';
+import { runScript } from '../../reservation/index.js';
 import { createTestWorld, type TestWorld } from '../../test/harness.js';
 import { bucketOf, cartKeys } from './keys.js';
 import { ProductLookup } from './products.js';

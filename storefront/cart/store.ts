@@ -1,6 +1,6 @@
 import type { Context } from '../../infra/context.js';
 import { AppError } from '../../infra/errors.js';
-import { runScript } from '../../reservation/scripts.js';
+import { runScript } from '../../reservation/index.js';
 import { CartBatcher, type ApplyMode } from './batch.js';
 import { bucketOf, cartKeys, type CartKeys } from './keys.js';
 

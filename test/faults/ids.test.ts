@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { deploymentId } from '../../infra/deployment.js';
-import { makeUsers } from '../../reservation/testing.js';
+import { makeUsers } from '../sales.js';
 import { reserve } from '../../reservation/index.js';
 import { createPaymentProvider } from '../../settlement/psp-client.js';
 import { createTestWorld, type TestWorld } from '../harness.js';

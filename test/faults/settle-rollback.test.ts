@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { eventually, makeSale, makeUsers } from '../../reservation/testing.js';
+import { eventually, makeSale, makeUsers } from '../sales.js';
 import { createPaymentProvider } from '../../settlement/psp-client.js';
 import { startTestEngine, type TestEngine } from '../engine.js';
 import { startOwnRedis, type OwnRedis } from '../own-redis.js';

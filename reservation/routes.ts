@@ -1,9 +1,10 @@
 import { z } from 'zod';
-import type { Context } from '../../infra/context.js';
-import { notFound } from '../../infra/errors.js';
-import { getHold, getSale, publicSaleView, releaseHold, reserve } from '../../reservation/index.js';
-import { requireUser } from '../auth.js';
-import type { Route } from '../http.js';
+import type { Context } from '../infra/context.js';
+import { requireUser } from '../infra/auth.js';
+import { notFound } from '../infra/errors.js';
+import { idempotencyKey, parseId, type Route } from '../infra/http.js';
+import { getHold, releaseHold, reserve } from './reservations.js';
+import { getSale, publicSaleView } from './sales.js';
 
 const reserveBody = z.object({ quantity: z.number().int().min(1).max(10_000) });
 
@@ -14,7 +15,8 @@ export function reservationRoutes(ctx: Context): Route[] {
       method: 'get',
       path: '/api/sales/:id',
       handler: async (req) => {
-        const sale = await getSale(ctx, req.params.id);
+        const id = parseId(req.params.id);
+        const sale = id && (await getSale(ctx, id));
         if (!sale) throw notFound('sale');
         return { status: 200, body: await publicSaleView(ctx, sale) };
       },
@@ -25,11 +27,13 @@ export function reservationRoutes(ctx: Context): Route[] {
       handler: async (req) => {
         const userId = requireUser(ctx.config, req);
         const { quantity } = reserveBody.parse(req.body);
+        const saleId = parseId(req.params.id);
+        if (!saleId) throw notFound('sale');
         const r = await reserve(ctx, {
-          saleId: req.params.id,
+          saleId,
           userId,
           quantity,
-          idempotencyKey: req.headers['idempotency-key'],
+          idempotencyKey: idempotencyKey(req, 'optional'),
           admissionToken: req.headers['admission-token'],
         });
         return {

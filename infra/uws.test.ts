@@ -1,8 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import uws from './uws.js';
-import { isNativeUws } from './uws.js';
+import uws, { isNativeUws } from './uws.js';
 
 const require = createRequire(import.meta.url);
 
@@ -17,7 +16,7 @@ describe('uWebSockets.js loading', () => {
   });
 
   it('refuses to start, loudly, when the package falls back to its JS shim', () => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', "await import('./gateway/uws.ts')"], {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', "await import('./infra/uws.ts')"], {
       env: { ...process.env, UWS_USE_FALLBACK: '1' },
       encoding: 'utf8',
     });

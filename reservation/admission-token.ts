@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { signToken, verifyToken, type TokenPayload } from '../infra/tokens.js';
 
 /**
- * The admission token the waiting room hands an admitted shopper.
+ * The admission token the waiting room hands an admitted shopper, and the reservation checks: it lives here,
+ * with the check, so the waiting room depends on the reservation part and not the other way round.
  * HMAC-signed, bound to one user and one sale, expiring, and single use: its `jti` is written as a
  * marker by the reservation script ({sale:<id>}:admission:<jti>), which refuses a marker already there.
  */

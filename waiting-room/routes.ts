@@ -1,16 +1,19 @@
 import { z } from 'zod';
-import type { Context } from '../../infra/context.js';
-import { AppError, notFound } from '../../infra/errors.js';
-import { getSale, type Sale } from '../../reservation/index.js';
-import { checkPow, joinQueue, queueSalesKey } from '../../waiting-room/index.js';
-import { requireUser } from '../auth.js';
-import type { Request, Route } from '../http.js';
+import type { Context } from '../infra/context.js';
+import { requireUser } from '../infra/auth.js';
+import { AppError, notFound } from '../infra/errors.js';
+import { parseId, type Request, type Route } from '../infra/http.js';
+import { getSale, type Sale } from '../reservation/index.js';
+import { queueSalesKey } from './keys.js';
+import { checkPow } from './pow.js';
+import { joinQueue } from './queue.js';
 
 const joinBody = z.object({ pow: z.string().max(64).optional() }).strict().optional();
 
 /** Checks that the sale exists, has a waiting room, and is within its queue hours. */
 async function queueSale(ctx: Context, req: Request): Promise<Sale> {
-  const sale = await getSale(ctx, req.params.id);
+  const id = parseId(req.params.id);
+  const sale = id && (await getSale(ctx, id));
   if (!sale) throw notFound('sale');
   if (!sale.waitingRoom) throw new AppError('no_waiting_room', 'this sale has no waiting room; reserve directly');
   return sale;

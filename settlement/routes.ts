@@ -1,23 +1,17 @@
 import { z } from 'zod';
-import type { Context } from '../../infra/context.js';
-import { AppError, invalid } from '../../infra/errors.js';
-import { checkout, getOrder, listOrders, reconcileNow, shipOrder, type SettlementServices } from '../../settlement/index.js';
-import { requireAdmin, requireUser } from '../auth.js';
-import type { Request, Route } from '../http.js';
+import type { Context } from '../infra/context.js';
+import { requireAdmin, requireUser } from '../infra/auth.js';
+import { notFound } from '../infra/errors.js';
+import { idempotencyKey, parseId, type Route } from '../infra/http.js';
+import { checkout } from './checkout.js';
+import { getOrder, listOrders, shipOrder } from './orders.js';
+import { reconcileNow, type SettlementServices } from './services.js';
 
 const checkoutBody = z.object({ paymentMethod: z.string().min(1).max(100) });
 const listQuery = z.object({
   cursor: z.string().max(200).optional(),
   limit: z.coerce.number().int().min(1).max(100).optional(),
 });
-const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
-
-function idempotencyKey(req: Request): string {
-  const key = req.headers['idempotency-key'];
-  if (key === undefined || key === '') throw invalid('Idempotency-Key', 'the header is required');
-  if (!IDEMPOTENCY_KEY.test(key)) throw invalid('Idempotency-Key', 'must be 1 to 200 visible ASCII characters');
-  return key;
-}
 
 /** Checkout of a hold, the shopper's orders, and the merchant's order and reconciliation actions. */
 export function settlementRoutes(ctx: Context, services: SettlementServices): Route[] {
@@ -67,8 +61,9 @@ export function settlementRoutes(ctx: Context, services: SettlementServices): Ro
       path: '/admin/sales/:id/reconcile',
       handler: async (req) => {
         requireAdmin(ctx.config, req);
-        if (!/^\d{1,18}$/.test(req.params.id)) throw new AppError('not_found', 'sale not found');
-        return { status: 200, body: await reconcileNow(services, req.params.id) };
+        const saleId = parseId(req.params.id);
+        if (!saleId) throw notFound('sale');
+        return { status: 200, body: await reconcileNow(services, saleId) };
       },
     },
   ];

@@ -1,6 +1,6 @@
 import WebSocket from 'ws';
-import type { TestEngine } from '../test/engine.js';
-import { eventually } from '../reservation/testing.js';
+import type { TestEngine } from './engine.js';
+import { eventually } from './sales.js';
 
 /** Test helpers for the waiting room (not a test file itself). */
 

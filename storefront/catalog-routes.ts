@@ -1,7 +1,7 @@
-import type { Context } from '../../infra/context.js';
-import { getProduct, parseProductId } from '../../storefront/catalog.js';
-import { parseSearchParams, searchKey, type SearchBackend, type SearchCache } from '../../storefront/search/index.js';
-import type { Route } from '../http.js';
+import type { Context } from '../infra/context.js';
+import { getProduct, parseProductId } from './catalog.js';
+import { parseSearchParams, searchKey, type SearchBackend, type SearchCache } from './search/index.js';
+import type { Route } from '../infra/http.js';
 
 /**
  * GET /api/products/search and GET /api/products/:id (search is registered first: it is the more specific path).

@@ -1,21 +1,18 @@
-import type { Context } from '../../infra/context.js';
-import { notFound } from '../../infra/errors.js';
-import {
-  createProduct,
-  createSale,
-  endSale,
-  getProduct,
+import { requireAdmin } from '../infra/auth.js';
+import type { Context } from '../infra/context.js';
+import { notFound } from '../infra/errors.js';
+import { parseId, type Request, type Route } from '../infra/http.js';
+import { createSale, endSale, saleInput } from './lifecycle.js';
+import { createProduct, getProduct, productInput } from './products.js';
+import { loadSale, saleReconciliation, saleStats, type Sale } from './sales.js';
+import { scheduleSale } from './scheduler.js';
 
-  loadSale,
-  productInput,
-  saleInput,
-  saleReconciliation,
-  saleStats,
-  scheduleSale,
-  type Sale,
-} from '../../reservation/index.js';
-import { requireAdmin } from '../auth.js';
-import type { Route } from '../http.js';
+/** The sale id of the path, or a 404. */
+function saleIdOf(req: Request): string {
+  const id = parseId(req.params.id);
+  if (!id) throw notFound('sale');
+  return id;
+}
 
 function saleView(sale: Sale) {
   return {
@@ -45,11 +42,12 @@ export function adminRoutes(ctx: Context): Route[] {
     if (sale.status === 'scheduled') stats.remaining = sale.quantity;
     return { ...saleView(sale), stats: { ...stats, ...(reconciliation === undefined ? {} : { reconciliation }) } };
   };
-  const end = (to: 'closed' | 'cancelled') => async (req: { headers: Record<string, string>; params: Record<string, string> }) => {
+  const end = (to: 'closed' | 'cancelled') => async (req: Request) => {
     requireAdmin(ctx.config, req);
-    const status = await endSale(ctx, req.params.id, to);
+    const id = saleIdOf(req);
+    const status = await endSale(ctx, id, to);
     if (!status) throw notFound('sale');
-    return { status: 200, body: { id: req.params.id, status } };
+    return { status: 200, body: { id, status } };
   };
   return [
     {
@@ -65,7 +63,8 @@ export function adminRoutes(ctx: Context): Route[] {
       path: '/admin/products/:id',
       handler: async (req) => {
         requireAdmin(ctx.config, req);
-        const product = await getProduct(ctx, req.params.id);
+        const id = parseId(req.params.id);
+        const product = id && (await getProduct(ctx, id));
         if (!product) throw notFound('product');
         return { status: 200, body: product };
       },
@@ -85,7 +84,7 @@ export function adminRoutes(ctx: Context): Route[] {
       path: '/admin/sales/:id',
       handler: async (req) => {
         requireAdmin(ctx.config, req);
-        return { status: 200, body: await detail(req.params.id) };
+        return { status: 200, body: await detail(saleIdOf(req)) };
       },
     },
     { method: 'post', path: '/admin/sales/:id/close', handler: end('closed') },

@@ -1,6 +1,6 @@
 import type { Context } from '../infra/context.js';
-import { issueUserToken } from '../gateway/auth.js';
-import type { TestEngine } from '../test/engine.js';
+import { issueUserToken } from '../infra/auth.js';
+import type { TestEngine } from './engine.js';
 
 /** Test helpers for the reservation part (not a test file itself). */
 

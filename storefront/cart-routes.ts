@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import type { Context } from '../../infra/context.js';
-import { invalid } from '../../infra/errors.js';
-import type { Checkout } from '../../storefront/checkout.js';
-import type { CartService } from '../../storefront/cart/service.js';
-import type { CartRef } from '../../storefront/cart/store.js';
-import { issueCartToken, requireCartToken } from '../../storefront/cart/token.js';
-import { optionalUser, requireUser } from '../auth.js';
-import type { Reply, Request, Route } from '../http.js';
+import { optionalUser, requireUser } from '../infra/auth.js';
+import type { Context } from '../infra/context.js';
+import { invalid } from '../infra/errors.js';
+import { idempotencyKey, parseId, type Reply, type Request, type Route } from '../infra/http.js';
+import type { CartService } from './cart/service.js';
+import type { CartRef } from './cart/store.js';
+import { issueCartToken, requireCartToken } from './cart/token.js';
+import type { Checkout } from './checkout.js';
 
 const quantityBody = z.object({ quantity: z.number().int().min(1).max(99) });
 
@@ -22,10 +22,11 @@ const checkoutBody = z.object({ paymentMethod: z.string().trim().min(1).max(100)
 
 const jsonHeaders = { 'content-type': 'application/json' };
 
+/** The product id of the path; the cart keeps ids as numbers, so it must also be a safe integer. */
 function productIdOf(req: Request): number {
-  const raw = req.params.productId;
-  if (!/^[1-9]\d{0,14}$/.test(raw)) throw invalid('productId', 'must be a positive integer id');
-  return Number(raw);
+  const id = Number(parseId(req.params.productId));
+  if (!Number.isSafeInteger(id) || id === 0) throw invalid('productId', 'must be a positive integer id');
+  return id;
 }
 
 /**
@@ -80,10 +81,7 @@ export function cartRoutes(ctx: Context, carts: CartService, checkout: Checkout)
       path: '/api/checkout',
       handler: async (req) => {
         const userId = requireUser(ctx.config, req);
-        const key = req.headers['idempotency-key'];
-        if (!key || key.length > 200 || !/^[\x21-\x7e]+$/.test(key)) {
-          throw invalid('idempotency-key', 'an Idempotency-Key header of 1-200 printable characters is required');
-        }
+        const key = idempotencyKey(req);
         const { paymentMethod } = checkoutBody.parse(req.body);
         const result = await checkout.checkout(userId, key, paymentMethod);
         return {
