@@ -21,10 +21,12 @@ afterAll(async () => {
   await psp?.cleanup();
 });
 
-it('Redis rolled back past 30 paid checkouts, which the shoppers then check out again: the paid orders stand, nobody is refunded or charged twice', async () => {
+it('Redis rolled back past 30 paid checkouts, which the shoppers then check out again: the paid orders stand, nobody is refunded or charged twice; a hold lost with the rollback is a clear 404', async () => {
   const N = 30;
-  const { saleId } = await makeSale(t, { quantity: N, perUserLimit: 1 });
+  const LATE = 5;
+  const { saleId } = await makeSale(t, { quantity: N + LATE, perUserLimit: 1 });
   const users = await makeUsers(t.ctx, N);
+  const late = await makeUsers(t.ctx, LATE);
   const acknowledged = new Map<string, string>();
   const rids = await Promise.all(
     users.map(async (u) => {
@@ -35,6 +37,15 @@ it('Redis rolled back past 30 paid checkouts, which the shoppers then check out 
     }),
   );
   await redis.snapshot(); // every hold is `held` in the copy
+  // Acknowledged after the copy: lost with the rollback.
+  const lateRids = await Promise.all(
+    late.map(async (u) => {
+      const r = await t.api('POST', `/api/sales/${saleId}/reservations`, { token: u.token, body: { quantity: 1 } });
+      expect(r.status).toBe(201);
+      acknowledged.set(r.body.reservationId, u.id);
+      return r.body.reservationId as string;
+    }),
+  );
   const pay = (key: string) =>
     Promise.all(rids.map((rid, i) => t.api('POST', `/api/reservations/${rid}/checkout`, { token: users[i].token, body: { paymentMethod: 'pm_card_ok' }, headers: { 'idempotency-key': `${key}-${rid}` } })));
   const first = await pay('first');
@@ -48,6 +59,10 @@ it('Redis rolled back past 30 paid checkouts, which the shoppers then check out 
     const r = await pay('again').catch(() => undefined);
     return r?.every((x) => x.status === 202) ? r : undefined;
   }, 'checkouts to be taken again after the restart', 30_000);
+  // The lost holds: a clear 404 at checkout, never a 5xx, nobody charged.
+  const lostAnswers = await Promise.all(lateRids.map((rid, i) => t.api('POST', `/api/reservations/${rid}/checkout`, { token: late[i].token, body: { paymentMethod: 'pm_card_ok' }, headers: { 'idempotency-key': `late-${rid}` } })));
+  expect(lostAnswers.map((r) => r.status)).toEqual(lateRids.map(() => 404));
+  const present = (await Promise.all([...acknowledged.keys()].map((rid) => t.ctx.redis.hexists(`${t.config.redisPrefix}{sale:${saleId}}:records`, rid)))).filter(Boolean).length;
   // Settlement finds the paid order of each reservation: that is success, with the order that exists.
   await eventually(async () => {
     const stats = await t.api('GET', `/admin/sales/${saleId}`, { token: t.config.adminApiKey });
@@ -68,8 +83,9 @@ it('Redis rolled back past 30 paid checkouts, which the shoppers then check out 
   expect(again.some((r) => firstIds.has(r.body.orderId))).toBe(false); // a second id was minted, and lost nothing
 
   const provider = createPaymentProvider({ ...t.config, pspUrl: psp.url }, t.ctx.db);
-  const f = report(await saleFigures(t.ctx, provider, saleId, acknowledged, 'AOF rollback past paid checkouts, checked out again'));
+  const f = report({ ...(await saleFigures(t.ctx, provider, saleId, acknowledged, 'AOF rollback past paid checkouts, checked out again')), presentAfter: present });
   await provider.close();
-  expect(f).toMatchObject({ paidOrders: N, charges: N, refunds: 0, oversold: 0, paidRefunded: 0, chargesWithoutOrder: 0, heldByTwo: 0 });
+  expect(present).toBe(N);
+  expect(f).toMatchObject({ acknowledged: N + LATE, paidOrders: N, charges: N, refunds: 0, oversold: 0, paidRefunded: 0, chargesWithoutOrder: 0, heldByTwo: 0 });
   expect((await psp.stats()).refunds).toBe(0);
 });
