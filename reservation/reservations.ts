@@ -30,6 +30,7 @@ const refusals: Record<string, () => AppError> = {
   LIMIT: () => new AppError('limit_reached', 'this would take you past the per-user limit'),
   NOT_ADMITTED: () => new AppError('not_admitted', 'this admission token has already been used'),
   INVALID: () => invalid('quantity', 'must be a whole number of at least 1'),
+  RECOVERING: () => new AppError('sale_recovering', 'the sale is being checked after a storage failure; try again in a moment'),
 };
 
 /** Epoch ms as ISO-8601, remembering the last one: the holds of one batch share their expiry. */

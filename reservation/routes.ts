@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Context } from '../infra/context.js';
 import { requireUser } from '../infra/auth.js';
-import { notFound } from '../infra/errors.js';
+import { AppError, notFound } from '../infra/errors.js';
 import { idempotencyKey, parseId, type Route } from '../infra/http.js';
 import { getHold, releaseHold, reserve } from './reservations.js';
 import { getSale, publicSaleView } from './sales.js';
@@ -35,11 +35,16 @@ export function reservationRoutes(ctx: Context): Route[] {
           quantity,
           idempotencyKey: idempotencyKey(req, 'optional'),
           admissionToken: req.headers['admission-token'],
+        }).catch((err: unknown) => {
+          // The sale is fenced while it is rebuilt (docs/durability.md): a clear 503 and when to come back.
+          if (err instanceof AppError && err.code === 'sale_recovering') return { recovering: err };
+          throw err;
         });
+        if ('recovering' in r) return { status: 503, body: r.recovering.toJSON(), headers: { 'retry-after': '1' } as Record<string, string> };
         return {
           status: 201,
           body: { reservationId: r.reservationId, quantity: r.quantity, expiresAt: r.expiresAt },
-          headers: r.replayed ? { 'idempotent-replayed': 'true' } : undefined,
+          headers: r.replayed ? ({ 'idempotent-replayed': 'true' } as Record<string, string>) : undefined,
         };
       },
     },

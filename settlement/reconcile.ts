@@ -4,6 +4,7 @@ import { settlementSaleKeys } from './keys.js';
 import type { OrderWriter } from './order-writer.js';
 import type { PaymentProvider } from './payments.js';
 import { checkPayments, type PaymentCheckOptions, type PaymentDrift } from './reconcile-payments.js';
+import { rebuildSale, type RebuildResult } from './rebuild.js';
 import { enqueueSettlement, type SettlementQueue } from './queue.js';
 import { markSold, notifyShopper, orderRow, releaseHold, type SettleJob } from './settle.js';
 
@@ -28,11 +29,13 @@ export interface Drift extends PaymentDrift {
   counterMismatches: number;
   soldWithoutOrder: number;
   paidNotSold: number;
+  /** 1 when Redis was found behind Postgres (it lost acknowledged writes) and the sale was rebuilt. */
+  rebuilt: number;
 }
 
 export interface Repair {
   rid: string;
-  action: 'marked_sold' | 'released' | 'paid_from_psp' | 'failed_from_psp' | 'requeued' | 'refunded' | 'dropped_stale' | 'order_from_psp' | 'declined_recorded' | 'not_charged';
+  action: 'marked_sold' | 'released' | 'paid_from_psp' | 'failed_from_psp' | 'requeued' | 'refunded' | 'dropped_stale' | 'order_from_psp' | 'declined_recorded' | 'not_charged' | 'rebuilt';
 }
 
 export interface ReconcileResult {
@@ -49,6 +52,8 @@ export interface ReconcileResult {
   mismatches: string[];
   repaired: Repair[];
   drift: Drift;
+  /** The rebuild, when there was one. */
+  rebuild?: RebuildResult;
 }
 
 /** A hold paying for longer than this with no live job is stuck (a crash lost its job or its step). */
@@ -232,6 +237,20 @@ export async function reconcileSale(deps: ReconcileDeps, saleId: string, opts: R
   await deps.writer.drain();
 
   let m = await measure(ctx, saleId);
+  let rebuild: RebuildResult | undefined;
+  let paidNotSold = 0;
+  if (m.pg.paidUnits > m.snap.sold) {
+    // Postgres has sold more than Redis knows: Redis lost acknowledged writes. Fence, rebuild, resume.
+    found.push(...m.mismatches);
+    paidNotSold = m.pg.paidUnits - m.snap.sold;
+    try {
+      rebuild = await rebuildSale(ctx, saleId);
+      repaired.push({ rid: `sale ${saleId}`, action: 'rebuilt' });
+      m = await measure(ctx, saleId);
+    } catch (err) {
+      failures.push(`sale could not be rebuilt (it stays fenced): ${(err as Error).message}`);
+    }
+  }
   if (m.pg.paidUnits !== m.snap.sold) {
     found.push(...m.mismatches);
     try {
@@ -252,7 +271,8 @@ export async function reconcileSale(deps: ReconcileDeps, saleId: string, opts: R
     stuckCheckouts: repaired.filter((r) => ['marked_sold', 'released', 'paid_from_psp', 'failed_from_psp', 'requeued', 'dropped_stale'].includes(r.action)).length,
     counterMismatches: m.mismatches.length,
     soldWithoutOrder: found.filter((f) => f.includes('has no paid order')).length,
-    paidNotSold: found.filter((f) => f.includes('whose hold is not sold')).length,
+    paidNotSold: Math.max(paidNotSold, found.filter((f) => f.includes('whose hold is not sold')).length),
+    rebuilt: rebuild ? 1 : 0,
   };
   const result: ReconcileResult = {
     saleId,
@@ -264,6 +284,7 @@ export async function reconcileSale(deps: ReconcileDeps, saleId: string, opts: R
     mismatches,
     repaired,
     drift,
+    ...(rebuild ? { rebuild } : {}),
   };
   await ctx.redis.set(k.recon, JSON.stringify(result));
   if (!result.ok) ctx.log.error({ saleId, mismatches, repaired }, 'reconciliation found a mismatch');

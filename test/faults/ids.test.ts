@@ -60,3 +60,20 @@ it('two deployments sharing one PSP account: the same reservation id never retur
   expect((await psp.stats()).charges.created).toBe(2);
   await Promise.all([a.close(), b.close()]);
 });
+
+it('redis-server killed with kill -9 (appendfsync always): every acknowledged reservation is there after the restart', async () => {
+  const { saleId } = await openSaleNow(world.ctx, 200);
+  const users = await makeUsers(world.ctx, 200);
+  const acked = await Promise.all(users.slice(0, 150).map((u) => reserve(world.ctx, { saleId, userId: u.id, quantity: 1 }).then((r) => r.reservationId)));
+  const started = Date.now();
+  await redis.kill9();
+  await redis.start();
+  const recoveryMs = Date.now() - started;
+  const records = `${world.config.redisPrefix}{sale:${saleId}}:records`;
+  const present = (await Promise.all(acked.map((rid) => world.ctx.redis.hexists(records, rid)))).filter(Boolean).length;
+  const more = await Promise.all(users.slice(150).map((u) => reserve(world.ctx, { saleId, userId: u.id, quantity: 1 }).then((r) => r.reservationId)));
+  console.log(`[fault figures] ${JSON.stringify({ scenario: 'redis-server kill -9 (appendfsync always)', acknowledged: acked.length, presentAfter: present, recoveryMs })}`);
+  expect(present).toBe(150);
+  expect(new Set([...acked, ...more]).size).toBe(200);
+  expect(await world.ctx.redis.get(`${world.config.redisPrefix}{sale:${saleId}}:stock`)).toBe('0');
+});

@@ -55,10 +55,12 @@ it('Redis rolled back past 30 paid checkouts, which the shoppers then check out 
 
   // Redis forgets the checkouts: the holds read `held` again, with no checkout record.
   await redis.rollback();
+  // Each checkout again is taken (202: settlement then finds the paid order) or, once the restart was noticed
+  // and the sale rebuilt from Postgres (the hold is sold again), a clear 409 hold_expired. Never a 5xx.
   const again = await eventually(async () => {
     const r = await pay('again').catch(() => undefined);
-    return r?.every((x) => x.status === 202) ? r : undefined;
-  }, 'checkouts to be taken again after the restart', 30_000);
+    return r?.every((x) => x.status === 202 || (x.status === 409 && x.body.error.code === 'hold_expired')) ? r : undefined;
+  }, 'checkouts to be answered again after the restart', 30_000);
   // The lost holds: a clear 404 at checkout, never a 5xx, nobody charged.
   const lostAnswers = await Promise.all(lateRids.map((rid, i) => t.api('POST', `/api/reservations/${rid}/checkout`, { token: late[i].token, body: { paymentMethod: 'pm_card_ok' }, headers: { 'idempotency-key': `late-${rid}` } })));
   expect(lostAnswers.map((r) => r.status)).toEqual(lateRids.map(() => 404));
@@ -80,12 +82,12 @@ it('Redis rolled back past 30 paid checkouts, which the shoppers then check out 
   }
   const firstIds = new Set(first.map((r) => r.body.orderId));
   expect(orders.rows.every((o) => firstIds.has(o.id))).toBe(true);
-  expect(again.some((r) => firstIds.has(r.body.orderId))).toBe(false); // a second id was minted, and lost nothing
+  expect(again.some((r) => r.status === 202 && firstIds.has(r.body.orderId))).toBe(false); // a second id was minted, and lost nothing
 
   const provider = createPaymentProvider({ ...t.config, pspUrl: psp.url }, t.ctx.db);
   const f = report({ ...(await saleFigures(t.ctx, provider, saleId, acknowledged, 'AOF rollback past paid checkouts, checked out again')), presentAfter: present });
   await provider.close();
-  expect(present).toBe(N);
+  expect(present).toBe(N); // the late holds are gone; the others were in the copy
   expect(f).toMatchObject({ acknowledged: N + LATE, paidOrders: N, charges: N, refunds: 0, oversold: 0, paidRefunded: 0, chargesWithoutOrder: 0, heldByTwo: 0 });
   expect((await psp.stats()).refunds).toBe(0);
 });

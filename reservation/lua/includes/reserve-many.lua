@@ -17,12 +17,14 @@
   rolled back, a restore, a failover to a lagging replica); the clock does not go back with it, so an id is
   never handed out twice, and the PSP key built from it never returns another shopper's charge.
   Statuses, checked in this order: INVALID (quantity is not a whole number >= 1), DUPLICATE (the same
-  user and idempotency key again: the first result), NOT_OPEN, NOT_ADMITTED (admission token spent),
+  user and idempotency key again: the first result), RECOVERING (the sale is fenced while its state is
+  rebuilt after Redis lost writes: meta field `fenced`), NOT_OPEN, NOT_ADMITTED (admission token spent),
   SOLD_OUT, LIMIT (per-user limit), OK.
 ]]
 --- @include "includes/hold-record"
 local function reserveMany(K, now, A, first)
-  local meta = redis.call('HMGET', K[1], 'id', 'status', 'perUserLimit', 'holdSeconds', 'startsAt', 'endsAt')
+  local meta = redis.call('HMGET', K[1], 'id', 'status', 'perUserLimit', 'holdSeconds', 'startsAt', 'endsAt', 'fenced')
+  local fenced = meta[7] == '1'
   local base = string.sub(K[1], 1, -5) -- strip "meta"
   local saleId = meta[1]
   local open = meta[2] == 'open' and now >= tonumber(meta[5]) and now < tonumber(meta[6])
@@ -90,6 +92,8 @@ local function reserveMany(K, now, A, first)
     elseif field and idem[field] then
       local rid, q, exp = string.match(idem[field], '^([^|]+)|([^|]+)|([^|]+)$')
       answer('DUPLICATE', rid, q, exp)
+    elseif fenced then
+      answer('RECOVERING', '', '0', '0')
     elseif not open then
       answer('NOT_OPEN', '', '0', '0')
     elseif jti ~= '' and (spent[jti] or redis.call('EXISTS', base .. 'admission:' .. jti) == 1) then
