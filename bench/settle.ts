@@ -28,9 +28,8 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../infra/config.js';
-import { createProduct, createSale, openSale, runScript, saleKeys } from '../reservation/index.js';
+import { beginCheckout, createProduct, createSale, openSale, reserveKeys, reserveScript, saleKeys } from '../reservation/index.js';
 import { makeUsers } from '../test/sales.js';
-import { settlementSaleKeys } from '../settlement/keys.js';
 import { createPaymentProvider } from '../settlement/psp-client.js';
 import { createSettlementQueue, settleJobOptions } from '../settlement/queue.js';
 import type { SettleJob } from '../settlement/settle.js';
@@ -173,18 +172,27 @@ async function prepare(world: TestWorld, n: number, users: Array<{ id: string }>
     startsAt: new Date(now), endsAt: new Date(now + 3_600_000), powDifficulty: 0,
   });
   await openSale(ctx, sale.id);
-  const k = settlementSaleKeys(ctx.config.redisPrefix, sale.id);
+  const k = saleKeys(ctx.config.redisPrefix, sale.id);
   const jobs: SettleJob[] = [];
   const batchIds = Array.from({ length: Math.ceil(n / PER_JOB) }, () => `batch-${randomUUID()}`);
   for (let i = 0; i < n; i += 1_000) {
     const batch = await Promise.all(
       Array.from({ length: Math.min(1_000, n - i) }, async (_, j) => {
         const userId = users[(i + j) % users.length].id;
-        const [status, rid] = await runScript<[string, string]>(ctx.redis, 'reserve', [k.meta, k.stock, k.holds, k.users, k.idem, k.stats, k.events], [userId, 1, Date.now(), '', '', 60]);
+        const [status, rid] = await reserveScript(ctx.redis, reserveKeys(k), { userId, quantity: 1, idempotencyKey: '', jti: '', markerSeconds: 60 }, Date.now());
         if (status !== 'OK') throw new Error(`reserve: ${status}`);
-        const r = await runScript<[string, string, number, number, string, number]>(ctx.redis, 'begin-checkout', [k.meta, k.holds, k.paying], [rid, userId, Date.now(), `bench-${rid}`, randomUUID(), 'pm_card_ok', batchIds[Math.floor((i + j) / PER_JOB)]]);
-        if (r[0] !== 'OK') throw new Error(`begin-checkout: ${r[0]}`);
-        return { rid, saleId: String(sale.id), userId, orderId: r[1], productId: String(r[4]), quantity: Number(r[2]), unitPriceCents: Number(r[3]), paymentMethod: 'pm_card_ok', checkoutAt: Number(r[5]) };
+        const r = await beginCheckout(ctx.redis, k, {
+          rid,
+          userId,
+          nowMs: Date.now(),
+          idempotencyKey: `bench-${rid}`,
+          orderId: randomUUID(),
+          paymentMethod: 'pm_card_ok',
+          jobId: batchIds[Math.floor((i + j) / PER_JOB)],
+        });
+        if (r.status !== 'OK') throw new Error(`begin-checkout: ${r.status}`);
+        const { orderId, productId, quantity, unitPriceCents, checkoutAt } = r;
+        return { rid, saleId: String(sale.id), userId, orderId, productId, quantity, unitPriceCents, paymentMethod: 'pm_card_ok', checkoutAt };
       }),
     );
     jobs.push(...batch);

@@ -10,10 +10,9 @@ import { createGateway, listen, type Gateway } from './app.js';
 import { authRoutes } from './auth.js';
 
 /**
- * The engine: every part, listed here and nowhere else, behind one uWS gateway. Parts import infra/ and
- * each other's index.ts; nothing but this file (and tests, benches, scripts) imports a part's Part.
+ * The engine: the parts, listed here and in no other gateway file, behind one uWS gateway. Parts import
+ * infra/ and each other's index.ts, never gateway/ (test/architecture.test.ts checks it).
  */
-
 export interface EngineOptions {
   host?: string;
   port?: number;

@@ -57,7 +57,7 @@ export function parseId(raw: string | undefined): string | null {
   return raw !== undefined && ID.test(raw) ? raw : null;
 }
 
-export const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
 
 /**
  * The `Idempotency-Key` header: 1 to 200 visible ASCII characters. Required unless `optional` is set;

@@ -89,6 +89,9 @@ export function registerLua(dir: URL, opts: { selfBatched?: readonly string[] } 
   return out;
 }
 
+/** A registered script by name: for tests that watch a script's calls (they wrap the client's command). */
+export const registeredLua = (name: string): Lua | undefined => registered.get(name);
+
 /** The registered script of that name, or an error at start-up (for a part's scripts.ts). */
 export function luaScript(scripts: Record<string, Lua>, name: string): Lua {
   const s = scripts[name];

@@ -1,6 +1,6 @@
 import type { Context } from '../infra/context.js';
 import { saleKeys } from './keys.js';
-import { runScript } from './scripts.js';
+import { reserveBatchScript, reserveKeys, reserveScript, type ReserveArgs, type ReserveReply } from './scripts.js';
 
 /**
  * Coalesces the reservations of one sale that reach this process in the same event-loop turn into one
@@ -11,14 +11,6 @@ import { runScript } from './scripts.js';
  * meanwhile form the next batch when one returns, so batches grow with load and an idle gateway waits for
  * nothing more than one setImmediate (no timer).
  */
-export type ReserveReply = [status: string, rid: string, quantity: number, expiresAt: number];
-export interface ReserveArgs {
-  userId: string;
-  quantity: number;
-  idempotencyKey: string;
-  jti: string;
-  markerSeconds: number;
-}
 
 interface Pending {
   args: ReserveArgs;
@@ -43,8 +35,7 @@ function queueOf(ctx: Context, saleId: string): SaleQueue {
   if (!all) queues.set(ctx, (all = new Map()));
   let q = all.get(saleId);
   if (!q) {
-    const k = saleKeys(ctx.config.redisPrefix, saleId);
-    q = { keys: [k.meta, k.stock, k.holds, k.users, k.idem, k.stats, k.events], waiting: [], inFlight: 0, scheduled: false };
+    q = { keys: reserveKeys(saleKeys(ctx.config.redisPrefix, saleId)), waiting: [], inFlight: 0, scheduled: false };
     all.set(saleId, q);
   }
   return q;
@@ -78,16 +69,11 @@ async function send(ctx: Context, keys: string[], batch: Pending[]): Promise<voi
   const now = Date.now();
   try {
     if (batch.length === 1) {
-      const a = batch[0].args;
-      batch[0].resolve(await runScript<ReserveReply>(ctx.redis, 'reserve', keys, [a.userId, a.quantity, now, a.idempotencyKey, a.jti, a.markerSeconds]));
+      batch[0].resolve(await reserveScript(ctx.redis, keys, batch[0].args, now));
       return;
     }
-    const argv: Array<string | number> = [now];
-    for (const { args: a } of batch) argv.push(a.userId, a.quantity, a.idempotencyKey, a.jti, a.markerSeconds);
-    const flat = (await runScript<string>(ctx.redis, 'reserve-batch', keys, argv)).split(',');
-    for (let i = 0; i < batch.length; i++) {
-      batch[i].resolve([flat[i * 4], flat[i * 4 + 1], Number(flat[i * 4 + 2]), Number(flat[i * 4 + 3])]);
-    }
+    const replies = await reserveBatchScript(ctx.redis, keys, batch.map((p) => p.args), now);
+    for (let i = 0; i < batch.length; i++) batch[i].resolve(replies[i]);
   } catch (err) {
     for (const p of batch) p.reject(err);
   }

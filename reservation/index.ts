@@ -32,5 +32,22 @@ export { saleTransitions, canTransition, type SaleStatus } from './sale-status.j
 export { scheduleSale, ensureJobs } from './scheduler.js';
 export { sweepOnce } from './sweeper.js';
 export { saleKeys, activeSalesKey, saleStatusChannel, saleIdOfReservation, parseHoldRecord, holdRecordText, type SaleKeys, type HoldRecord, type HoldStatus } from './keys.js';
-export { runScript, loadScripts } from './scripts.js';
+export {
+  beginCheckout,
+  markSold,
+  failCheckout,
+  reserveScript,
+  reserveBatchScript,
+  reserveKeys,
+  releaseScript,
+  expireScript,
+  openSaleScript,
+  closeSaleScript,
+  rebuildSaleScript,
+  type SaleRebuilt,
+  type CheckoutArgs,
+  type CheckoutBegun,
+  type ReserveArgs,
+  type ReserveReply,
+} from './scripts.js';
 export { issueAdmissionToken, verifyAdmissionToken, type AdmissionClaims } from './admission-token.js';

@@ -6,7 +6,7 @@ import { writeOutbox } from '../infra/outbox.js';
 import { activeSalesKey, saleKeys, saleStatusChannel } from './keys.js';
 import { assertTransition, canTransition, type SaleStatus } from './sale-status.js';
 import { forgetSale, loadSale, saleStats, DEFAULT_ADMISSION, type Sale } from './sales.js';
-import { runScript } from './scripts.js';
+import { closeSaleScript, openSaleScript } from './scripts.js';
 
 /**
  * A sale's life: created (scheduled), opened (units allocated from inventory, stock written to Redis),
@@ -101,13 +101,12 @@ export async function openSale(ctx: Context, saleId: string): Promise<SaleStatus
   if (!sale) return null;
   const k = saleKeys(ctx.config.redisPrefix, saleId);
   if (sale.status === 'cancelled') {
-    await runScript(ctx.redis, 'close-sale', [k.meta], ['cancelled']);
+    await closeSaleScript(ctx.redis, k, 'cancelled');
     await publishStatus(ctx, saleId, 'cancelled');
     return 'cancelled';
   }
   if (sale.status !== 'open') return sale.status;
-  const status = await runScript<string>(ctx.redis, 'open-sale', [k.meta, k.stock, k.stats], [
-    sale.quantity,
+  const status = await openSaleScript(ctx.redis, k, sale.quantity, [
     'id', sale.id,
     'productId', sale.productId,
     'priceCents', sale.priceCents,
@@ -141,7 +140,7 @@ export async function endSale(ctx: Context, saleId: string, want: 'closed' | 'ca
   if (!sale) return null;
   if (sale.status !== 'closed' && sale.status !== 'cancelled') return sale.status;
   const k = saleKeys(ctx.config.redisPrefix, saleId);
-  const before = await runScript<string>(ctx.redis, 'close-sale', [k.meta], [sale.status]);
+  const before = await closeSaleScript(ctx.redis, k, sale.status);
   if (before !== 'closed' && before !== 'cancelled') await publishStatus(ctx, saleId, sale.status);
   else forgetSale(ctx, saleId);
   await returnUnsold(ctx, saleId);

@@ -29,7 +29,6 @@ export interface Product {
   createdAt: string;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 const toProduct = (r: any): Product => ({
   id: String(r.id),
   sku: r.sku,

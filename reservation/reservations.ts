@@ -3,7 +3,7 @@ import { AppError, invalid, notFound } from '../infra/errors.js';
 import { verifyAdmissionToken } from './admission-token.js';
 import { parseHoldRecord, saleIdOfReservation, saleKeys } from './keys.js';
 import { getSale, peekSale } from './sales.js';
-import { runScript } from './scripts.js';
+import { releaseScript, reserveRefusal } from './scripts.js';
 import { reserveInRedis } from './batcher.js';
 
 export interface ReserveInput {
@@ -23,15 +23,6 @@ export interface Reservation {
   /** True when an earlier request with the same Idempotency-Key made it (nothing was taken twice). */
   replayed: boolean;
 }
-
-const refusals: Record<string, () => AppError> = {
-  NOT_OPEN: () => new AppError('sale_not_open', 'the sale is not open'),
-  SOLD_OUT: () => new AppError('sold_out', 'not enough units left'),
-  LIMIT: () => new AppError('limit_reached', 'this would take you past the per-user limit'),
-  NOT_ADMITTED: () => new AppError('not_admitted', 'this admission token has already been used'),
-  INVALID: () => invalid('quantity', 'must be a whole number of at least 1'),
-  RECOVERING: () => new AppError('sale_recovering', 'the sale is being checked after a storage failure; try again in a moment'),
-};
 
 /** Epoch ms as ISO-8601, remembering the last one: the holds of one batch share their expiry. */
 let lastMs = NaN;
@@ -75,17 +66,14 @@ export async function reserve(ctx: Context, input: ReserveInput, nowMs = Date.no
     }
     return { reservationId: rid, saleId, quantity: q, expiresAt: isoTime(expiresAt), replayed: status === 'DUPLICATE' };
   }
-  const refuse = refusals[status];
-  if (!refuse) throw new Error(`reserve script answered ${status}`);
-  throw refuse();
+  throw reserveRefusal(status);
 }
 
 /** Gives a hold back before it expires. Only its owner may; a hold being paid for cannot be released. */
 export async function releaseHold(ctx: Context, rid: string, userId: string): Promise<{ reservationId: string; status: 'released' }> {
   const saleId = saleIdOfReservation(rid);
   if (!saleId) throw notFound('reservation');
-  const k = saleKeys(ctx.config.redisPrefix, saleId);
-  const [status] = await runScript<[string]>(ctx.redis, 'release', [k.meta, k.stock, k.holds, k.users, k.stats, k.events], [rid, userId, '0']);
+  const status = await releaseScript(ctx.redis, saleKeys(ctx.config.redisPrefix, saleId), rid, userId);
   if (status === 'NOT_FOUND') throw notFound('reservation');
   if (status === 'BUSY') throw new AppError('invalid_state', 'this reservation is being paid for or already sold');
   return { reservationId: rid, status: 'released' };

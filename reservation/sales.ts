@@ -37,7 +37,6 @@ export const isId = (s: string) => parseId(s) !== null;
 
 const SALE_SELECT = `SELECT s.*, p.name FROM sales s JOIN products p ON p.id = s.product_id`;
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function rowToSale(row: any, overAdmissionFactor: number): Sale {
   const a = row.admission ?? {};
   return {

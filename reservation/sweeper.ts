@@ -4,7 +4,7 @@ import type { Context } from '../infra/context.js';
 import { runWithLease } from '../infra/lease.js';
 import { activeSalesKey, saleKeys } from './keys.js';
 import { returnUnsold } from './lifecycle.js';
-import { runScript } from './scripts.js';
+import { expireScript } from './scripts.js';
 
 const BATCH = 500;
 const MAX_BATCHES_PER_TICK = 20;
@@ -22,7 +22,7 @@ export async function sweepOnce(ctx: Context, nowMs = Date.now()): Promise<numbe
     try {
       const k = saleKeys(prefix, saleId);
       for (let i = 0; i < MAX_BATCHES_PER_TICK; i++) {
-        const n = await runScript<number>(ctx.redis, 'expire', [k.meta, k.stock, k.holds, k.users, k.stats, k.events], [nowMs, BATCH]);
+        const n = await expireScript(ctx.redis, k, nowMs, BATCH);
         expired += n;
         if (n < BATCH) break;
       }

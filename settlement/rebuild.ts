@@ -1,18 +1,8 @@
 import type { Context } from '../infra/context.js';
-import { runScript } from '../reservation/index.js';
-import { settlementSaleKeys } from './keys.js';
+import { rebuildSaleScript, saleKeys, type SaleRebuilt } from '../reservation/index.js';
 
-export interface RebuildResult {
+export interface RebuildResult extends SaleRebuilt {
   saleId: string;
-  soldUnits: number;
-  heldUnits: number;
-  stock: number;
-  /** Paid orders whose hold Redis had lost or had behind (now sold again). */
-  soldRestored: number;
-  /** Held holds released because, with the paid orders back, they no longer fit in the quantity. */
-  holdsReleased: number;
-  /** Units still over the quantity (paying holds only; settlement and reconciliation decide them). */
-  overBy: number;
   ms: number;
 }
 
@@ -25,7 +15,7 @@ export interface RebuildResult {
  */
 export async function rebuildSale(ctx: Context, saleId: string): Promise<RebuildResult> {
   const started = Date.now();
-  const k = settlementSaleKeys(ctx.config.redisPrefix, saleId);
+  const k = saleKeys(ctx.config.redisPrefix, saleId);
   await ctx.redis.hset(k.meta, 'fenced', '1');
   const { rows } = await ctx.db.query<{ rid: string; user_id: number; units: number }>(
     `SELECT o.reservation_id AS rid, o.user_id, COALESCE(sum(i.quantity), 0)::int AS units
@@ -33,15 +23,9 @@ export async function rebuildSale(ctx: Context, saleId: string): Promise<Rebuild
      WHERE o.sale_id = $1 AND o.status IN ('paid', 'shipped') GROUP BY o.id`,
     [saleId],
   );
-  const argv: Array<string | number> = [Date.now()];
-  for (const r of rows) argv.push(r.rid, String(r.user_id), r.units);
-  const [soldUnits, heldUnits, stock, soldRestored, holdsReleased, overBy] = await runScript<number[]>(
-    ctx.redis,
-    'rebuild-sale',
-    [k.meta, k.stock, k.holds, k.users, k.stats, k.paying, k.sold],
-    argv,
-  );
-  const result = { saleId, soldUnits, heldUnits, stock, soldRestored, holdsReleased, overBy, ms: Date.now() - started };
+  const paid = rows.map((r) => ({ rid: r.rid, userId: String(r.user_id), quantity: r.units }));
+  const rebuilt = await rebuildSaleScript(ctx.redis, k, paid, Date.now());
+  const result = { saleId, ...rebuilt, ms: Date.now() - started };
   ctx.log.error(result, 'sale rebuilt after Redis lost acknowledged writes');
   return result;
 }

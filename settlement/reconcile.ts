@@ -1,6 +1,5 @@
 import type { Context } from '../infra/context.js';
-import { parseHoldRecord } from '../reservation/index.js';
-import { settlementSaleKeys } from './keys.js';
+import { parseHoldRecord, saleKeys } from '../reservation/index.js';
 import type { OrderWriter } from './order-writer.js';
 import type { PaymentProvider } from './payments.js';
 import { checkPayments, type PaymentCheckOptions, type PaymentDrift } from './reconcile-payments.js';
@@ -63,7 +62,7 @@ const LIVE_JOB_STATES = new Set(['active', 'waiting', 'delayed', 'prioritized', 
 
 /** The settlement job a checked-out hold stands for, rebuilt from the hold's record, its checkout and the sale meta. */
 async function jobFromHold(ctx: Context, saleId: string, rid: string, status: 'paying' | 'sold'): Promise<(SettleJob & { jobId: string }) | null> {
-  const k = settlementSaleKeys(ctx.config.redisPrefix, saleId);
+  const k = saleKeys(ctx.config.redisPrefix, saleId);
   const [record, checkout, meta] = await Promise.all([
     ctx.redis.hget(k.records, rid),
     ctx.redis.hgetall(k.checkout(rid)),
@@ -93,7 +92,7 @@ async function repairHold(deps: ReconcileDeps, saleId: string, rid: string): Pro
   const { ctx, provider, queue, writer } = deps;
   const job = await jobFromHold(ctx, saleId, rid, 'paying');
   if (!job) {
-    await ctx.redis.zrem(settlementSaleKeys(ctx.config.redisPrefix, saleId).paying, rid);
+    await ctx.redis.zrem(saleKeys(ctx.config.redisPrefix, saleId).paying, rid);
     return { rid, action: 'dropped_stale' };
   }
   // The job that settles it: its own (id = reservation id), or the batch job its checkout joined.
@@ -140,7 +139,7 @@ async function repairHold(deps: ReconcileDeps, saleId: string, rid: string): Pro
  */
 async function repairSoldWithoutOrder(deps: ReconcileDeps, saleId: string, paying: Set<string>, found: string[]): Promise<Repair[]> {
   const { ctx, provider, writer } = deps;
-  const k = settlementSaleKeys(ctx.config.redisPrefix, saleId);
+  const k = saleKeys(ctx.config.redisPrefix, saleId);
   const [sold, { rows }] = await Promise.all([
     ctx.redis.smembers(k.sold),
     ctx.db.query<{ reservation_id: string }>(`SELECT reservation_id FROM orders WHERE sale_id = $1 AND status IN ('paid', 'shipped')`, [saleId]),
@@ -164,7 +163,7 @@ async function repairSoldWithoutOrder(deps: ReconcileDeps, saleId: string, payin
 
 /** One consistent Redis snapshot of the sale's counters, taken with Redis's clock. */
 async function snapshot(ctx: Context, saleId: string) {
-  const k = settlementSaleKeys(ctx.config.redisPrefix, saleId);
+  const k = saleKeys(ctx.config.redisPrefix, saleId);
   const res = await ctx.redis.multi().time().hget(k.meta, 'quantity').get(k.stock).hmget(k.stats, 'held', 'sold').zrange(k.paying, '0', '-1').exec();
   if (!res) throw new Error('reconciliation snapshot was aborted');
   for (const [err] of res) if (err) throw err;
@@ -210,7 +209,7 @@ async function measure(ctx: Context, saleId: string) {
  */
 export async function reconcileSale(deps: ReconcileDeps, saleId: string, opts: ReconcileOptions = {}): Promise<ReconcileResult> {
   const { ctx } = deps;
-  const k = settlementSaleKeys(ctx.config.redisPrefix, saleId);
+  const k = saleKeys(ctx.config.redisPrefix, saleId);
   const stuckBefore = (opts.now ?? Date.now()) - (opts.stuckAfterMs ?? STUCK_AFTER_MS);
   const found: string[] = [];
   const repaired: Repair[] = [];

@@ -1,7 +1,7 @@
 import type { Context } from '../infra/context.js';
-import { runScript } from '../reservation/index.js';
+import { failCheckout, markSold as markSoldScript, saleKeys } from '../reservation/index.js';
 import { notifyUser } from '../waiting-room/index.js';
-import { pendingOrdersKey, settlementSaleKeys } from './keys.js';
+import { pendingOrdersKey } from './keys.js';
 import { OrderRejectedError, type OrderRow, type OrderWriter, type WrittenOrder } from './order-writer.js';
 import { PaymentRequestError, type Charge, type PaymentProvider } from './payments.js';
 import { runSaga, SagaAbort, type SagaResult, type SagaStep } from '../infra/saga.js';
@@ -60,15 +60,14 @@ export function orderRow(job: SettleJob, status: OrderRow['status'], payment: Or
 
 /** Hold paying -> sold (idempotent). Returns the script's status for the hold. */
 export async function markSold(ctx: Context, job: Pick<SettleJob, 'rid' | 'saleId'>): Promise<string> {
-  const k = settlementSaleKeys(ctx.config.redisPrefix, job.saleId);
-  const [status] = await runScript<string[]>(ctx.redis, 'mark-sold', [k.meta, k.stats, k.paying, k.events, k.sold], [job.rid]);
+  const k = saleKeys(ctx.config.redisPrefix, job.saleId);
+  const [status] = await markSoldScript(ctx.redis, k, [job.rid]);
   return status;
 }
 
 /** Hold paying -> released, units back to stock (idempotent; never releases a sold hold). */
 export async function releaseHold(ctx: Context, job: Pick<SettleJob, 'rid' | 'saleId'>): Promise<string> {
-  const k = settlementSaleKeys(ctx.config.redisPrefix, job.saleId);
-  return runScript<string>(ctx.redis, 'fail-checkout', [k.meta, k.stock, k.holds, k.users, k.stats, k.events, k.paying], [job.rid]);
+  return failCheckout(ctx.redis, saleKeys(ctx.config.redisPrefix, job.saleId), job.rid);
 }
 
 /**

@@ -1,6 +1,5 @@
 import type { Context } from '../infra/context.js';
-import { runScript } from '../reservation/index.js';
-import { settlementSaleKeys } from './keys.js';
+import { markSold, saleKeys } from '../reservation/index.js';
 
 interface Waiting {
   rid: string;
@@ -48,9 +47,9 @@ export class SoldMarker {
   }
 
   private async send(saleId: string, waiting: Waiting[]): Promise<void> {
-    const k = settlementSaleKeys(this.ctx.config.redisPrefix, saleId);
+    const k = saleKeys(this.ctx.config.redisPrefix, saleId);
     try {
-      const statuses = await runScript<string[]>(this.ctx.redis, 'mark-sold', [k.meta, k.stats, k.paying, k.events, k.sold], waiting.map((w) => w.rid));
+      const statuses = await markSold(this.ctx.redis, k, waiting.map((w) => w.rid));
       for (let i = 0; i < waiting.length; i++) waiting[i].resolve(statuses[i]);
     } catch (err) {
       for (const w of waiting) w.reject(err);

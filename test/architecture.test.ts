@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
  * The dependency rules of STYLE.md, checked on every `npm test` by reading the imports of every .ts file
  * (type imports and re-exports included):
  * - infra/ imports nothing outside infra/; parts import infra/ and other parts, never gateway/, ui/,
- *   scripts/, test/ or bench/; and there is no cycle between top-level folders. Test files (*.test.ts)
+ *   scripts/, test/ or bench/; in gateway/ only server.ts imports parts (it lists them); and there is no
+ *   cycle between top-level folders. Test files (*.test.ts)
  *   are leaves nobody imports, so their imports are left out of the folder graph.
  * - A file uses a part other than its own only through that part's index.ts. Allowed exceptions: files in
  *   test/ and bench/ (cross-part tests and benchmarks, which drive a part's internals on purpose) may
@@ -79,6 +80,7 @@ export function violations(imports: Import[]): string[] {
     if (!FOLDERS.includes(b)) continue; // e.g. db/, or a file that is not source
     if (a === 'infra' && b !== 'infra') out.push(`${what}: infra/ imports no part`);
     if (PARTS.includes(a) && !isTest(from) && !PARTS.includes(b) && b !== 'infra') out.push(`${what}: a part imports only infra/ and other parts`);
+    if (a === 'gateway' && PARTS.includes(b) && !isTest(from) && from !== 'gateway/server.ts') out.push(`${what}: only gateway/server.ts lists the parts`);
     if (a !== b && PARTS.includes(b) && !HARNESSES.includes(a) && to !== `${b}/index.ts`) {
       out.push(`${what}: use ${b}/index.ts, not its internals`);
     }
@@ -117,6 +119,8 @@ describe('architecture', () => {
     expect(violations(seen)).toEqual(['reservation/x.ts imports settlement/keys.ts: use settlement/index.ts, not its internals']);
     expect(violations(importsOf('infra/x.ts', "import { y } from '../gateway/http.js';"))).toHaveLength(1);
     expect(violations(importsOf('settlement/x.ts', "import { y } from '../gateway/http.js';"))).toHaveLength(1);
+    expect(violations(importsOf('gateway/auth.ts', "import { y } from '../storefront/index.js';"))).toHaveLength(1);
+    expect(violations(importsOf('gateway/server.ts', "import { y } from '../storefront/index.js';"))).toEqual([]);
     expect(violations(importsOf('ui/lib/x.ts', "import { y } from '../../storefront/index.js';"))).toHaveLength(1);
     expect(violations(importsOf('ui/lib/x.ts', "import type { y } from '../../storefront/index.js';"))).toEqual([]);
     const edges = new Map([['a', new Set(['b'])], ['b', new Set(['c'])], ['c', new Set(['a'])]]);

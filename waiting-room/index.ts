@@ -45,6 +45,6 @@ export async function notifyUser(ctx: Context, userId: string, message: Record<s
   await ctx.redis.publish(channels(ctx.config.redisPrefix).user, JSON.stringify({ userId: String(userId), message }));
 }
 
-export { checkPow, solvePow, powStamp } from './pow.js';
+export { checkPow, solvePow } from './pow.js';
 export { joinQueue, type Place } from './queue.js';
 export { queueKeys, queueSalesKey } from './keys.js';

@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
  */
 const NONCE = /^[A-Za-z0-9_-]{1,64}$/;
 
-export const powStamp = (saleId: string, userId: string, nonce: string) => `fs-pow:${saleId}:${userId}:${nonce}`;
+const powStamp = (saleId: string, userId: string, nonce: string) => `fs-pow:${saleId}:${userId}:${nonce}`;
 
 function leadingZeroBits(digest: Uint8Array): number {
   let bits = 0;

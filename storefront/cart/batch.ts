@@ -1,15 +1,7 @@
 import type { Redis } from '../../infra/redis.js';
-import { runScript } from '../../reservation/index.js';
+import { cartApply, cartBatch, type ApplyMode, type CartChange } from '../scripts.js';
 
-/** A cart-apply mode (reservation/lua/cart-apply-2.lua). */
-export type ApplyMode = 'set' | 'sub' | 'merge' | 'touch';
-
-interface Pending {
-  key: string;
-  dirty: string;
-  mode: ApplyMode;
-  user: string;
-  values: number[];
+interface Pending extends CartChange {
   resolve: (answer: string) => void;
   reject: (err: unknown) => void;
 }
@@ -47,7 +39,7 @@ export class CartBatcher {
 
   /** One cart-apply change; answers what cart-apply answers ("OK,<version>,<lines>", "MISSING", "FULL"). */
   apply(key: string, dirty: string, mode: ApplyMode, user: string, values: number[]): Promise<string> {
-    if (!this.batching) return runScript<string>(this.redis, 'cart-apply', [key, dirty], [this.settings(), mode, user, ...values]);
+    if (!this.batching) return cartApply(this.redis, this.settings(), { key, dirty, mode, user, values });
     return new Promise((resolve, reject) => {
       this.waiting.push({ key, dirty, mode, user, values, resolve, reject });
       if (!this.scheduled && this.inFlight < MAX_IN_FLIGHT) {
@@ -77,23 +69,14 @@ export class CartBatcher {
     cartBatchStats.changes += batch.length;
     try {
       if (batch.length === 1) {
-        const p = batch[0];
-        p.resolve(await runScript<string>(this.redis, 'cart-apply', [p.key, p.dirty], [this.settings(), p.mode, p.user, ...p.values]));
+        batch[0].resolve(await cartApply(this.redis, this.settings(), batch[0]));
         return;
       }
-      const keys: string[] = [];
-      const argv: Array<string | number> = [this.settings()];
-      for (const p of batch) {
-        keys.push(p.key, p.dirty);
-        argv.push(p.mode, p.user, p.values.length);
-        for (const v of p.values) argv.push(v);
-      }
-      const answers = (await runScript<string>(this.redis, 'cart-batch', keys, argv)).split('|');
+      const answers = await cartBatch(this.redis, this.settings(), batch);
       for (let i = 0; i < batch.length; i++) {
         const answer = answers[i];
-        if (answer === undefined) batch[i].reject(new Error('cart-batch answered too few changes'));
-        else if (answer.startsWith('ERR ')) batch[i].reject(new Error(`cart-batch: ${answer.slice(4)}`));
-        else batch[i].resolve(answer);
+        if (typeof answer === 'string') batch[i].resolve(answer);
+        else batch[i].reject(answer);
       }
     } catch (err) {
       for (const p of batch) p.reject(err);

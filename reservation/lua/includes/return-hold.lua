@@ -5,6 +5,7 @@
   Returns true when the hold was returned now, false when it was already ended.
 ]]
 --- @include "includes/hold-record"
+--- @include "includes/capped-append"
 local function returnHold(base, stockKey, holdsKey, usersKey, statsKey, eventsKey, rid, newStatus, h)
   local recordsKey = base .. 'records'
   h = h or readHold(recordsKey, rid)
@@ -16,6 +17,6 @@ local function returnHold(base, stockKey, holdsKey, usersKey, statsKey, eventsKe
   redis.call('INCRBY', stockKey, q)
   redis.call('HINCRBY', usersKey, h.userId, -q)
   redis.call('HINCRBY', statsKey, 'held', -q)
-  redis.call('XADD', eventsKey, 'MAXLEN', '~', 100000, '*', 'type', newStatus, 'rid', rid, 'userId', h.userId, 'quantity', q)
+  cappedAppend(eventsKey, 'type', newStatus, 'rid', rid, 'userId', h.userId, 'quantity', q)
   return true
 end

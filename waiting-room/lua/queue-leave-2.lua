@@ -5,8 +5,8 @@
   ARGV[1] user id   ARGV[2] connection id
   Returns 1 when the connection was the current one, else 0.
 ]]
+--- @include "includes/now-ms"
 if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
 redis.call('HDEL', KEYS[1], ARGV[1])
-local t = redis.call('TIME')
-redis.call('ZADD', KEYS[2], tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000), ARGV[1])
+redis.call('ZADD', KEYS[2], nowMs(), ARGV[1])
 return 1

@@ -4,8 +4,8 @@
   ARGV[1..n] user ids
   Returns the number of users refreshed.
 ]]
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+--- @include "includes/now-ms"
+local now = nowMs()
 for i = 1, #ARGV do
   redis.call('ZADD', KEYS[1], 'XX', now, ARGV[i])
 end

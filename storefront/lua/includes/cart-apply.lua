@@ -6,8 +6,8 @@
     mode, user  as cart-apply's ARGV[2] and ARGV[3]
     argv[first..last]  the pairs or triples of the change
   Returns the change's answer string: "OK,<version>,<id>,<qty>,...", "MISSING" or "FULL".
-  Uses includes/cart-lines, which the script includes first (includes do not nest).
 ]]
+--- @include "includes/cart-lines"
 local function cartSettings(packed)
   local ttl, maxLines, maxQty, today = string.match(packed, '^(%d+):(%d+):(%d+):(%d+)$')
   return {ttl = ttl, maxLines = tonumber(maxLines), maxQty = tonumber(maxQty), today = today}

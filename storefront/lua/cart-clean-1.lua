@@ -2,7 +2,7 @@
   After a write-behind flush: forgets the carts persisted, but only those not changed since they were read
   (their dirty score, the cart's version when last changed, is not above the version written).
 
-  KEYS[1] dirty set  <prefix>cart:dirty (zset: user id -> version of the last change)
+  KEYS[1] dirty set  <prefix>cart:{c<bucket>}:dirty (zset: user id -> version of the last change)
   ARGV[1..] pairs: user id, version persisted
   Returns how many carts were marked clean.
 ]]

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runScript } from '../reservation/index.js';
 import { createTestWorld, type TestWorld } from '../test/harness.js';
 import { holdStatus } from '../test/holds.js';
-import { settlementSaleKeys, type SettlementSaleKeys } from './keys.js';
+import { saleKeys, type SaleKeys } from './keys.js';
+import { beginCheckout, expireScript, failCheckout, markSold as markSoldScript, openSaleScript, releaseScript, reserveKeys, reserveScript } from './scripts.js';
 
 let world: TestWorld;
 beforeAll(async () => {
@@ -14,56 +14,57 @@ afterAll(async () => {
 });
 
 let seq = 0;
-async function sale(quantity = 10): Promise<SettlementSaleKeys> {
+async function sale(quantity = 10): Promise<SaleKeys> {
   const id = String(++seq);
-  const k = settlementSaleKeys(world.config.redisPrefix, id);
+  const k = saleKeys(world.config.redisPrefix, id);
   const now = Date.now();
-  await runScript(world.ctx.redis, 'open-sale', [k.meta, k.stock, k.stats], [
-    quantity, 'id', id, 'priceCents', 250, 'productId', 7, 'perUserLimit', 5, 'holdSeconds', 60, 'startsAt', now - 1000, 'endsAt', now + 3600_000,
+  await openSaleScript(world.ctx.redis, k, quantity, [
+    'id', id, 'priceCents', 250, 'productId', 7, 'perUserLimit', 5, 'holdSeconds', 60, 'startsAt', now - 1000, 'endsAt', now + 3600_000,
   ]);
   return k;
 }
 const r = () => world.ctx.redis;
-const reserve = async (k: SettlementSaleKeys, user: string, qty = 1) =>
-  (await runScript<[string, string]>(r(), 'reserve', [k.meta, k.stock, k.holds, k.users, k.idem, k.stats, k.events], [user, qty, Date.now(), '', '', 60]))[1];
-const begin = (k: SettlementSaleKeys, rid: string, user: string, key: string, now = Date.now()) =>
-  runScript<[string, string, number, number, string, number, string, string]>(r(), 'begin-checkout', [k.meta, k.holds, k.paying], [rid, user, now, key, randomUUID(), 'pm_card_ok']);
-const markSold = (k: SettlementSaleKeys, ...rids: string[]) => runScript<string[]>(r(), 'mark-sold', [k.meta, k.stats, k.paying, k.events, k.sold], rids);
-const fail = (k: SettlementSaleKeys, rid: string) => runScript<string>(r(), 'fail-checkout', [k.meta, k.stock, k.holds, k.users, k.stats, k.events, k.paying], [rid]);
-const counters = async (k: SettlementSaleKeys) => ({ stock: Number(await r().get(k.stock)), ...(await r().hgetall(k.stats)) });
+const reserve = async (k: SaleKeys, user: string, qty = 1) =>
+  (await reserveScript(r(), reserveKeys(k), { userId: user, quantity: qty, idempotencyKey: '', jti: '', markerSeconds: 60 }, Date.now()))[1];
+const begin = (k: SaleKeys, rid: string, user: string, key: string, now = Date.now()) =>
+  beginCheckout(r(), k, { rid, userId: user, nowMs: now, idempotencyKey: key, orderId: randomUUID(), paymentMethod: 'pm_card_ok' });
+/** The client error a refused checkout throws: [code, message]. */
+const refusal = (p: Promise<unknown>) => p.then(() => null, (err) => [err.code, err.message]);
+const markSold = (k: SaleKeys, ...rids: string[]) => markSoldScript(r(), k, rids);
+const fail = (k: SaleKeys, rid: string) => failCheckout(r(), k, rid);
+const counters = async (k: SaleKeys) => ({ stock: Number(await r().get(k.stock)), ...(await r().hgetall(k.stats)) });
 
 describe('begin-checkout-3.lua', () => {
   it('moves a held hold to paying (out of the sweeper zset), once per key; another key conflicts', async () => {
     const k = await sale();
     const rid = await reserve(k, 'u1', 2);
     const ok = await begin(k, rid, 'u1', 'key-a');
-    expect(ok.slice(0, 5)).toEqual(['OK', ok[1], 2, 250, '7']);
+    expect(ok).toMatchObject({ status: 'OK', quantity: 2, unitPriceCents: 250, productId: '7', holdStatus: 'paying', paymentMethod: 'pm_card_ok', jobId: rid });
     expect(await r().zscore(k.holds, rid)).toBeNull();
     expect(await r().zscore(k.paying, rid)).not.toBeNull();
     expect(await holdStatus(r(), k, rid)).toBe('paying');
     const again = await begin(k, rid, 'u1', 'key-a');
-    expect([again[0], again[1], again[6]]).toEqual(['DUPLICATE', ok[1], 'paying']);
-    expect((await begin(k, rid, 'u1', 'key-b'))[0]).toBe('CONFLICT');
+    expect(again).toMatchObject({ status: 'DUPLICATE', orderId: ok.orderId, holdStatus: 'paying' });
+    expect((await refusal(begin(k, rid, 'u1', 'key-b')))?.[0]).toBe('idempotency_conflict');
     expect(await counters(k)).toMatchObject({ stock: 8, held: '2', sold: '0' });
   });
 
   it("refuses someone else's hold, an unknown one, an expired one and a released one", async () => {
     const k = await sale();
     const rid = await reserve(k, 'u1');
-    expect((await begin(k, rid, 'u2', 'k'))[0]).toBe('NOT_FOUND');
-    expect((await begin(k, `${seq}-999`, 'u1', 'k'))[0]).toBe('NOT_FOUND');
-    expect((await begin(k, rid, 'u1', 'k', Date.now() + 61_000))[0]).toBe('EXPIRED');
-    await runScript(r(), 'release', [k.meta, k.stock, k.holds, k.users, k.stats, k.events], [rid, 'u1', '0']);
-    const released = await begin(k, rid, 'u1', 'k');
-    expect([released[0], released[6]]).toEqual(['EXPIRED', 'released']);
+    expect(await refusal(begin(k, rid, 'u2', 'k'))).toEqual(['not_found', 'reservation not found']);
+    expect(await refusal(begin(k, `${seq}-999`, 'u1', 'k'))).toEqual(['not_found', 'reservation not found']);
+    expect(await refusal(begin(k, rid, 'u1', 'k', Date.now() + 61_000))).toEqual(['hold_expired', 'the hold has expired']);
+    await releaseScript(r(), k, rid, 'u1');
+    expect(await refusal(begin(k, rid, 'u1', 'k'))).toEqual(['hold_expired', 'the hold was released']);
   });
 
   it('a paying hold is left alone by the expiry sweeper and by the shopper releasing it', async () => {
     const k = await sale();
     const rid = await reserve(k, 'u1');
     await begin(k, rid, 'u1', 'k');
-    expect(await runScript(r(), 'expire', [k.meta, k.stock, k.holds, k.users, k.stats, k.events], [Date.now() + 3600_000, 100])).toBe(0);
-    expect(await runScript(r(), 'release', [k.meta, k.stock, k.holds, k.users, k.stats, k.events], [rid, 'u1', '0'])).toEqual(['BUSY']);
+    expect(await expireScript(r(), k, Date.now() + 3600_000, 100)).toBe(0);
+    expect(await releaseScript(r(), k, rid, 'u1')).toBe('BUSY');
     expect(await holdStatus(r(), k, rid)).toBe('paying');
   });
 });

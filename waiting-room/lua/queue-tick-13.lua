@@ -21,8 +21,8 @@
   soldOut: 0 no, 1 stock is 0 but holds are outstanding, 2 final. shuffled: 1 when this step handed out
   tickets or finished the shuffle.
 ]]
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+--- @include "includes/now-ms"
+local now = nowMs()
 local startsAt, endsAt = tonumber(ARGV[1]), tonumber(ARGV[2])
 local interval, batch, factor = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local grace, window = tonumber(ARGV[6]), tonumber(ARGV[7])

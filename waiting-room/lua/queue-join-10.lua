@@ -19,8 +19,8 @@
   (grant = "token|expiresAt" or "" when not issued yet; windowEnd in ms), CLOSED, NONE (no place, ARGV[7]=0).
   previousConn: the connection that held the place before this one ("" if none): it must be closed.
 ]]
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+--- @include "includes/now-ms"
+local now = nowMs()
 local user, connId = ARGV[1], ARGV[2]
 local startsAt, endsAt, grace = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
 
