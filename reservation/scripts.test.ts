@@ -3,7 +3,7 @@ import { defineLua, registeredLua } from '../infra/lua.js';
 import { createTestWorld, type TestWorld } from '../test/harness.js';
 import { eventsByReservation, holdStatus, setHoldStatus } from '../test/holds.js';
 import { saleKeys } from './keys.js';
-import { closeSaleScript, expireScript, openSaleScript, releaseScript, reserveBatchScript, reserveKeys, reserveScript, type ReserveReply } from './scripts.js';
+import { closeSaleScript, expireScript, openSaleScript, rebuildSaleScript, releaseScript, reserveBatchScript, reserveKeys, reserveScript, type ReserveReply } from './scripts.js';
 
 let world: TestWorld;
 beforeAll(async () => {
@@ -189,5 +189,28 @@ describe('the self-batched scripts', () => {
     const ignored = world.ctx.redis.options.autoPipeliningIgnoredCommands ?? [];
     for (const name of ['reserve', 'reserve-batch', 'cart-batch']) expect(ignored).toContain(registeredLua(name)!.command);
     for (const name of ['release', 'cart-apply', 'queue-join']) expect(ignored).not.toContain(registeredLua(name)?.command ?? name);
+  });
+});
+
+describe('rebuild-sale-7.lua', () => {
+  it('after a loss: paid orders are sold holds again, counters recounted, the newest held holds released when over, the fence lifted', async () => {
+    const r = world.ctx.redis;
+    const k = await openSale('70', 5, 5);
+    const now = Date.now();
+    const held: string[] = [];
+    for (let i = 0; i < 4; i++) held.push((await reserveAs(k, `h${i}`, 1, { now: now + i }))[1]);
+    await r.hset(k.meta, 'fenced', '1');
+    expect((await reserveAs(k, 'late', 1))[0]).toBe('RECOVERING');
+    // Postgres has two paid orders Redis lost (the loss handed their units out again as holds).
+    const rebuilt = await rebuildSaleScript(r, k, [{ rid: '70-1-lost', userId: 'p1', quantity: 1 }, { rid: '70-2-lost', userId: 'p2', quantity: 1 }], now);
+    expect(rebuilt).toEqual({ soldUnits: 2, heldUnits: 3, stock: 0, soldRestored: 2, holdsReleased: 1, overBy: 0 });
+    expect(await holdStatus(r, k, '70-1-lost')).toBe('sold');
+    expect(await holdStatus(r, k, held[3])).toBe('released'); // the newest
+    expect(await holdStatus(r, k, held[0])).toBe('held');
+    expect(await r.hgetall(k.stats)).toMatchObject({ held: '3', sold: '2', recoveries: '1' });
+    expect(await r.hgetall(k.users)).toEqual({ h0: '1', h1: '1', h2: '1', p1: '1', p2: '1' });
+    expect(await r.sismember(k.sold, '70-2-lost')).toBe(1);
+    expect(await r.hget(k.meta, 'fenced')).toBeNull();
+    expect((await reserveAs(k, 'late', 1))[0]).toBe('SOLD_OUT');
   });
 });
