@@ -196,6 +196,7 @@ describe('rebuild-sale-7.lua', () => {
   it('after a loss: paid orders are sold holds again, counters recounted, the newest held holds released when over, the fence lifted', async () => {
     const r = world.ctx.redis;
     const k = await openSale('70', 5, 5);
+    await r.hset(k.meta, 'quantity', 5); // as lifecycle.ts opens a sale
     const now = Date.now();
     const held: string[] = [];
     for (let i = 0; i < 4; i++) held.push((await reserveAs(k, `h${i}`, 1, { now: now + i }))[1]);
