@@ -24,11 +24,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../infra/config.js';
-import { beginCheckout, createProduct, createSale, openSale, reserveKeys, reserveScript, saleKeys } from '../reservation/index.js';
+import { beginCheckout, createSale, openSale, reserveKeys, reserveScript, saleKeys } from '../reservation/index.js';
+import { createProduct } from '../storefront/index.js';
 import { makeUsers } from '../test/sales.js';
 import { createPaymentProvider } from '../settlement/psp-client.js';
 import { createSettlementQueue, settleJobOptions } from '../settlement/queue.js';
@@ -37,9 +38,9 @@ import { startSettlementWorker } from '../settlement/worker.js';
 import { createTestWorld, type TestWorld } from '../test/harness.js';
 import { startPsp, type PspProcess } from '../test/psp.js';
 import { watchWorker, workerEnv } from '../test/settlement-helpers.js';
-import { benchNumber, useLocalServices } from './settings.js';
+import { benchNumber, useServices, writeResults } from './settings.js';
 
-useLocalServices();
+await useServices('settle');
 const RUNS = benchNumber('BENCH_RUNS', 3);
 const MODES = [
   { latencyMs: 0, orders: benchNumber('BENCH_ORDERS_0', 20_000), concurrency: benchNumber('BENCH_CONCURRENCY_0', 200), target: 5_000 },
@@ -303,7 +304,13 @@ const workerSetup = IN_PROCESS
   ? { inBenchProcess: 1, benchNodeFlags: process.execArgv.filter((a) => a.startsWith('--') && !a.startsWith('--import') && !a.startsWith('--require')), processes: WORKERS - 1, command: WORKERS > 1 ? WORKER_COMMAND : undefined }
   : { inBenchProcess: 0, processes: WORKERS, command: WORKER_COMMAND, extraNodeFlags: WORKER_FLAGS.length ? WORKER_FLAGS : undefined };
 const out = { name: 'settle', date: new Date().toISOString(), machine: { cpus: os.cpus().length, node: process.version }, runsPerMode: RUNS, workers: workerSetup, perJob: PER_JOB, results };
-mkdirSync('bench/results', { recursive: true });
-writeFileSync('bench/results/settle.json', JSON.stringify(out, null, 2) + '\n');
+type ModeResult = { pspLatencyMs: number; medianOrdersPerSec: number; targetOrdersPerSec: number; ratioToTarget: number; duplicates: number; runs: Run[] };
+writeResults('settle', out, [
+  `Orders settled per second, medians of ${RUNS} runs per PSP latency (${WORKERS} worker process(es)).`,
+  '',
+  '| PSP latency | orders/s (median) | runs | target | ratio | duplicates |',
+  '| --- | --- | --- | --- | --- | --- |',
+  ...Object.values(results as Record<string, ModeResult>).map((r) => `| ${r.pspLatencyMs} ms | ${r.medianOrdersPerSec} | ${r.runs.map((x) => x.ordersPerSec).join(' / ')} | ${r.targetOrdersPerSec} | ${r.ratioToTarget} | ${r.duplicates} |`),
+]);
 console.log(JSON.stringify(results, (k, v) => (k === 'runs' ? undefined : v), 2));
 process.exit(0);

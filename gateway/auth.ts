@@ -5,7 +5,7 @@ import type { Db } from '../infra/db.js';
 import type { Route } from '../infra/http.js';
 import type { AuthHook } from '../infra/part.js';
 
-const credentials = z.object({
+export const credentials = z.object({
   email: z.string().trim().email().max(254),
   password: z.string().min(8).max(200),
 });

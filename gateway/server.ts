@@ -1,5 +1,6 @@
 import type { Context } from '../infra/context.js';
 import type { Route } from '../infra/http.js';
+import type { ApiDocs } from '../infra/openapi.js';
 import type { Part } from '../infra/part.js';
 import { reservationPart } from '../reservation/index.js';
 import { settlementPart } from '../settlement/index.js';
@@ -8,6 +9,7 @@ import { buildUi, uiRoutes } from '../ui/build.js';
 import { waitingRoomPart } from '../waiting-room/index.js';
 import { createGateway, listen, type Gateway } from './app.js';
 import { authRoutes } from './auth.js';
+import { gatewayApi } from './openapi.js';
 
 /**
  * The engine: the parts, listed here and in no other gateway file, behind one uWS gateway. Parts import
@@ -23,6 +25,9 @@ export interface EngineOptions {
 export interface Engine {
   gateway: Gateway;
   port: number;
+  /** The parts' routes and their API docs (the contract test checks every API route has one). */
+  routes: Route[];
+  api: ApiDocs;
   stop: () => Promise<void>;
 }
 
@@ -39,7 +44,8 @@ export async function startEngine(ctx: Context, opts: EngineOptions = {}): Promi
     ...parts.flatMap((p) => p.routes ?? []),
     ...uiRoutes(assets, parts.flatMap((p) => p.pages ?? [])),
   ];
-  const app = createGateway(ctx, routes, parts.flatMap((p) => p.mounts ?? []));
+  const api: ApiDocs = Object.assign({}, gatewayApi, ...parts.map((p) => p.api ?? {}));
+  const app = createGateway(ctx, routes, parts.flatMap((p) => p.mounts ?? []), api);
   const gateway = await listen(app, opts.host ?? ctx.config.host, opts.port ?? ctx.config.port);
   const stops: Array<() => Promise<void>> = [];
   if (opts.background !== false) {
@@ -49,6 +55,8 @@ export async function startEngine(ctx: Context, opts: EngineOptions = {}): Promi
   return {
     gateway,
     port: gateway.port,
+    routes,
+    api,
     stop: async () => {
       if (stopped) return;
       stopped = true;

@@ -49,6 +49,8 @@ export interface Config {
   reconcileIntervalMs: number;
   /** Prefix of every PSP idempotency key (DEPLOYMENT_ID); unset: the id migration 006 made in this schema. */
   deploymentId: string | undefined;
+  /** Bearer token for GET /metrics; the admin key serves when unset. */
+  metricsToken: string | undefined;
 }
 
 function num(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -109,6 +111,7 @@ function readConfig(env: NodeJS.ProcessEnv, overrides: Partial<Config>): Config 
     settleLockMs: num(env, 'SETTLE_LOCK_MS', 5_000),
     reconcileIntervalMs: num(env, 'RECONCILE_INTERVAL_MS', 60_000),
     deploymentId: env.DEPLOYMENT_ID || undefined,
+    metricsToken: env.METRICS_TOKEN || undefined,
     ...overrides,
   };
 }

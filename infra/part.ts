@@ -1,4 +1,5 @@
 import type { Route } from './http.js';
+import type { ApiDocs } from './openapi.js';
 import type { TemplatedApp } from './uws.js';
 
 /** Extra things a part can hang on the app (WebSocket behaviours). */
@@ -24,6 +25,8 @@ export type AuthHook = (userId: string, headers: Record<string, string>) => Prom
 export interface Part {
   name: string;
   routes?: Route[];
+  /** The API description of the part's routes (its api.ts), for GET /openapi.json. */
+  api?: ApiDocs;
   mounts?: Mount[];
   pages?: Page[];
   afterAuth?: AuthHook[];

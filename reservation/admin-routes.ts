@@ -3,9 +3,8 @@ import type { Context } from '../infra/context.js';
 import { notFound } from '../infra/errors.js';
 import { parseId, type Request, type Route } from '../infra/http.js';
 import { createSale, endSale, saleInput } from './lifecycle.js';
-import { createProduct, getProduct, productInput } from './products.js';
 import { loadSale, saleReconciliation, saleStats, type Sale } from './sales.js';
-import { scheduleSale } from './scheduler.js';
+import type { SaleScheduler } from './scheduler.js';
 
 /** The sale id of the path, or a 404. */
 function saleIdOf(req: Request): string {
@@ -34,7 +33,7 @@ function saleView(sale: Sale) {
 }
 
 /** Merchant API; every route needs `Authorization: Bearer <ADMIN_API_KEY>`. */
-export function adminRoutes(ctx: Context): Route[] {
+export function adminRoutes(ctx: Context, scheduler: SaleScheduler): Route[] {
   const detail = async (id: string) => {
     const sale = await loadSale(ctx, ctx.db, id);
     if (!sale) throw notFound('sale');
@@ -52,30 +51,11 @@ export function adminRoutes(ctx: Context): Route[] {
   return [
     {
       method: 'post',
-      path: '/admin/products',
-      handler: async (req) => {
-        requireAdmin(ctx.config, req);
-        return { status: 201, body: await createProduct(ctx, productInput.parse(req.body)) };
-      },
-    },
-    {
-      method: 'get',
-      path: '/admin/products/:id',
-      handler: async (req) => {
-        requireAdmin(ctx.config, req);
-        const id = parseId(req.params.id);
-        const product = id && (await getProduct(ctx, id));
-        if (!product) throw notFound('product');
-        return { status: 200, body: product };
-      },
-    },
-    {
-      method: 'post',
       path: '/admin/sales',
       handler: async (req) => {
         requireAdmin(ctx.config, req);
         const sale = await createSale(ctx, saleInput.parse(req.body));
-        await scheduleSale(ctx, sale);
+        await scheduler.schedule(sale);
         return { status: 201, body: saleView(sale) };
       },
     },

@@ -1,3 +1,4 @@
+import type { HoldStatus } from './hold-status.js';
 /**
  * Redis key layout of one sale. Every key of a sale shares the hash tag {sale:<id>}, so the scripts run
  * unchanged on Redis Cluster. `prefix` isolates deployments (and test files) sharing one Redis.
@@ -48,7 +49,7 @@ export function saleKeys(prefix: string, saleId: string | number) {
 
 export type SaleKeys = ReturnType<typeof saleKeys>;
 
-export type HoldStatus = 'held' | 'paying' | 'sold' | 'released' | 'expired';
+export type { HoldStatus };
 export interface HoldRecord {
   userId: string;
   quantity: number;

@@ -2,9 +2,10 @@ import type { Context } from '../infra/context.js';
 import { AppError, invalid, notFound } from '../infra/errors.js';
 import { verifyAdmissionToken } from './admission-token.js';
 import { parseHoldRecord, saleIdOfReservation, saleKeys } from './keys.js';
-import { getSale, peekSale } from './sales.js';
+import { getSale, peekSale, type Sale } from './sales.js';
 import { releaseScript, reserveRefusal } from './scripts.js';
-import { reserveInRedis } from './batcher.js';
+import type { ReserveBatcher } from './batcher.js';
+import { countReservation } from './metrics.js';
 
 export interface ReserveInput {
   saleId: string;
@@ -43,11 +44,25 @@ const MARKER_MARGIN_S = 60;
  * then does everything else in one atomic Lua call (open, idempotency, single-use admission, stock, limit,
  * decrement, hold, event). Throws AppError with the client-facing code on every refusal.
  */
-export async function reserve(ctx: Context, input: ReserveInput, nowMs = Date.now()): Promise<Reservation> {
-  const { saleId, userId, quantity } = input;
+export async function reserve(ctx: Context, batcher: ReserveBatcher, input: ReserveInput, nowMs = Date.now()): Promise<Reservation> {
+  const { saleId } = input;
   const cached = peekSale(ctx, saleId);
   const sale = cached !== undefined ? cached : await getSale(ctx, saleId);
   if (!sale) throw notFound('sale');
+  return reserveIn(ctx, batcher, sale, input, nowMs).then(
+    (r) => {
+      countReservation(saleId, r.replayed ? 'replayed' : 'ok');
+      return r;
+    },
+    (err) => {
+      countReservation(saleId, err instanceof AppError ? err.code : 'error');
+      throw err;
+    },
+  );
+}
+
+async function reserveIn(ctx: Context, batcher: ReserveBatcher, sale: Sale, input: ReserveInput, nowMs: number): Promise<Reservation> {
+  const { saleId, userId, quantity } = input;
   if (!Number.isInteger(quantity) || quantity < 1) throw invalid('quantity', 'must be a whole number of at least 1');
   if (quantity > sale.perUserLimit) throw invalid('quantity', `at most ${sale.perUserLimit} per shopper in this sale`);
   const idem = input.idempotencyKey ?? '';
@@ -59,7 +74,7 @@ export async function reserve(ctx: Context, input: ReserveInput, nowMs = Date.no
     jti = claims.jti;
     markerSeconds = Math.max(1, Math.ceil(claims.exp - nowMs / 1000)) + MARKER_MARGIN_S;
   }
-  const [status, rid, q, expiresAt] = await reserveInRedis(ctx, saleId, { userId, quantity, idempotencyKey: idem, jti, markerSeconds });
+  const [status, rid, q, expiresAt] = await batcher.reserve(saleId, { userId, quantity, idempotencyKey: idem, jti, markerSeconds });
   if (status === 'OK' || status === 'DUPLICATE') {
     if (status === 'DUPLICATE' && q !== quantity) {
       throw new AppError('idempotency_conflict', 'this Idempotency-Key was used for a different quantity');

@@ -3,13 +3,14 @@ import type { Context } from '../infra/context.js';
 import { requireUser } from '../infra/auth.js';
 import { AppError, notFound } from '../infra/errors.js';
 import { idempotencyKey, parseId, type Route } from '../infra/http.js';
+import type { ReserveBatcher } from './batcher.js';
 import { getHold, releaseHold, reserve } from './reservations.js';
 import { getSale, publicSaleView } from './sales.js';
 
-const reserveBody = z.object({ quantity: z.number().int().min(1).max(10_000) });
+export const reserveBody = z.object({ quantity: z.number().int().min(1).max(10_000) });
 
 /** Shopper API: the public sale view, reserving (a hold), looking at and releasing a hold. */
-export function reservationRoutes(ctx: Context): Route[] {
+export function reservationRoutes(ctx: Context, batcher: ReserveBatcher): Route[] {
   return [
     {
       method: 'get',
@@ -29,7 +30,7 @@ export function reservationRoutes(ctx: Context): Route[] {
         const { quantity } = reserveBody.parse(req.body);
         const saleId = parseId(req.params.id);
         if (!saleId) throw notFound('sale');
-        const r = await reserve(ctx, {
+        const r = await reserve(ctx, batcher, {
           saleId,
           userId,
           quantity,

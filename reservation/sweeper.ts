@@ -5,6 +5,7 @@ import { runWithLease } from '../infra/lease.js';
 import { activeSalesKey, saleKeys } from './keys.js';
 import { returnUnsold } from './lifecycle.js';
 import { expireScript } from './scripts.js';
+import { saleStatus } from './sale-status.js';
 
 const BATCH = 500;
 const MAX_BATCHES_PER_TICK = 20;
@@ -28,7 +29,7 @@ export async function sweepOnce(ctx: Context, nowMs = Date.now()): Promise<numbe
       }
       const status = await ctx.redis.hget(k.meta, 'status');
       if (status === null) await ctx.redis.srem(activeSalesKey(prefix), saleId);
-      else if ((status === 'closed' || status === 'cancelled') && (await returnUnsold(ctx, saleId))) {
+      else if (saleStatus.is(status) && saleStatus.isFinal(status) && (await returnUnsold(ctx, saleId))) {
         await ctx.redis.srem(activeSalesKey(prefix), saleId);
       }
     } catch (err) {

@@ -4,7 +4,7 @@ import { notFound } from '../infra/errors.js';
 import { beginCheckout, saleIdOfReservation, saleKeys } from '../reservation/index.js';
 import { pendingOrdersKey } from './keys.js';
 import type { OrderStatus } from './order-status.js';
-import { batcherFor } from './checkout-batch.js';
+import type { CheckoutBatcher } from './checkout-batch.js';
 import { enqueueSettlement, type SettlementQueue } from './queue.js';
 import { STUCK_AFTER_MS } from './reconcile.js';
 import type { SettleJob } from './settle.js';
@@ -34,11 +34,15 @@ const statusOfHold: Record<string, OrderStatus> = { paying: 'pending', sold: 'pa
  * than reconciliation's stuck threshold (the first request died before enqueueing it), so a checkout
  * never has two live sagas.
  */
-export async function checkout(ctx: Context, queue: SettlementQueue, req: CheckoutRequest, now = Date.now()): Promise<CheckoutResult> {
+export async function checkout(
+  { ctx, queue, checkouts }: { ctx: Context; queue: SettlementQueue; checkouts: CheckoutBatcher },
+  req: CheckoutRequest,
+  now = Date.now(),
+): Promise<CheckoutResult> {
   const saleId = saleIdOfReservation(req.reservationId);
   if (!saleId) throw notFound('reservation');
   const k = saleKeys(ctx.config.redisPrefix, saleId);
-  const batch = batcherFor(queue, ctx.config).join();
+  const batch = checkouts.join();
   let handedIn = false;
   try {
     const { status, orderId, quantity, unitPriceCents, productId, checkoutAt, holdStatus, paymentMethod, jobId } = await beginCheckout(ctx.redis, k, {

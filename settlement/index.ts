@@ -3,6 +3,7 @@ import type { Part } from '../infra/part.js';
 import type { PaymentProvider } from './payments.js';
 import { settlementRoutes } from './routes.js';
 import { createSettlementServices, startSettlement } from './services.js';
+import { settlementApi } from './api.js';
 
 /**
  * Settlement: checkout of a hold (POST /api/reservations/:id/checkout), the checkout saga on a BullMQ
@@ -13,6 +14,7 @@ export function settlementPart(ctx: Context, provider?: PaymentProvider): Part {
   return {
     name: 'settlement',
     routes: settlementRoutes(ctx, services),
+    api: settlementApi,
     pages: [{ path: '/orders', script: 'orders', title: 'Your orders' }],
     start: () => startSettlement(services),
   };
@@ -21,7 +23,7 @@ export function settlementPart(ctx: Context, provider?: PaymentProvider): Part {
 export { createSettlementServices, startSettlement, reconcileNow, type SettlementServices } from './services.js';
 export { checkout, type CheckoutRequest, type CheckoutResult } from './checkout.js';
 export { getOrder, listOrders, shipOrder, type OrderView, type OrderPage } from './orders.js';
-export { orderTransitions, canTransition, type OrderStatus } from './order-status.js';
+export { orderStatus, PAID_ORDER_STATUSES, type OrderStatus } from './order-status.js';
 export { reconcileSale, type ReconcileResult } from './reconcile.js';
 export { startSettlementWorker } from './worker.js';
 export { pendingOrdersKey } from './keys.js';

@@ -1,5 +1,7 @@
 import type { Context } from '../infra/context.js';
-import { parseHoldRecord, saleKeys } from '../reservation/index.js';
+import { parseHoldRecord, saleKeys, saleStatus } from '../reservation/index.js';
+import { observeReconciliation } from './metrics.js';
+import { PAID_ORDER_STATUSES } from './order-status.js';
 import type { OrderWriter } from './order-writer.js';
 import type { PaymentProvider } from './payments.js';
 import { checkPayments, type PaymentCheckOptions, type PaymentDrift } from './reconcile-payments.js';
@@ -142,7 +144,7 @@ async function repairSoldWithoutOrder(deps: ReconcileDeps, saleId: string, payin
   const k = saleKeys(ctx.config.redisPrefix, saleId);
   const [sold, { rows }] = await Promise.all([
     ctx.redis.smembers(k.sold),
-    ctx.db.query<{ reservation_id: string }>(`SELECT reservation_id FROM orders WHERE sale_id = $1 AND status IN ('paid', 'shipped')`, [saleId]),
+    ctx.db.query<{ reservation_id: string }>('SELECT reservation_id FROM orders WHERE sale_id = $1 AND status = ANY($2)', [saleId, PAID_ORDER_STATUSES]),
   ]);
   const soldSet = new Set(sold);
   const paid = new Set(rows.map((r) => r.reservation_id));
@@ -184,9 +186,9 @@ async function measure(ctx: Context, saleId: string) {
   const { rows } = await ctx.db.query<{ orders: number; units: number }>(
     `SELECT count(DISTINCT o.id)::int AS orders, COALESCE(sum(i.quantity), 0)::int AS units
      FROM orders o JOIN order_items i ON i.order_id = o.id
-     WHERE o.sale_id = $1 AND o.status IN ('paid', 'shipped') AND o.created_at <= $2
+     WHERE o.sale_id = $1 AND o.status = ANY($4) AND o.created_at <= $2
        AND NOT (o.reservation_id = ANY($3::text[]))`,
-    [saleId, new Date(snap.at).toISOString(), snap.paying],
+    [saleId, new Date(snap.at).toISOString(), snap.paying, PAID_ORDER_STATUSES],
   );
   const pg = { paidOrders: rows[0].orders, paidUnits: rows[0].units };
   const mismatches: string[] = [];
@@ -286,6 +288,7 @@ export async function reconcileSale(deps: ReconcileDeps, saleId: string, opts: R
     ...(rebuild ? { rebuild } : {}),
   };
   await ctx.redis.set(k.recon, JSON.stringify(result));
+  observeReconciliation(result);
   if (!result.ok) ctx.log.error({ saleId, mismatches, repaired }, 'reconciliation found a mismatch');
   else if (repaired.length) ctx.log.warn({ saleId, found: result.found, repaired }, 'reconciliation repaired mismatches');
   return result;
@@ -294,7 +297,8 @@ export async function reconcileSale(deps: ReconcileDeps, saleId: string, opts: R
 /** Sales worth checking: open ones, and ones closed in the last day (their last checkouts settle late). */
 export async function salesToReconcile(ctx: Context): Promise<string[]> {
   const { rows } = await ctx.db.query<{ id: number }>(
-    `SELECT id FROM sales WHERE status = 'open' OR (status IN ('closed', 'cancelled') AND closed_at > now() - interval '1 day') ORDER BY id`,
+    `SELECT id FROM sales WHERE status = $1 OR (status = ANY($2) AND closed_at > now() - interval '1 day') ORDER BY id`,
+    ['open', saleStatus.finals],
   );
   return rows.map((r) => String(r.id));
 }

@@ -7,8 +7,8 @@ import { checkout } from './checkout.js';
 import { getOrder, listOrders, shipOrder } from './orders.js';
 import { reconcileNow, type SettlementServices } from './services.js';
 
-const checkoutBody = z.object({ paymentMethod: z.string().min(1).max(100) });
-const listQuery = z.object({
+export const checkoutBody = z.object({ paymentMethod: z.string().min(1).max(100) });
+export const listQuery = z.object({
   cursor: z.string().max(200).optional(),
   limit: z.coerce.number().int().min(1).max(100).optional(),
 });
@@ -23,7 +23,7 @@ export function settlementRoutes(ctx: Context, services: SettlementServices): Ro
         const userId = requireUser(ctx.config, req);
         const key = idempotencyKey(req);
         const { paymentMethod } = checkoutBody.parse(req.body);
-        const r = await checkout(ctx, services.queue, { reservationId: req.params.id, userId, idempotencyKey: key, paymentMethod });
+        const r = await checkout(services, { reservationId: req.params.id, userId, idempotencyKey: key, paymentMethod });
         return {
           status: 202,
           body: { orderId: r.orderId, status: r.status },

@@ -1,5 +1,6 @@
 import type { Context } from '../infra/context.js';
 import { notFound } from '../infra/errors.js';
+import { CheckoutBatcher } from './checkout-batch.js';
 import { OrderWriter } from './order-writer.js';
 import type { PaymentProvider } from './payments.js';
 import { createPaymentProvider } from './psp-client.js';
@@ -7,6 +8,7 @@ import { createSettlementQueue, type SettlementQueue } from './queue.js';
 import { reconcileSale, type ReconcileOptions, type ReconcileResult } from './reconcile.js';
 import { startReconciliation } from './reconcile-job.js';
 import { checkQueueRedis } from './redis-check.js';
+import { bullmqJobs } from './metrics.js';
 import { startSettlementWorker, type SettlementWorkerOptions } from './worker.js';
 
 /** What the settlement routes, worker and reconciliation share in one process. */
@@ -16,12 +18,26 @@ export interface SettlementServices {
   queue: SettlementQueue;
   /** Order writes made outside the worker (reconciliation repairs). */
   writer: OrderWriter;
+  /** Checkouts arriving together share one settlement job. */
+  checkouts: CheckoutBatcher;
 }
 
 export function createSettlementServices(ctx: Context, provider: PaymentProvider = createPaymentProvider(ctx.config, ctx.db)): SettlementServices {
   // A Postgres restart kills idle pooled connections; without a listener the pool's error would crash us.
-  const services = { ctx, provider, queue: createSettlementQueue(ctx), writer: new OrderWriter(ctx.db, ctx.log, { maxInFlight: 1 }) };
+  const queue = createSettlementQueue(ctx);
+  const services: SettlementServices = {
+    ctx,
+    provider,
+    queue,
+    writer: new OrderWriter(ctx.db, ctx.log, { maxInFlight: 1 }),
+    checkouts: new CheckoutBatcher(queue, ctx.config),
+  };
+  const unsample = bullmqJobs.add(async () => {
+    const counts = await services.queue.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed');
+    return Object.entries(counts).map(([state, n]) => [{ queue: 'settlement', state }, n]);
+  });
   ctx.onClose(async () => {
+    unsample();
     await services.writer.drain();
     await services.queue.close();
     await provider.close?.();

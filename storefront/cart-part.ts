@@ -7,6 +7,7 @@ import { createPaymentProvider, type PaymentProvider } from '../settlement/index
 import { CartService, type CartOptions } from './cart/service.js';
 import { cartIdFromToken } from './cart/token.js';
 import { Checkout } from './checkout.js';
+import { storefrontApi } from './api.js';
 
 export interface CartPartOptions {
   payments?: PaymentProvider;
@@ -42,6 +43,7 @@ export function cartPart(ctx: Context, opts: CartPartOptions = {}): Part {
   return {
     name: 'cart',
     routes: cartRoutes(ctx, carts, checkout),
+    api: storefrontApi,
     pages: [
       { path: '/cart', script: 'cart', title: 'Your cart' },
       { path: '/checkout', script: 'checkout', title: 'Checkout' },

@@ -8,7 +8,7 @@ import type { CartRef } from './cart/store.js';
 import { issueCartToken, requireCartToken } from './cart/token.js';
 import type { Checkout } from './checkout.js';
 
-const quantityBody = z.object({ quantity: z.number().int().min(1).max(99) });
+export const quantityBody = z.object({ quantity: z.number().int().min(1).max(99) });
 
 /** The quantity of a PUT body: a plain check for the usual good body, zod (and its 400) for anything else. */
 function quantityOf(body: unknown): number {
@@ -18,7 +18,7 @@ function quantityOf(body: unknown): number {
   }
   return quantityBody.parse(body).quantity;
 }
-const checkoutBody = z.object({ paymentMethod: z.string().trim().min(1).max(100) });
+export const cartCheckoutBody = z.object({ paymentMethod: z.string().trim().min(1).max(100) });
 
 const jsonHeaders = { 'content-type': 'application/json' };
 
@@ -82,7 +82,7 @@ export function cartRoutes(ctx: Context, carts: CartService, checkout: Checkout)
       handler: async (req) => {
         const userId = requireUser(ctx.config, req);
         const key = idempotencyKey(req);
-        const { paymentMethod } = checkoutBody.parse(req.body);
+        const { paymentMethod } = cartCheckoutBody.parse(req.body);
         const result = await checkout.checkout(userId, key, paymentMethod);
         return {
           status: 201,

@@ -3,6 +3,7 @@
  * shopper accounts. Other parts and the gateway use only what is exported here.
  */
 export { catalogPart } from './catalog-part.js';
+export { createProduct, getProduct, getProducts, productInput, type Product, type ProductInput } from './catalog.js';
 export { cartPart, type CartPartOptions } from './cart-part.js';
 export { registerUser, loginUser } from './users.js';
 export type { CartView, CartLine } from './cart/view.js';

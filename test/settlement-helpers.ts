@@ -3,7 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../infra/config.js';
 import type { Context } from '../infra/context.js';
-import { createProduct, createSale, openSale, reserveKeys, reserveScript, saleKeys } from '../reservation/index.js';
+import { createSale, openSale, reserveKeys, reserveScript, saleKeys } from '../reservation/index.js';
+import { createProduct } from '../storefront/index.js';
 
 /** Helpers for the settlement tests and benchmark (not a test file itself). */
 

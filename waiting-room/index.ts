@@ -4,7 +4,9 @@ import { waitingRoomRoutes } from './routes.js';
 import { Hub } from './hub.js';
 import { channels } from './keys.js';
 import { startTicker } from './ticker.js';
+import { sampleQueues, websocketConnections } from './metrics.js';
 import { mountQueueSocket } from './ws.js';
+import { waitingRoomApi } from './api.js';
 
 /**
  * The waiting room: a live WebSocket queue in front of waiting-room sales, with fair, inventory-aware batch
@@ -15,13 +17,16 @@ import { mountQueueSocket } from './ws.js';
 export function waitingRoomPart(ctx: Context): Part {
   const hub = new Hub(ctx);
   let started: Promise<void> | undefined;
+  const unsample = [websocketConnections.add(() => [[{}, hub.connectionCount]]), sampleQueues(ctx)];
   ctx.onClose(async () => {
+    for (const stop of unsample) stop();
     await started?.catch(() => {});
     await hub.stop();
   });
   return {
     name: 'waiting-room',
     routes: waitingRoomRoutes(ctx),
+    api: waitingRoomApi,
     mounts: [
       (app) => {
         mountQueueSocket(ctx, hub, app);

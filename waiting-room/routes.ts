@@ -3,12 +3,12 @@ import type { Context } from '../infra/context.js';
 import { requireUser } from '../infra/auth.js';
 import { AppError, notFound } from '../infra/errors.js';
 import { parseId, type Request, type Route } from '../infra/http.js';
-import { getSale, type Sale } from '../reservation/index.js';
+import { getSale, saleEnded, type Sale } from '../reservation/index.js';
 import { queueSalesKey } from './keys.js';
 import { checkPow } from './pow.js';
 import { joinQueue } from './queue.js';
 
-const joinBody = z.object({ pow: z.string().max(64).optional() }).strict().optional();
+export const joinBody = z.object({ pow: z.string().max(64).optional() }).strict().optional();
 
 /** Checks that the sale exists, has a waiting room, and is within its queue hours. */
 async function queueSale(ctx: Context, req: Request): Promise<Sale> {
@@ -19,7 +19,6 @@ async function queueSale(ctx: Context, req: Request): Promise<Sale> {
   return sale;
 }
 
-const ended = (sale: Sale) => sale.status === 'closed' || sale.status === 'cancelled' || Date.now() >= sale.endsAt.getTime();
 
 /**
  * The waiting room over plain HTTP, for clients without WebSocket: the same queue, the same place per user.
@@ -34,7 +33,7 @@ export function waitingRoomRoutes(ctx: Context): Route[] {
         const userId = requireUser(ctx.config, req);
         const body = joinBody.parse(req.body);
         const sale = await queueSale(ctx, req);
-        if (ended(sale)) throw new AppError('sale_closed', 'the sale has closed');
+        if (saleEnded(sale)) throw new AppError('sale_closed', 'the sale has closed');
         if (Date.now() < sale.queueOpensAt.getTime()) throw new AppError('queue_not_open', `the queue opens at ${sale.queueOpensAt.toISOString()}`);
         if (!checkPow(sale.id, userId, body?.pow, sale.powDifficulty)) {
           throw new AppError(

@@ -5,10 +5,11 @@ import { parseId } from '../infra/http.js';
 import { userFromToken } from '../infra/auth.js';
 import type { us_socket_context_t } from 'uWebSockets.js';
 import uws, { type HttpResponse, type TemplatedApp } from '../infra/uws.js';
-import { getSale } from '../reservation/index.js';
+import { getSale, saleEnded } from '../reservation/index.js';
 import type { Conn, Hub, Socket } from './hub.js';
 import { CLOSE, msg } from './messages.js';
 import { checkPow } from './pow.js';
+import { moveSocket } from './socket-state.js';
 import { joinQueue, leaveQueue } from './queue.js';
 
 /** Limits of a waiting-room socket. */
@@ -53,23 +54,23 @@ async function join(ctx: Context, hub: Hub, ws: Socket): Promise<void> {
   const sale = await getSale(ctx, c.saleId);
   if (c.closed) return;
   const now = Date.now();
-  if (!sale || sale.status === 'closed' || sale.status === 'cancelled' || now >= sale.endsAt.getTime()) {
-    c.state = 'done';
+  if (!sale || saleEnded(sale, now)) {
+    moveSocket(c, 'done');
     hub.end(ws, msg.closed(), CLOSE.saleClosed, 'sale closed');
     return;
   }
   if (now < sale.queueOpensAt.getTime()) {
-    c.state = 'done';
+    moveSocket(c, 'done');
     hub.end(ws, msg.error('queue_not_open', `the queue opens at ${sale.queueOpensAt.toISOString()}`), CLOSE.notOpen, 'queue not open');
     return;
   }
   if (!checkPow(sale.id, c.userId, c.pow, sale.powDifficulty)) {
-    c.state = 'pow';
+    moveSocket(c, 'pow');
     const text = `send {"type":"join","pow":"<nonce>"} where sha256("fs-pow:${sale.id}:${c.userId}:<nonce>") starts with ${sale.powDifficulty} zero bits`;
     hub.send(ws, msg.error('pow_required', text, { difficulty: sale.powDifficulty }));
     return;
   }
-  c.state = 'joining';
+  moveSocket(c, 'joining');
   const [place] = await Promise.all([joinQueue(ctx, sale, c.userId, c.connId, true), hub.noteSale(sale.id)]);
   if (c.closed) {
     // closed while joining: make sure the grace period starts

@@ -21,7 +21,7 @@ for i, rid in ipairs(ARGV) do
     redis.call('ZREM', KEYS[3], rid)
     redis.call('SADD', KEYS[5], rid)
     out[i] = 'ALREADY'
-  elseif h.status == 'paying' then
+  elseif holdCan(h.status, 'sold') then
     local q = tonumber(h.quantity)
     setHoldStatus(recordsKey, rid, h, 'sold')
     redis.call('ZREM', KEYS[3], rid)

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { deploymentId } from '../../infra/deployment.js';
 import { makeUsers } from '../sales.js';
-import { reserve } from '../../reservation/index.js';
+import { reserve, ReserveBatcher } from '../../reservation/index.js';
 import { createPaymentProvider } from '../../settlement/psp-client.js';
 import { createTestWorld, type TestWorld } from '../harness.js';
 import { startOwnRedis, type OwnRedis } from '../own-redis.js';
@@ -12,11 +12,13 @@ let redis: OwnRedis;
 let world: TestWorld;
 let other: TestWorld;
 let psp: PspProcess;
+let batcher: ReserveBatcher;
 
 beforeAll(async () => {
   redis = await startOwnRedis();
   world = await createTestWorld({ redisUrl: redis.url });
   other = await createTestWorld({ redisUrl: redis.url });
+  batcher = new ReserveBatcher(world.ctx);
   psp = await startPsp();
 });
 afterAll(async () => {
@@ -31,7 +33,7 @@ const seqOf = (rid: string) => rid.split('-')[1];
 it('an AOF rolled back under a live sale (copy, go on, kill -9, restore, restart): no reservation id is handed out twice', async () => {
   const { saleId } = await openSaleNow(world.ctx, 300);
   const users = await makeUsers(world.ctx, 300);
-  const reserveAll = (group: typeof users) => Promise.all(group.map((u) => reserve(world.ctx, { saleId, userId: u.id, quantity: 1 }).then((r) => r.reservationId)));
+  const reserveAll = (group: typeof users) => Promise.all(group.map((u) => reserve(world.ctx, batcher, { saleId, userId: u.id, quantity: 1 }).then((r) => r.reservationId)));
 
   const before = await reserveAll(users.slice(0, 100));
   await redis.snapshot();
@@ -64,14 +66,14 @@ it('two deployments sharing one PSP account: the same reservation id never retur
 it('redis-server killed with kill -9 (appendfsync always): every acknowledged reservation is there after the restart', async () => {
   const { saleId } = await openSaleNow(world.ctx, 200);
   const users = await makeUsers(world.ctx, 200);
-  const acked = await Promise.all(users.slice(0, 150).map((u) => reserve(world.ctx, { saleId, userId: u.id, quantity: 1 }).then((r) => r.reservationId)));
+  const acked = await Promise.all(users.slice(0, 150).map((u) => reserve(world.ctx, batcher, { saleId, userId: u.id, quantity: 1 }).then((r) => r.reservationId)));
   const started = Date.now();
   await redis.kill9();
   await redis.start();
   const recoveryMs = Date.now() - started;
   const records = `${world.config.redisPrefix}{sale:${saleId}}:records`;
   const present = (await Promise.all(acked.map((rid) => world.ctx.redis.hexists(records, rid)))).filter(Boolean).length;
-  const more = await Promise.all(users.slice(150).map((u) => reserve(world.ctx, { saleId, userId: u.id, quantity: 1 }).then((r) => r.reservationId)));
+  const more = await Promise.all(users.slice(150).map((u) => reserve(world.ctx, batcher, { saleId, userId: u.id, quantity: 1 }).then((r) => r.reservationId)));
   console.log(`[fault figures] ${JSON.stringify({ scenario: 'redis-server kill -9 (appendfsync always)', acknowledged: acked.length, presentAfter: present, recoveryMs })}`);
   expect(present).toBe(150);
   expect(new Set([...acked, ...more]).size).toBe(200);
