@@ -16,13 +16,31 @@ export interface Gateway {
   close: () => void;
 }
 
+/** How long /healthz waits for Redis and Postgres before it answers 503. */
+export const HEALTH_TIMEOUT_MS = 700;
+
+/** Resolves like `p`, or rejects after `ms`. */
+function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * 200 when Redis and Postgres both answer, else 503 `unavailable` within HEALTH_TIMEOUT_MS: a Redis that is
+ * not connected is down at once (a PING would wait in ioredis's offline queue), a hung one or a Postgres
+ * that does not answer in time is down too.
+ */
 export function healthRoute(ctx: Context): Route {
   return {
     method: 'get',
     path: '/healthz',
     handler: async () => {
       try {
-        await Promise.all([ctx.redis.ping(), ctx.db.query('SELECT 1')]);
+        if (ctx.redis.status !== 'ready') throw new Error(`Redis connection is ${ctx.redis.status}`);
+        await within(Promise.all([ctx.redis.ping(), ctx.db.query('SELECT 1')]), HEALTH_TIMEOUT_MS, 'Redis or Postgres');
         return { status: 200, body: { ok: true } };
       } catch {
         throw new AppError('unavailable', 'Redis or Postgres is not answering');

@@ -41,12 +41,22 @@ export interface Config {
   overAdmissionFactor: number;
   maxConnectionsPerIp: number;
   disconnectGraceSeconds: number;
-  /** Settlement: BullMQ attempts per checkout job, base of its exponential backoff, and its lock time. */
+  /**
+   * Settlement retries: a checkout keeps retrying through an outage (PSP or Postgres) with capped exponential
+   * backoff (base `settleBackoffMs`, at most `settleBackoffMaxMs` between attempts) until `settleBudgetMs`
+   * after its checkout (at least 10 minutes in production) or `settleAttempts` attempts, whichever comes
+   * first; only then is an unknown payment decided. `settleLockMs` is the job lock: a killed worker's jobs
+   * run again within about 1.6 times it.
+   */
   settleAttempts: number;
   settleBackoffMs: number;
+  settleBackoffMaxMs: number;
+  settleBudgetMs: number;
   settleLockMs: number;
   /** How often the repeating reconciliation job checks every active sale. */
   reconcileIntervalMs: number;
+  /** Prefix of every PSP idempotency key (DEPLOYMENT_ID); unset: the id migration 006 made in this schema. */
+  deploymentId: string | undefined;
   /** Bearer token for GET /metrics; the admin key serves when unset. */
   metricsToken: string | undefined;
 }
@@ -94,7 +104,18 @@ export function devTokenSecret(dataDir: string): { value: string; source: 'file'
   return { value: read(), source: created ? 'created' : 'file' };
 }
 
+/** Production settles through a PSP or Postgres outage of at least this long before failing a checkout. */
+export const MIN_PRODUCTION_SETTLE_BUDGET_MS = 10 * 60_000;
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
+  const config = readConfig(env, overrides);
+  if (config.env === 'production' && config.settleBudgetMs < MIN_PRODUCTION_SETTLE_BUDGET_MS) {
+    throw new Error(`SETTLE_BUDGET_MS must be at least ${MIN_PRODUCTION_SETTLE_BUDGET_MS} in production (settlement must ride out a 10-minute outage)`);
+  }
+  return config;
+}
+
+function readConfig(env: NodeJS.ProcessEnv, overrides: Partial<Config>): Config {
   const mode = (env.NODE_ENV === 'production' || env.NODE_ENV === 'test' ? env.NODE_ENV : 'development') as Config['env'];
   const adminFromEnv = env.ADMIN_API_KEY;
   if (!adminFromEnv && mode === 'production') throw new Error('ADMIN_API_KEY must be set in production');
@@ -130,10 +151,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     overAdmissionFactor: num(env, 'OVER_ADMISSION_FACTOR', 1.5),
     maxConnectionsPerIp: num(env, 'MAX_CONNECTIONS_PER_IP', 50),
     disconnectGraceSeconds: num(env, 'DISCONNECT_GRACE_SECONDS', 60),
-    settleAttempts: num(env, 'SETTLE_ATTEMPTS', 8),
+    settleAttempts: num(env, 'SETTLE_ATTEMPTS', 1_000),
     settleBackoffMs: num(env, 'SETTLE_BACKOFF_MS', 500),
-    settleLockMs: num(env, 'SETTLE_LOCK_MS', 30_000),
+    settleBackoffMaxMs: num(env, 'SETTLE_BACKOFF_MAX_MS', 15_000),
+    settleBudgetMs: num(env, 'SETTLE_BUDGET_MS', MIN_PRODUCTION_SETTLE_BUDGET_MS),
+    settleLockMs: num(env, 'SETTLE_LOCK_MS', 5_000),
     reconcileIntervalMs: num(env, 'RECONCILE_INTERVAL_MS', 60_000),
+    deploymentId: env.DEPLOYMENT_ID || undefined,
     metricsToken: env.METRICS_TOKEN || undefined,
     ...overrides,
   };

@@ -55,10 +55,10 @@ export async function startRedisServer(dir: string, say: (m: string) => void): P
   const port = await freePort();
   const logFile = join(dir, 'redis.log');
   const out = openSync(logFile, 'a');
-  // AOF on (fsync every second) and noeviction: the queues and holds must not be dropped silently.
+  // AOF fsynced before every answer (Redis batches the fsync per event-loop turn) and noeviction.
   const child = spawn(
     'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'everysec',
+    ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always',
       '--save', '', '--maxmemory-policy', 'noeviction', '--daemonize', 'no', '--protected-mode', 'yes',
       '--pidfile', join(dir, 'redis.pid')],
     { detached: true, stdio: ['ignore', out, out] },

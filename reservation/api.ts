@@ -139,7 +139,7 @@ export const reservationApi: ApiDocs = {
     responses: {
       201: { description: 'the hold', body: z.object({ reservationId: idString, quantity: z.number().int(), expiresAt: isoTime }), headers: replayedHeader },
     },
-    errors: ['invalid_request', 'unauthorized', 'not_admitted', 'account_too_new', 'ip_limit_reached', 'not_found', 'sold_out', 'limit_reached', 'sale_not_open', 'idempotency_conflict'],
+    errors: ['invalid_request', 'unauthorized', 'not_admitted', 'account_too_new', 'ip_limit_reached', 'not_found', 'sold_out', 'limit_reached', 'sale_not_open', 'idempotency_conflict', 'sale_recovering'],
   },
   'GET /api/reservations/:id': {
     summary: "The caller's hold",

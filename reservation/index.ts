@@ -55,6 +55,8 @@ export {
   expireScript,
   openSaleScript,
   closeSaleScript,
+  rebuildSaleScript,
+  type SaleRebuilt,
   type CheckoutArgs,
   type CheckoutBegun,
   type ReserveArgs,

@@ -16,6 +16,8 @@ describe('hold records', () => {
 
   it('a reservation id names its sale', () => {
     expect(saleIdOfReservation('12-345')).toBe('12');
+    expect(saleIdOfReservation('12-345-lz3k9q0a1b')).toBe('12');
+    expect(saleIdOfReservation('12-345-LZ')).toBeNull();
     expect(saleIdOfReservation('12-x')).toBeNull();
   });
 });

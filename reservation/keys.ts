@@ -75,8 +75,12 @@ export const activeSalesKey = (prefix: string) => `${prefix}sales:active`;
 /** Channel where sale status changes are published as JSON {saleId, status} (open, closed, cancelled). */
 export const saleStatusChannel = (prefix: string) => `${prefix}sales:status`;
 
-/** Reservation ids are "<saleId>-<seq>", so the sale (and its hash tag) can be found from the id alone. */
+/**
+ * Reservation ids are "<saleId>-<seq>-<epoch>" (epoch: Redis's clock in µs, base 36, see
+ * lua/includes/reserve-many.lua), so the sale (and its hash tag) can be found from the id alone, and an id
+ * stays unique when Redis loses writes and its `seq` goes back. "<saleId>-<seq>" (before 2026-12) is still read.
+ */
 export function saleIdOfReservation(rid: string): string | null {
-  const m = /^(\d{1,18})-(\d{1,18})$/.exec(rid);
+  const m = /^(\d{1,18})-(\d{1,18})(?:-[0-9a-z]{1,12})?$/.exec(rid);
   return m ? m[1] : null;
 }

@@ -22,7 +22,7 @@ describe('reservations', () => {
     const { saleId } = await makeSale(t, { quantity: 5 });
     const r = await reserve(saleId, users[0].token, 2);
     expect(r.status).toBe(201);
-    expect(r.body.reservationId).toMatch(new RegExp(`^${saleId}-\\d+$`));
+    expect(r.body.reservationId).toMatch(new RegExp(`^${saleId}-\\d+-[0-9a-z]+$`));
     expect(r.body.quantity).toBe(2);
     expect(new Date(r.body.expiresAt).getTime()).toBeGreaterThan(Date.now());
     const view = await t.api('GET', `/api/sales/${saleId}`);

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Context } from '../infra/context.js';
 import { requireUser } from '../infra/auth.js';
-import { notFound } from '../infra/errors.js';
+import { AppError, notFound } from '../infra/errors.js';
 import { idempotencyKey, parseId, type Route } from '../infra/http.js';
 import type { ReserveBatcher } from './batcher.js';
 import { getHold, releaseHold, reserve } from './reservations.js';
@@ -48,11 +48,16 @@ export function reservationRoutes(ctx: Context, batcher: ReserveBatcher): Route[
           idempotencyKey: idempotencyKey(req, 'optional'),
           admissionToken: req.headers['admission-token'],
           ip: req.ip,
+        }).catch((err: unknown) => {
+          // The sale is fenced while it is rebuilt (docs/durability.md): a clear 503 and when to come back.
+          if (err instanceof AppError && err.code === 'sale_recovering') return { recovering: err };
+          throw err;
         });
+        if ('recovering' in r) return { status: 503, body: r.recovering.toJSON(), headers: { 'retry-after': '1' } as Record<string, string> };
         return {
           status: 201,
           body: { reservationId: r.reservationId, quantity: r.quantity, expiresAt: r.expiresAt },
-          headers: r.replayed ? { 'idempotent-replayed': 'true' } : undefined,
+          headers: r.replayed ? ({ 'idempotent-replayed': 'true' } as Record<string, string>) : undefined,
         };
       },
     },

@@ -25,13 +25,14 @@ const BEGIN_CHECKOUT = luaScript(lua, 'begin-checkout');
 const MARK_SOLD = luaScript(lua, 'mark-sold');
 const FAIL_CHECKOUT = luaScript(lua, 'fail-checkout');
 const DECLINE_CHECKOUT = luaScript(lua, 'decline-checkout');
+const REBUILD_SALE = luaScript(lua, 'rebuild-sale');
 
 /** The keys of reserve-7 and reserve-batch-7, in their headers' order (built once per sale by the batcher). */
 export const reserveKeys = (k: SaleKeys): string[] => [k.meta, k.stock, k.holds, k.users, k.idem, k.stats, k.events];
 /** The keys of release-6 and expire-6. */
 const holdKeys = (k: SaleKeys): string[] => [k.meta, k.stock, k.holds, k.users, k.stats, k.events];
 
-export type ReserveStatus = 'OK' | 'DUPLICATE' | 'NOT_OPEN' | 'NOT_ADMITTED' | 'SOLD_OUT' | 'LIMIT' | 'INVALID';
+export type ReserveStatus = 'OK' | 'DUPLICATE' | 'RECOVERING' | 'NOT_OPEN' | 'NOT_ADMITTED' | 'SOLD_OUT' | 'LIMIT' | 'INVALID';
 export type ReserveReply = [status: ReserveStatus, rid: string, quantity: number, expiresAt: number];
 export interface ReserveArgs {
   userId: string;
@@ -62,6 +63,7 @@ const refusals: Record<Exclude<ReserveStatus, 'OK' | 'DUPLICATE'>, () => AppErro
   LIMIT: () => new AppError('limit_reached', 'this would take you past the per-user limit'),
   NOT_ADMITTED: () => new AppError('not_admitted', 'this admission token has already been used'),
   INVALID: () => invalid('quantity', 'must be a whole number of at least 1'),
+  RECOVERING: () => new AppError('sale_recovering', 'the sale is being checked after a storage failure; try again in a moment'),
 };
 
 /** The client error for a reserve status other than OK and DUPLICATE. */
@@ -185,4 +187,28 @@ export function failCheckout(redis: Redis, k: SaleKeys, rid: string): Promise<'R
 export async function declineCheckout(redis: Redis, k: SaleKeys, rid: string, now: number): Promise<{ status: string; rid: string; expiresAt: number }> {
   const [status, newRid, expiresAt] = await runLua<[string, string, number]>(redis, DECLINE_CHECKOUT, [k.meta, k.stock, k.holds, k.users, k.stats, k.events, k.paying], [rid, now]);
   return { status, rid: newRid, expiresAt: Number(expiresAt) };
+}
+
+export interface SaleRebuilt {
+  soldUnits: number;
+  heldUnits: number;
+  stock: number;
+  /** Paid orders whose hold Redis had lost or had behind (sold again now). */
+  soldRestored: number;
+  /** Held holds released because, with the paid orders back, they no longer fit in the quantity. */
+  holdsReleased: number;
+  /** Units still over the quantity (paying holds only). */
+  overBy: number;
+}
+
+/**
+ * rebuild-sale-7: after Redis lost acknowledged writes, the sale's state rebuilt from its paid orders
+ * (Postgres): each a sold hold again, the counters counted again from the hold records, the newest held
+ * holds released if they no longer fit; then the fence (meta `fenced`) is lifted.
+ */
+export async function rebuildSaleScript(redis: Redis, k: SaleKeys, paid: ReadonlyArray<{ rid: string; userId: string; quantity: number }>, nowMs: number): Promise<SaleRebuilt> {
+  const argv: Array<string | number> = [nowMs];
+  for (const p of paid) argv.push(p.rid, p.userId, p.quantity);
+  const [soldUnits, heldUnits, stock, soldRestored, holdsReleased, overBy] = await runLua<number[]>(redis, REBUILD_SALE, [k.meta, k.stock, k.holds, k.users, k.stats, k.paying, k.sold], argv);
+  return { soldUnits, heldUnits, stock, soldRestored, holdsReleased, overBy };
 }

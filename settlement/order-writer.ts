@@ -32,7 +32,12 @@ export interface OrderWriterOptions {
 
 /**
  * Orders, items and payment records in ONE statement (data-modifying CTEs run as one transaction), one
- * row per array element. `ON CONFLICT DO NOTHING` everywhere makes a replayed row a no-op.
+ * row per array element. The order is keyed by its reservation: when one exists already (a retried job, a
+ * checkout replayed after Redis lost its state and minted another order id), nothing new is made, and the
+ * items and payment are written against the order that exists, never against the id that lost. Every row
+ * comes back with the order that stands for its reservation: its id and status. A row whose order was
+ * committed by another transaction during this statement is not visible to it (the statement's snapshot):
+ * it comes back with no order and is written again.
  */
 const INSERT_SQL = `
 WITH input AS (
@@ -44,17 +49,33 @@ WITH input AS (
   INSERT INTO orders (id, user_id, total_cents, status, reservation_id, sale_id, created_at, updated_at)
   SELECT id, user_id, quantity * unit_price_cents, status, reservation_id, sale_id, created_at, now() FROM input
   ON CONFLICT (reservation_id) DO NOTHING
-  RETURNING id
+  RETURNING id, reservation_id, status
+), target AS (
+  SELECT input.*, COALESCE(o.id, ex.id) AS order_id, COALESCE(o.status, ex.status) AS order_status, o.id IS NOT NULL AS created
+  FROM input
+  LEFT JOIN o ON o.reservation_id = input.reservation_id
+  LEFT JOIN orders ex ON ex.reservation_id = input.reservation_id
 ), i AS (
   INSERT INTO order_items (order_id, product_id, quantity, unit_price_cents)
-  SELECT id, product_id, quantity, unit_price_cents FROM input
+  SELECT order_id, product_id, quantity, unit_price_cents FROM target WHERE order_id IS NOT NULL
   ON CONFLICT DO NOTHING
 ), p AS (
   INSERT INTO payments (idempotency_key, charge_id, order_id, amount_cents, status)
-  SELECT reservation_id, charge_id, id, quantity * unit_price_cents, payment_status FROM input
+  SELECT reservation_id, charge_id, order_id, quantity * unit_price_cents, payment_status FROM target WHERE order_id IS NOT NULL
   ON CONFLICT (idempotency_key) DO NOTHING
 )
-SELECT count(*)::int AS inserted FROM o`;
+SELECT reservation_id, order_id, order_status, created FROM target`;
+
+/** The order that stands for a reservation after a write: the row's own, or the one that was there first. */
+export interface WrittenOrder {
+  orderId: string;
+  status: 'paid' | 'failed' | 'shipped' | 'pending';
+  /** False when an order for the reservation existed already (nothing new was written but missing items). */
+  created: boolean;
+}
+
+/** An order for the reservation was being committed by another transaction at the same time: write again. */
+export class OrderRaceError extends Error {}
 
 function params(rows: OrderRow[]): unknown[] {
   return [
@@ -88,7 +109,7 @@ export class OrderRejectedError extends Error {}
  * rejects as data is retried row by row, so one bad row cannot hold back the others.
  */
 export class OrderWriter {
-  private readonly batcher: Batcher<OrderRow, void>;
+  private readonly batcher: Batcher<OrderRow, WrittenOrder>;
 
   constructor(
     private readonly db: Db,
@@ -101,7 +122,8 @@ export class OrderWriter {
     );
   }
 
-  write(row: OrderRow): Promise<void> {
+  /** Resolves with the order that stands for the row's reservation once it is committed. */
+  write(row: OrderRow): Promise<WrittenOrder> {
     return this.batcher.add(row);
   }
 
@@ -110,8 +132,8 @@ export class OrderWriter {
     return this.batcher.drain();
   }
 
-  /** Writes one batch; answers per row: undefined once committed, or the error that row failed with. */
-  private async flush(batch: OrderRow[]): Promise<Array<void | Error>> {
+  /** Writes one batch; answers per row: the order that stands for its reservation once committed, or the error that row failed with. */
+  private async flush(batch: OrderRow[]): Promise<Array<WrittenOrder | Error>> {
     // One row per reservation per statement (a replay in the same batch would be a no-op anyway).
     const byRid = new Map<string, number[]>();
     for (const [i, row] of batch.entries()) {
@@ -122,8 +144,15 @@ export class OrderWriter {
     const rows = byRid.size === batch.length ? batch : [...byRid.values()].map((is) => batch[is[0]]);
     try {
       // A named (prepared) statement: Postgres parses and plans it once per connection, not once per batch.
-      await this.db.query({ name: 'settlement-order-batch', text: INSERT_SQL, values: params(rows) });
-      return batch.map(() => undefined);
+      const { rows: out } = await this.db.query<{ reservation_id: string; order_id: string | null; order_status: WrittenOrder['status']; created: boolean }>(
+        { name: 'settlement-order-batch', text: INSERT_SQL, values: params(rows) },
+      );
+      const byReservation = new Map(out.map((r) => [r.reservation_id, r]));
+      return batch.map((row) => {
+        const r = byReservation.get(row.reservationId);
+        if (r?.order_id) return { orderId: r.order_id, status: r.order_status, created: r.created && r.order_id === row.orderId };
+        return new OrderRaceError(`the order of reservation ${row.reservationId} was being written by another transaction`);
+      });
     } catch (err) {
       if (!isDataError(err) || rows.length === 1) {
         if (!isDataError(err)) throw err;
@@ -131,7 +160,7 @@ export class OrderWriter {
         return batch.map(() => failure);
       }
       this.log.warn({ err, rows: rows.length }, 'order batch rejected; writing its rows one by one');
-      const answers: Array<void | Error> = batch.map(() => undefined);
+      const answers: Array<WrittenOrder | Error> = batch.map(() => new Error('not written'));
       await Promise.all(
         [...byRid.values()].map(async (is) => {
           try {

@@ -2,6 +2,8 @@ import { performance } from 'node:perf_hooks';
 import { observePspCall } from './metrics.js';
 import { Pool } from 'undici';
 import type { Config } from '../infra/config.js';
+import type { Db } from '../infra/db.js';
+import { deploymentId } from '../infra/deployment.js';
 import { PaymentRequestError, PaymentTimeoutError, type Charge, type ChargeRequest, type PaymentProvider } from './payments.js';
 
 /**
@@ -22,6 +24,11 @@ export interface HttpPaymentProviderOptions {
   timeoutMs?: number;
   /** Most keep-alive connections to the PSP. */
   connections?: number;
+  /**
+   * The deployment id (infra/deployment.ts), resolved once: every idempotency key is sent as
+   * `<deployment>:<key>`, so deployments sharing one PSP account never share a key. Unset: keys as given.
+   */
+  keyScope?: () => Promise<string>;
 }
 
 interface Answer {
@@ -32,6 +39,7 @@ interface Answer {
 export class HttpPaymentProvider implements PaymentProvider {
   private readonly pool: Pool;
   readonly timeoutMs: number;
+  private scope: Promise<string> | undefined;
 
   constructor(readonly opts: HttpPaymentProviderOptions) {
     this.timeoutMs = opts.timeoutMs ?? 5000;
@@ -46,29 +54,40 @@ export class HttpPaymentProvider implements PaymentProvider {
     });
   }
 
+  /** The key the PSP sees (with the deployment prefix when there is one). */
+  async keyFor(key: string): Promise<string> {
+    const { keyScope } = this.opts;
+    if (!keyScope) return key;
+    this.scope ??= keyScope().catch((err: unknown) => {
+      this.scope = undefined; // Postgres down at the first call: ask again next time
+      throw new PaymentTimeoutError(`deployment id unavailable: ${(err as Error).message}`);
+    });
+    return `${await this.scope}:${key}`;
+  }
+
   async charge(req: ChargeRequest): Promise<Charge> {
-    const { status, body } = await this.call('POST', '/v1/charges', req.idempotencyKey, {
+    const { status, body } = await this.call('POST', '/v1/charges', await this.keyFor(req.idempotencyKey), {
       amountCents: req.amountCents,
       currency: req.currency,
       paymentMethod: req.paymentMethod,
       metadata: req.metadata,
     });
-    if (status === 200) return toCharge(body, 'charge');
-    if (status === 402 && body?.error?.code === 'card_declined' && body.error.charge) return toCharge(body.error.charge, 'decline');
+    if (status === 200) return { ...toCharge(body, 'charge'), idempotencyKey: req.idempotencyKey };
+    if (status === 402 && body?.error?.code === 'card_declined' && body.error.charge) return { ...toCharge(body.error.charge, 'decline'), idempotencyKey: req.idempotencyKey };
     throw this.failure(status, body, 'charge');
   }
 
   async findByKey(idempotencyKey: string): Promise<Charge | null> {
-    const { status, body } = await this.call('GET', `/v1/charges?idempotencyKey=${encodeURIComponent(idempotencyKey)}`);
+    const { status, body } = await this.call('GET', `/v1/charges?idempotencyKey=${encodeURIComponent(await this.keyFor(idempotencyKey))}`);
     if (status === 200) {
       if (!Array.isArray(body?.data)) throw new PaymentTimeoutError('PSP lookup answer has no data list');
-      return body.data.length ? toCharge(body.data[0], 'lookup') : null;
+      return body.data.length ? { ...toCharge(body.data[0], 'lookup'), idempotencyKey } : null;
     }
     throw this.failure(status, body, 'lookup');
   }
 
   async refund(chargeId: string, idempotencyKey: string): Promise<void> {
-    const { status, body } = await this.call('POST', '/v1/refunds', idempotencyKey, { chargeId });
+    const { status, body } = await this.call('POST', '/v1/refunds', await this.keyFor(idempotencyKey), { chargeId });
     if (status === 200) return;
     // Refunded before under another key: the compensation's goal is reached.
     if (status === 409 && body?.error?.code === 'charge_already_refunded') return;
@@ -204,10 +223,14 @@ function toCharge(raw: any, what: string): Charge {
   };
 }
 
-/** The configured payment provider: HTTP to config.pspUrl, or to the bundled simulator on config.pspPort. */
-export function createPaymentProvider(config: Pick<Config, 'pspUrl' | 'pspPort' | 'pspTimeoutMs'>): HttpPaymentProvider {
+/**
+ * The configured payment provider: HTTP to config.pspUrl, or to the bundled simulator on config.pspPort.
+ * With `db`, its keys carry this deployment's id (infra/deployment.ts).
+ */
+export function createPaymentProvider(config: Pick<Config, 'pspUrl' | 'pspPort' | 'pspTimeoutMs' | 'deploymentId'>, db?: Db): HttpPaymentProvider {
   return new HttpPaymentProvider({
     url: config.pspUrl ?? `http://127.0.0.1:${config.pspPort}`,
     timeoutMs: config.pspTimeoutMs,
+    keyScope: db || config.deploymentId ? () => deploymentId(db!, config) : undefined,
   });
 }

@@ -25,10 +25,27 @@ export function settleJobOptions(config: Config, rid: string): JobsOptions {
   return {
     jobId: rid,
     attempts: config.settleAttempts,
-    backoff: { type: 'exponential', delay: config.settleBackoffMs, jitter: 0.5 },
+    backoff: { type: CAPPED_BACKOFF },
     removeOnComplete: true,
     removeOnFail: { age: 7 * 24 * 3600 },
   };
+}
+
+/** The settlement jobs' backoff type; the worker computes it with `cappedBackoff`. */
+export const CAPPED_BACKOFF = 'capped-exponential';
+
+/**
+ * Delay before retry `attemptsMade` + 1: base * 2^(attemptsMade - 1), at most `settleBackoffMaxMs`, with 50%
+ * jitter (between half and all of it), so a long outage is retried every few seconds, not once an hour.
+ */
+export function cappedBackoff(config: Pick<Config, 'settleBackoffMs' | 'settleBackoffMaxMs'>, attemptsMade: number, random = Math.random()): number {
+  const full = Math.min(config.settleBackoffMaxMs, config.settleBackoffMs * 2 ** Math.min(30, Math.max(0, attemptsMade - 1)));
+  return Math.round(full * (0.5 + random * 0.5));
+}
+
+/** Whether this attempt at a checkout must decide an unknown payment: its budget or its attempts are spent. */
+export function isFinalAttempt(config: Pick<Config, 'settleBudgetMs' | 'settleAttempts'>, checkoutAt: number, attemptsMade: number, now = Date.now()): boolean {
+  return attemptsMade + 1 >= config.settleAttempts || now - checkoutAt >= config.settleBudgetMs;
 }
 
 export async function enqueueSettlement(queue: SettlementQueue, config: Config, job: SettleJob): Promise<void> {

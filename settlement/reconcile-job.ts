@@ -45,7 +45,26 @@ export async function startReconciliation(deps: ReconcileDeps): Promise<() => Pr
   });
   await sub.subscribe(channel);
 
+  // A Redis restart or failover (its run_id changes) may have lost acknowledged writes: reconcile every
+  // active sale at once, which rebuilds any sale Redis is found behind on (rebuild.ts).
+  const runIdOf = async () => /run_id:(\w+)/.exec(await ctx.redis.info('server'))?.[1];
+  let runId = await runIdOf().catch(() => undefined);
+  const onReady = () => {
+    void runIdOf()
+      .then(async (now) => {
+        if (!now || now === runId) return;
+        const before = runId;
+        runId = now;
+        if (!before) return;
+        ctx.log.warn({ before, now }, 'Redis restarted or failed over (run_id changed): reconciling every active sale');
+        await queue.add('all', {}, { jobId: `redis-restart-${now}`, removeOnComplete: true, removeOnFail: 100 });
+      })
+      .catch((err: unknown) => ctx.log.error({ err }, 'could not check the Redis run_id after a reconnect'));
+  };
+  ctx.redis.on('ready', onReady);
+
   return async () => {
+    ctx.redis.off('ready', onReady);
     await sub.unsubscribe(channel).catch(() => {});
     sub.disconnect();
     await worker.close();

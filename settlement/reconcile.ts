@@ -4,6 +4,8 @@ import { observeReconciliation } from './metrics.js';
 import { PAID_ORDER_STATUSES } from './order-status.js';
 import type { OrderWriter } from './order-writer.js';
 import type { PaymentProvider } from './payments.js';
+import { checkPayments, type PaymentCheckOptions, type PaymentDrift } from './reconcile-payments.js';
+import { rebuildSale, type RebuildResult } from './rebuild.js';
 import { enqueueSettlement, type SettlementQueue } from './queue.js';
 import { markSold, notifyShopper, orderRow, releaseHold, type SettleJob } from './settle.js';
 
@@ -18,11 +20,23 @@ export interface ReconcileOptions {
   /** A hold paying for longer than this with no live job is treated as stuck (default 30 s). */
   stuckAfterMs?: number;
   now?: number;
+  /** Parallel lookups, when an unknown payment is final, paid orders checked per run (reconcile-payments.ts). */
+  payments?: PaymentCheckOptions;
+}
+
+/** Each kind of drift a run saw, as a number (repaired or not). */
+export interface Drift extends PaymentDrift {
+  stuckCheckouts: number;
+  counterMismatches: number;
+  soldWithoutOrder: number;
+  paidNotSold: number;
+  /** 1 when Redis was found behind Postgres (it lost acknowledged writes) and the sale was rebuilt. */
+  rebuilt: number;
 }
 
 export interface Repair {
   rid: string;
-  action: 'marked_sold' | 'released' | 'paid_from_psp' | 'failed_from_psp' | 'requeued' | 'refunded' | 'dropped_stale' | 'order_from_psp';
+  action: 'marked_sold' | 'released' | 'paid_from_psp' | 'failed_from_psp' | 'requeued' | 'refunded' | 'dropped_stale' | 'order_from_psp' | 'declined_recorded' | 'not_charged' | 'rebuilt';
 }
 
 export interface ReconcileResult {
@@ -38,6 +52,9 @@ export interface ReconcileResult {
   /** Mismatches still there after repairs: `ok` is false when there are any. */
   mismatches: string[];
   repaired: Repair[];
+  drift: Drift;
+  /** The rebuild, when there was one. */
+  rebuild?: RebuildResult;
 }
 
 /** A hold paying for longer than this with no live job is stuck (a crash lost its job or its step). */
@@ -146,26 +163,6 @@ async function repairSoldWithoutOrder(deps: ReconcileDeps, saleId: string, payin
   return repaired;
 }
 
-/** Failed orders whose payment outcome was unknown: if the PSP did charge after all, refund it. */
-async function settleUnknownPayments(deps: ReconcileDeps, saleId: string): Promise<Repair[]> {
-  const { ctx, provider } = deps;
-  const { rows } = await ctx.db.query<{ idempotency_key: string }>(
-    `SELECT p.idempotency_key FROM payments p JOIN orders o ON o.id = p.order_id
-     WHERE o.sale_id = $1 AND p.status = 'unknown' AND o.status = 'failed' LIMIT 200`,
-    [saleId],
-  );
-  const repaired: Repair[] = [];
-  for (const { idempotency_key: key } of rows) {
-    const charge = await provider.findByKey(key);
-    if (!charge) continue; // never reached the PSP (looked at again next run)
-    if (charge.status === 'succeeded' && !charge.refunded) await provider.refund(charge.id, `refund:${key}`);
-    const status = charge.status === 'succeeded' ? 'refunded' : 'declined';
-    await ctx.db.query(`UPDATE payments SET status = $2, charge_id = $3, updated_at = now() WHERE idempotency_key = $1`, [key, status, charge.id]);
-    if (status === 'refunded') repaired.push({ rid: key, action: 'refunded' });
-  }
-  return repaired;
-}
-
 /** One consistent Redis snapshot of the sale's counters, taken with Redis's clock. */
 async function snapshot(ctx: Context, saleId: string) {
   const k = saleKeys(ctx.config.redisPrefix, saleId);
@@ -230,14 +227,31 @@ export async function reconcileSale(deps: ReconcileDeps, saleId: string, opts: R
       failures.push(`reservation ${rid} is stuck paying and could not be repaired: ${(err as Error).message}`);
     }
   }
+  let payments: Awaited<ReturnType<typeof checkPayments>> | undefined;
   try {
-    repaired.push(...(await settleUnknownPayments(deps, saleId)));
+    payments = await checkPayments(ctx, deps.provider, saleId, `${k.recon}:paid-cursor`, opts.payments);
+    repaired.push(...payments.repaired);
+    failures.push(...payments.unrepaired);
   } catch (err) {
-    failures.push(`payments of unknown outcome could not be checked: ${(err as Error).message}`);
+    failures.push(`payments could not be checked: ${(err as Error).message}`);
   }
   await deps.writer.drain();
 
   let m = await measure(ctx, saleId);
+  let rebuild: RebuildResult | undefined;
+  let paidNotSold = 0;
+  if (m.pg.paidUnits > m.snap.sold) {
+    // Postgres has sold more than Redis knows: Redis lost acknowledged writes. Fence, rebuild, resume.
+    found.push(...m.mismatches);
+    paidNotSold = m.pg.paidUnits - m.snap.sold;
+    try {
+      rebuild = await rebuildSale(ctx, saleId);
+      repaired.push({ rid: `sale ${saleId}`, action: 'rebuilt' });
+      m = await measure(ctx, saleId);
+    } catch (err) {
+      failures.push(`sale could not be rebuilt (it stays fenced): ${(err as Error).message}`);
+    }
+  }
   if (m.pg.paidUnits !== m.snap.sold) {
     found.push(...m.mismatches);
     try {
@@ -253,6 +267,14 @@ export async function reconcileSale(deps: ReconcileDeps, saleId: string, opts: R
     found.push(...m.mismatches);
   }
   const mismatches = [...m.mismatches, ...failures];
+  const drift: Drift = {
+    ...(payments?.drift ?? { unknownChecked: 0, unknownRefunded: 0, unknownDeclined: 0, unknownNotCharged: 0, unknownLeft: 0, paidChecked: 0, paidRefunded: 0, paidWithoutCharge: 0 }),
+    stuckCheckouts: repaired.filter((r) => ['marked_sold', 'released', 'paid_from_psp', 'failed_from_psp', 'requeued', 'dropped_stale'].includes(r.action)).length,
+    counterMismatches: m.mismatches.length,
+    soldWithoutOrder: found.filter((f) => f.includes('has no paid order')).length,
+    paidNotSold: Math.max(paidNotSold, found.filter((f) => f.includes('whose hold is not sold')).length),
+    rebuilt: rebuild ? 1 : 0,
+  };
   const result: ReconcileResult = {
     saleId,
     checkedAt: new Date().toISOString(),
@@ -262,6 +284,8 @@ export async function reconcileSale(deps: ReconcileDeps, saleId: string, opts: R
     found: [...new Set(found)],
     mismatches,
     repaired,
+    drift,
+    ...(rebuild ? { rebuild } : {}),
   };
   await ctx.redis.set(k.recon, JSON.stringify(result));
   observeReconciliation(result);

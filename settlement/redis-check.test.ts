@@ -38,3 +38,20 @@ it('a queue Redis that may evict keys is refused in production and warned about 
   const production = { ...world.ctx, config: { ...world.ctx.config, env: 'production' as const } };
   await expect(checkQueueRedis(production, evicting)).rejects.toThrow(/noeviction/);
 });
+
+it('production refuses a Redis that never fsyncs (appendfsync no) and accepts always and everysec; the durability is reported', async () => {
+  const { startOwnRedis } = await import('../test/own-redis.js');
+  const production = { ...world.ctx, config: { ...world.ctx.config, env: 'production' as const } };
+  for (const appendfsync of ['no', 'everysec', 'always'] as const) {
+    const own = await startOwnRedis({ appendfsync });
+    const client = new Redis(own.url);
+    try {
+      await expect(checkQueueRedis(world.ctx, client)).resolves.toMatchObject({ appendonly: 'yes', appendfsync });
+      if (appendfsync === 'no') await expect(checkQueueRedis(production, client)).rejects.toThrow(/appendfsync no/);
+      else await expect(checkQueueRedis(production, client)).resolves.toMatchObject({ appendfsync });
+    } finally {
+      client.disconnect();
+      await own.cleanup();
+    }
+  }
+});

@@ -1,31 +1,47 @@
 import type { Context } from '../infra/context.js';
 import type { Redis } from '../infra/redis.js';
 
+export interface RedisDurability {
+  policy: string | null;
+  appendonly: string | null;
+  appendfsync: string | null;
+}
+
+/** What each persistence setting means for an acknowledged reservation or checkout (logged at start). */
+function durabilityOf(appendonly: string | null, appendfsync: string | null): string {
+  if (appendonly !== 'yes') return 'no AOF: a Redis crash loses every hold and queued checkout since the last snapshot';
+  if (appendfsync === 'always') return 'AOF fsynced before every answer: an acknowledged write survives a crash of Redis or of its host';
+  if (appendfsync === 'everysec') return 'AOF fsynced every second: a host crash or power cut can lose the last second of acknowledged writes';
+  return 'AOF never fsynced by Redis (appendfsync no): a host crash can lose about 30 s of acknowledged writes';
+}
+
 /**
- * The queue Redis holds settlement jobs and paying holds: an evicted key is a lost order. It must run with
- * `maxmemory-policy noeviction` (refused in production, a warning otherwise) and should persist with
- * `appendonly yes` + `appendfsync everysec` (at most a second of writes lost on a power cut; a lost
- * checkout is then repaired by reconciliation from the PSP record).
+ * The Redis behind holds, queues and settlement: an evicted or lost key is a lost hold or order. It must run
+ * with `maxmemory-policy noeviction` (refused in production, a warning otherwise). Its persistence is logged
+ * at start: the engine's own Redis runs `appendonly yes` + `appendfsync always`; with an external one the log
+ * says which durability it gets, and production refuses `appendfsync no` (or no AOF at all).
  */
-export async function checkQueueRedis(ctx: Context, redis: Redis = ctx.bull.connection): Promise<{ policy: string | null; appendonly: string | null }> {
-  let policy: string | null = null;
-  let appendonly: string | null = null;
+export async function checkQueueRedis(ctx: Context, redis: Redis = ctx.bull.connection): Promise<RedisDurability> {
+  const found: RedisDurability = { policy: null, appendonly: null, appendfsync: null };
   try {
-    const p = (await redis.config('GET', 'maxmemory-policy')) as string[];
-    const a = (await redis.config('GET', 'appendonly')) as string[];
-    policy = p[1] ?? null;
-    appendonly = a[1] ?? null;
+    const [p, a, f] = (await Promise.all([redis.config('GET', 'maxmemory-policy'), redis.config('GET', 'appendonly'), redis.config('GET', 'appendfsync')])) as string[][];
+    found.policy = p[1] ?? null;
+    found.appendonly = a[1] ?? null;
+    found.appendfsync = f[1] ?? null;
   } catch (err) {
-    ctx.log.warn({ err }, 'cannot read the queue Redis configuration (CONFIG GET refused); make sure it runs with maxmemory-policy noeviction');
-    return { policy, appendonly };
+    ctx.log.warn({ err }, 'cannot read the Redis configuration (CONFIG GET refused): durability unknown; run it with maxmemory-policy noeviction, appendonly yes, appendfsync always');
+    return found;
   }
-  if (policy !== 'noeviction') {
-    const message = `the queue Redis has maxmemory-policy "${policy}": it must be "noeviction", or settlement jobs can be evicted and orders lost`;
-    if (ctx.config.env === 'production') throw new Error(message);
+  const production = ctx.config.env === 'production';
+  if (found.policy !== 'noeviction') {
+    const message = `the queue Redis has maxmemory-policy "${found.policy}": it must be "noeviction", or settlement jobs can be evicted and orders lost`;
+    if (production) throw new Error(message);
     ctx.log.warn(message);
   }
-  if (appendonly !== 'yes' && ctx.config.env === 'production') {
-    ctx.log.warn('the queue Redis runs without AOF (appendonly no): a crash loses queued checkouts until reconciliation repairs them; use appendonly yes, appendfsync everysec');
+  const durability = durabilityOf(found.appendonly, found.appendfsync);
+  if (production && (found.appendonly !== 'yes' || found.appendfsync === 'no')) {
+    throw new Error(`Redis durability refused in production: ${durability}; use appendonly yes with appendfsync always (or everysec)`);
   }
-  return { policy, appendonly };
+  ctx.log.info({ appendonly: found.appendonly, appendfsync: found.appendfsync }, `Redis durability: ${durability}`);
+  return found;
 }

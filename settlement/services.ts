@@ -22,7 +22,7 @@ export interface SettlementServices {
   checkouts: CheckoutBatcher;
 }
 
-export function createSettlementServices(ctx: Context, provider: PaymentProvider = createPaymentProvider(ctx.config)): SettlementServices {
+export function createSettlementServices(ctx: Context, provider: PaymentProvider = createPaymentProvider(ctx.config, ctx.db)): SettlementServices {
   // A Postgres restart kills idle pooled connections; without a listener the pool's error would crash us.
   const queue = createSettlementQueue(ctx);
   const services: SettlementServices = {

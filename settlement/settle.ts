@@ -2,7 +2,7 @@ import type { Context } from '../infra/context.js';
 import { declineCheckout as declineCheckoutScript, failCheckout, markSold as markSoldScript, saleKeys } from '../reservation/index.js';
 import { notifyUser } from '../waiting-room/index.js';
 import { pendingOrdersKey } from './keys.js';
-import { OrderRejectedError, type OrderRow, type OrderWriter } from './order-writer.js';
+import { OrderRejectedError, type OrderRow, type OrderWriter, type WrittenOrder } from './order-writer.js';
 import { PaymentRequestError, type Charge, type PaymentProvider } from './payments.js';
 import { runSaga, SagaAbort, type SagaResult, type SagaStep } from '../infra/saga.js';
 import type { SoldMarker } from './sold-marker.js';
@@ -34,7 +34,12 @@ interface SettleState {
   /** This is the job's last attempt: an unknown payment outcome must now be decided. */
   finalAttempt: boolean;
   charge?: Charge;
+  /** The order that stands for the reservation once written (maybe one that was there before this job's). */
+  order?: WrittenOrder;
 }
+
+/** A reservation with a paid (or shipped) order is settled: success, never a reason to refund or release. */
+const isPaid = (o: WrittenOrder | undefined): o is WrittenOrder => o?.status === 'paid' || o?.status === 'shipped';
 
 export const amountOf = (job: SettleJob) => job.quantity * job.unitPriceCents;
 
@@ -81,11 +86,21 @@ export async function declineCheckout(ctx: Context, job: Pick<SettleJob, 'rid' |
   return r.status === 'REHELD' ? { reservationId: r.rid, quantity: job.quantity, expiresAt: new Date(r.expiresAt).toISOString() } : null;
 }
 
-/** Tells the shopper: an `order` message to their waiting-room socket on any gateway, and the pending entry gone. */
-export async function notifyShopper(ctx: Context, job: Pick<SettleJob, 'userId' | 'orderId'>, status: 'paid' | 'failed', reason?: string, retry?: RetryHold | null): Promise<void> {
+/**
+ * Tells the shopper: an `order` message to their waiting-room socket on any gateway, and the pending entry
+ * gone. `orderId` is the order that stands for the reservation when it is not the job's own; a failed
+ * order may carry its reason and the hold kept for another card (`retry`).
+ */
+export async function notifyShopper(
+  ctx: Context,
+  job: Pick<SettleJob, 'userId' | 'orderId'>,
+  status: 'paid' | 'failed',
+  extra: { orderId?: string; reason?: string; retry?: RetryHold | null } = {},
+): Promise<void> {
   const { redisPrefix } = ctx.config;
+  const { orderId = job.orderId, reason, retry } = extra;
   await Promise.all([
-    notifyUser(ctx, job.userId, { type: 'order', orderId: job.orderId, status, ...(reason ? { reason } : {}), ...(retry ? { retry } : {}) }),
+    notifyUser(ctx, job.userId, { type: 'order', orderId, status, ...(reason ? { reason } : {}), ...(retry ? { retry } : {}) }),
     ctx.redis.hdel(pendingOrdersKey(redisPrefix, job.userId), job.orderId),
   ]);
 }
@@ -126,17 +141,26 @@ export function settlementSteps(deps: SettleDeps): SagaStep<SettleState>[] {
       name: 'hold',
       run: async () => {},
       compensate: async (s, abort) => {
-        const status = abort.reason === 'payment_unknown' ? 'unknown' : abort.reason === 'order_rejected' ? 'refunded' : 'declined';
+        const refunded = abort.reason === 'order_rejected' || abort.reason === 'order_failed';
+        const status = abort.reason === 'payment_unknown' ? 'unknown' : refunded ? 'refunded' : 'declined';
         const payment = { chargeId: s.charge?.id ?? null, status } as const;
+        let written: WrittenOrder | undefined;
         try {
-          await writer.write(orderRow(s.job, 'failed', payment));
+          written = await writer.write(orderRow(s.job, 'failed', payment));
         } catch (err) {
           if (!(err instanceof OrderRejectedError)) throw err;
           ctx.log.error({ err, rid: s.job.rid }, 'failed order could not be recorded');
         }
+        if (isPaid(written)) {
+          // An earlier saga of this reservation paid for it: it stays sold, whatever this run met.
+          ctx.log.warn({ rid: s.job.rid, orderId: written.orderId, reason: abort.reason }, 'reservation already paid; checkout kept as paid');
+          await markSold(ctx, s.job);
+          await notifyShopper(ctx, s.job, 'paid', { orderId: written.orderId });
+          return;
+        }
         // A declined card leaves the units held (under a new reservation id) for another card, while the hold lasts.
         const retry = abort.reason === 'declined' ? await declineCheckout(ctx, s.job) : (await releaseHold(ctx, s.job), null);
-        await notifyShopper(ctx, s.job, 'failed', status, retry);
+        await notifyShopper(ctx, s.job, 'failed', { reason: status, retry });
       },
     },
     {
@@ -153,11 +177,13 @@ export function settlementSteps(deps: SettleDeps): SagaStep<SettleState>[] {
       name: 'write-order',
       run: async (s) => {
         try {
-          await writer.write(orderRow(s.job, 'paid', { chargeId: s.charge!.id, status: 'succeeded' }));
+          s.order = await writer.write(orderRow(s.job, 'paid', { chargeId: s.charge!.id, status: 'succeeded' }));
         } catch (err) {
           if (err instanceof OrderRejectedError) throw new SagaAbort('order_rejected', err.message);
           throw err;
         }
+        // The reservation's order had already failed (its hold was released): this charge is refunded.
+        if (s.order.status === 'failed') throw new SagaAbort('order_failed', 'the order of this reservation had already failed');
       },
     },
     {
@@ -168,7 +194,7 @@ export function settlementSteps(deps: SettleDeps): SagaStep<SettleState>[] {
         if (status !== 'SOLD' && status !== 'ALREADY') ctx.log.error({ rid: s.job.rid, status }, 'paid order whose hold was not paying');
       },
     },
-    { name: 'notify', run: (s) => notifyShopper(ctx, s.job, 'paid') },
+    { name: 'notify', run: (s) => notifyShopper(ctx, s.job, 'paid', { orderId: s.order?.orderId }) },
   ];
 }
 

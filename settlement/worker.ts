@@ -4,7 +4,7 @@ import type { Context } from '../infra/context.js';
 import { SETTLEMENT_QUEUE } from './keys.js';
 import { OrderWriter, type OrderWriterOptions } from './order-writer.js';
 import type { PaymentProvider } from './payments.js';
-import { checkoutsOf, type SettlementJobData } from './queue.js';
+import { cappedBackoff, CAPPED_BACKOFF, checkoutsOf, isFinalAttempt, type SettlementJobData } from './queue.js';
 import { settle, settlementSteps } from './settle.js';
 import { SoldMarker } from './sold-marker.js';
 import { observeCheckout, observeJob } from './metrics.js';
@@ -35,11 +35,12 @@ export function startSettlementWorker(ctx: Context, provider: PaymentProvider, o
   const worker = new Worker<SettlementJobData>(
     SETTLEMENT_QUEUE,
     async (job) => {
-      const finalAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       const startedAt = performance.now();
       const checkouts = checkoutsOf(job.data);
-      // The checkouts of one job settle side by side, each its own saga.
-      const results = await Promise.allSettled(checkouts.map((c) => settle(deps, c, finalAttempt, steps)));
+      const now = Date.now();
+      const config = { settleBudgetMs: ctx.config.settleBudgetMs, settleAttempts: job.opts.attempts ?? 1 };
+      // The checkouts of one job settle side by side, each its own saga, each with its own budget.
+      const results = await Promise.allSettled(checkouts.map((c) => settle(deps, c, isFinalAttempt(config, c.checkoutAt, job.attemptsMade, now), steps)));
       const unsettled = checkouts.filter((_, i) => results[i].status === 'rejected');
       for (const [i, r] of results.entries()) {
         observeCheckout(r.status === 'rejected' ? 'retried' : r.value.outcome === 'completed' ? 'paid' : 'compensated');
@@ -56,8 +57,13 @@ export function startSettlementWorker(ctx: Context, provider: PaymentProvider, o
       prefix: ctx.bull.prefix,
       concurrency: opts.concurrency ?? ctx.config.workerConcurrency,
       lockDuration: ctx.config.settleLockMs,
-      // Jobs of a crashed worker go back to the queue once their lock lapses.
-      stalledInterval: ctx.config.settleLockMs,
+      // Jobs of a crashed worker go back to the queue once their lock lapses and a live worker's stalled
+      // check runs: within lockDuration + stalledInterval (8 s with the defaults).
+      stalledInterval: Math.max(1_000, Math.round(ctx.config.settleLockMs * 0.6)),
+      // Retries through an outage: capped exponential backoff (queue.ts), until the budget is spent.
+      settings: {
+        backoffStrategy: (attemptsMade: number, type?: string) => (type === CAPPED_BACKOFF ? cappedBackoff(ctx.config, attemptsMade) : 0),
+      },
       // A job interrupted by a crash is simply run again (every step is idempotent).
       maxStalledCount: 10,
     },

@@ -25,7 +25,7 @@ export interface CartPartOptions {
  */
 export function cartPart(ctx: Context, opts: CartPartOptions = {}): Part {
   const carts = new CartService(ctx, opts.cart);
-  const payments = opts.payments ?? createPaymentProvider(ctx.config);
+  const payments = opts.payments ?? createPaymentProvider(ctx.config, ctx.db);
   const checkout = new Checkout(ctx, carts, payments);
   const log = ctx.log.child({ part: 'cart' });
 

@@ -46,6 +46,8 @@ export function workerEnv(config: Config): Record<string, string> {
     PSP_TIMEOUT_MS: String(config.pspTimeoutMs),
     SETTLE_ATTEMPTS: String(config.settleAttempts),
     SETTLE_BACKOFF_MS: String(config.settleBackoffMs),
+    SETTLE_BACKOFF_MAX_MS: String(config.settleBackoffMaxMs),
+    SETTLE_BUDGET_MS: String(config.settleBudgetMs),
     SETTLE_LOCK_MS: String(config.settleLockMs),
     RECONCILE_INTERVAL_MS: String(config.reconcileIntervalMs),
   };

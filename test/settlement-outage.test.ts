@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, makeUsers } from './sales.js';
 import { saleStats } from '../reservation/index.js';
 import { createSettlementServices, reconcileNow, startSettlement } from '../settlement/index.js';
+import { deploymentId, pspKey } from '../infra/deployment.js';
 import { startDedicatedPostgres, type DedicatedPostgres } from './dedicated-postgres.js';
 import { startTestEngine, type TestEngine } from './engine.js';
 import { startPsp, type PspProcess } from './psp.js';
@@ -109,7 +110,7 @@ describe('PSP outage', () => {
     const [rid] = await holdsFor(t.ctx, saleId, [user.id]);
     const reply = await checkoutAll(t, [rid], [user], 'pm_card_timeout');
     // The PSP records the charge and holds its answer; it dies before answering.
-    await eventually(async () => (await psp.stats(rid)).key.chargeId, 'the charge to be recorded');
+    await eventually(async () => (await psp.stats(pspKey(await deploymentId(t.ctx.db, t.config), rid))).key.chargeId, 'the charge to be recorded');
     await psp.kill();
     await eventually(async () => (await saleStats(t.ctx, saleId)).remaining === 1, 'the unit back in stock', 60_000);
     expect((await t.api('GET', `/api/orders/${reply[0].body.orderId}`, { token: user.token })).body.status).toBe('failed');

@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, makeSale, makeUsers } from './sales.js';
 import { saleKeys } from '../reservation/index.js';
+import { deploymentId, pspKey } from '../infra/deployment.js';
 import { startTestEngine, type TestEngine } from './engine.js';
 import { holdStatus } from './holds.js';
 import { startPsp, type PspProcess } from './psp.js';
@@ -43,7 +44,7 @@ async function stats(saleId: string) {
 }
 
 async function chargeOf(rid: string) {
-  return (await psp.stats(rid)).key as { attempts: number; chargeId: string | null; status: string | null };
+  return (await psp.stats(pspKey(await deploymentId(t.ctx.db, t.config), rid))).key as { attempts: number; chargeId: string | null; status: string | null };
 }
 
 describe('checkout and settlement', () => {

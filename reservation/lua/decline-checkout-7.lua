@@ -34,7 +34,15 @@ if tonumber(h.expiresAt) <= now or meta[2] ~= 'open' or now >= tonumber(meta[3])
   return {'RELEASED', '', 0}
 end
 local seq = redis.call('INCR', base .. 'seq')
-local newRid = meta[1] .. '-' .. string.format('%d', seq)
+-- "<saleId>-<seq>-<Redis clock, µs, base 36>", as reserve-many makes them: unique across a rollback of seq.
+local t = redis.call('TIME')
+local micros, epoch = tonumber(t[1]) * 1000000 + tonumber(t[2]), ''
+while micros > 0 do
+  local d = micros % 36
+  epoch = string.sub('0123456789abcdefghijklmnopqrstuvwxyz', d + 1, d + 1) .. epoch
+  micros = (micros - d) / 36
+end
+local newRid = meta[1] .. '-' .. string.format('%d', seq) .. '-' .. epoch
 setHoldStatus(recordsKey, rid, h, 'released')
 redis.call('HSET', recordsKey, newRid, h.userId .. '|' .. h.quantity .. '|' .. h.expiresAt .. '|held|' .. ARGV[2])
 redis.call('ZADD', KEYS[3], h.expiresAt, newRid)

@@ -12,14 +12,20 @@
   admission jti or "", marker seconds (read straight from ARGV: no table per request).
   At most a few hundred requests per call (Lua's unpack limit is about 8,000 values).
   Returns a flat list, 4 text values per request in order: status, reservationId, quantity, expiresAt.
+  A reservation id is "<saleId>-<seq>-<epoch>": <epoch> is Redis's clock (TIME, in microseconds, base 36) at
+  the call, taken once per call. The sequence alone repeats when Redis loses acknowledged writes (an AOF
+  rolled back, a restore, a failover to a lagging replica); the clock does not go back with it, so an id is
+  never handed out twice, and the PSP key built from it never returns another shopper's charge.
   Statuses, checked in this order: INVALID (quantity is not a whole number >= 1), DUPLICATE (the same
-  user and idempotency key again: the first result), NOT_OPEN, NOT_ADMITTED (admission token spent),
+  user and idempotency key again: the first result), RECOVERING (the sale is fenced while its state is
+  rebuilt after Redis lost writes: meta field `fenced`), NOT_OPEN, NOT_ADMITTED (admission token spent),
   SOLD_OUT, LIMIT (per-user limit), OK.
 ]]
 --- @include "includes/hold-record"
 --- @include "includes/capped-append"
 local function reserveMany(K, now, A, first)
-  local meta = redis.call('HMGET', K[1], 'id', 'status', 'perUserLimit', 'holdSeconds', 'startsAt', 'endsAt')
+  local meta = redis.call('HMGET', K[1], 'id', 'status', 'perUserLimit', 'holdSeconds', 'startsAt', 'endsAt', 'fenced')
+  local fenced = meta[7] == '1'
   local base = string.sub(K[1], 1, -5) -- strip "meta"
   local saleId = meta[1]
   local open = meta[2] == 'open' and now >= tonumber(meta[5]) and now < tonumber(meta[6])
@@ -30,6 +36,16 @@ local function reserveMany(K, now, A, first)
   local expText, nowText = tostring(expiresAt), tostring(now)
   local recordTail = '|' .. expText .. '|held|' .. nowText -- a new hold's record is userId|quantity .. this
   local qtyTexts, qtyNums = {}, {}
+
+  -- The id part that survives a rollback of `seq`: one TIME per call, not per request.
+  local t = redis.call('TIME')
+  local micros, epoch = tonumber(t[1]) * 1000000 + tonumber(t[2]), ''
+  while micros > 0 do
+    local d = micros % 36
+    epoch = string.sub('0123456789abcdefghijklmnopqrstuvwxyz', d + 1, d + 1) .. epoch
+    micros = (micros - d) / 36
+  end
+  local ridTail = '-' .. epoch
 
   -- Shared state, read once.
   local stock = tonumber(redis.call('GET', K[2]) or '0')
@@ -77,6 +93,8 @@ local function reserveMany(K, now, A, first)
     elseif field and idem[field] then
       local rid, q, exp = string.match(idem[field], '^([^|]+)|([^|]+)|([^|]+)$')
       answer('DUPLICATE', rid, q, exp)
+    elseif fenced then
+      answer('RECOVERING', '', '0', '0')
     elseif not open then
       answer('NOT_OPEN', '', '0', '0')
     elseif jti ~= '' and (spent[jti] or redis.call('EXISTS', base .. 'admission:' .. jti) == 1) then
@@ -96,7 +114,7 @@ local function reserveMany(K, now, A, first)
       used[userId] = used[userId] + qty
       userWrites[userId] = true
       seq = seq + 1
-      local rid = saleId .. '-' .. string.format('%d', seq) -- %d: an integer's digits, not the float sprintf
+      local rid = saleId .. '-' .. string.format('%d', seq) .. ridTail -- %d: an integer's digits, not the float sprintf
       records[#records + 1], records[#records + 2] = rid, userId .. '|' .. qtyText .. recordTail
       zadd[#zadd + 1], zadd[#zadd + 2] = expText, rid
       eventRids[#eventRids + 1], eventUsers[#eventUsers + 1], eventQtys[#eventQtys + 1] = rid, userId, qtyText
