@@ -12,7 +12,8 @@
  *
  * Writes bench/results/psp.json. BENCH_SECONDS (default 5) sets the measured window per run.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writeResults } from './settings.js';
 import { cpus, loadavg } from 'node:os';
 import { HttpPaymentProvider } from '../settlement/psp-client.js';
 import { startPsp } from '../test/psp.js';
@@ -149,6 +150,13 @@ const report = {
   lost,
   runs: all,
 };
-mkdirSync('bench/results', { recursive: true });
-writeFileSync('bench/results/psp.json', JSON.stringify(report, null, 2) + '\n');
+writeResults('psp', report, [
+  `PSP simulator charges per second, medians of ${runs} runs of ${seconds} s.`,
+  '',
+  '| scenario | charges/s | p50 ms | p99 ms | simulator CPU ms per 1,000 |',
+  '| --- | --- | --- | --- | --- |',
+  ...Object.entries(medians).map(([k, v]) => `| ${k} | ${v.chargesPerSec} | ${v.p50} | ${v.p99} | ${v.pspCpuMsPer1000} |`),
+  '',
+  `Duplicates: ${duplicates}; lost: ${lost}.`,
+]);
 console.log(JSON.stringify({ medians, ratios: report.ratios, duplicates, lost }, null, 2));

@@ -6,7 +6,7 @@
  *   child  -> {type:'progress', joined, failed} | {type:'half', ...} | {type:'ready', ...} | {type:'report', ...} | {type:'closed'}
  */
 import WebSocket from 'ws';
-import { issueUserToken } from '../gateway/auth.js';
+import { issueUserToken } from '../infra/auth.js';
 import type { Config } from '../infra/config.js';
 import { gatewayOf } from './queue-gateways.js';
 import { openLite } from './ws-lite.js';

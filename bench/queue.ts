@@ -37,6 +37,7 @@ import { migrate } from '../infra/migrate.js';
 import { dropWorld } from '../test/harness.js';
 import { queueKeys } from '../waiting-room/index.js';
 import type { ClientJob, TickSeen } from './queue-client.js';
+import { useServices, writeResults } from './settings.js';
 import { boxBusySeconds, cpuSeconds, gatewayOf, gcReading, openFilesLimit, settledRss, startGateway, stopGateway, type GatewayProc, type GcReading } from './queue-gateways.js';
 
 const arg = (name: string, fallback: number): number => {
@@ -99,8 +100,9 @@ const median = (xs: number[]) => {
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(sorted.length * p) - 1))];
 const log = (...a: unknown[]) => console.log(`[bench:queue ${new Date().toISOString().slice(11, 19)}]`, ...a);
 
-const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const databaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+await useServices('queue');
+const redisUrl = process.env.REDIS_URL!;
+const databaseUrl = process.env.DATABASE_URL!;
 const id = randomBytes(3).toString('hex');
 const gcDir = mkdtempSync(join(tmpdir(), 'bench-queue-gc-'));
 const env = {
@@ -439,14 +441,23 @@ async function run() {
       bytesPerIdleSocket: { target: 4096, got: Math.round(Math.max(...perSocket.filter(Number.isFinite))), met: Math.max(...perSocket.filter(Number.isFinite)) <= 4096 },
     },
   };
-  mkdirSync(fileURLToPath(new URL('./results/', import.meta.url)), { recursive: true });
-  writeFileSync(fileURLToPath(new URL('./results/queue.json', import.meta.url)), JSON.stringify(result, null, 2) + '\n');
+  const t = result.targets;
+  writeResults('queue', result, [
+    `${gateways.length} gateways, ${joined.toLocaleString('en-US')} queued shoppers, ${tickStats.length} measured admission ticks.`,
+    '',
+    '| measure | target | got | met |',
+    '| --- | --- | --- | --- |',
+    `| sockets per gateway | ${t.socketsPerGateway.target} | ${t.socketsPerGateway.got} | ${t.socketsPerGateway.met ? 'yes' : 'no'} |`,
+    `| queued shoppers | ${t.queuedShoppers.target} | ${t.queuedShoppers.got} | ${t.queuedShoppers.met ? 'yes' : 'no'} |`,
+    `| tick seen by 99% of clients (median tick) | ${t.tickP99Ms.target} ms | ${t.tickP99Ms.got} ms | ${t.tickP99Ms.met ? 'yes' : 'no'} |`,
+    `| memory per idle socket (highest gateway) | ${t.bytesPerIdleSocket.target} B | ${t.bytesPerIdleSocket.got} B | ${t.bytesPerIdleSocket.met ? 'yes' : 'no'} |`,
+  ]);
   if (PROBE) writeFileSync(`${PROBE}/marks.json`, JSON.stringify({ marks, gateways: gateways.map((g) => ({ pid: g.pid, background: BACKGROUND === 'all' || g.index === 0 })), gcBefore, gcHalf, gcAfter, rssBefore, rssAfter }, null, 2));
   log('CPU seconds (gateways, clients):', JSON.stringify(result.cpuSeconds));
   log(`ticks: ${tickStats.length} measured (${result.ticks.reference}); p50 ${result.ticks.p50MsMedian} ms, p99 ${result.ticks.p99MsMedian} ms (medians); published ${result.ticks.publishedAfterMsMedian} ms after the tick; since the publish p50 ${result.ticks.sincePublish.p50MsMedian} ms, p99 ${result.ticks.sincePublish.p99MsMedian} ms`);
   log('by gateway (first/p50/p99 ms):', result.ticks.byGateway.map((g) => `${g.firstMsMedian}/${g.p50MsMedian}/${g.p99MsMedian}`).join(', '));
   log('targets:', JSON.stringify(result.targets));
-  log('wrote bench/results/queue.json');
+  log('wrote bench/results/queue.json and queue.md');
 }
 
 async function cleanup() {

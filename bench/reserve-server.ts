@@ -14,10 +14,10 @@ import { createContext } from '../infra/context.js';
 import { inTransaction } from '../infra/db.js';
 import { AppError } from '../infra/errors.js';
 import { createGateway, listen } from '../gateway/app.js';
-import { requireUser } from '../gateway/auth.js';
+import { requireUser } from '../infra/auth.js';
 import { startEngine } from '../gateway/server.js';
-import uws from '../gateway/uws.js';
-import type { Route } from '../gateway/http.js';
+import uws from '../infra/uws.js';
+import type { Route } from '../infra/http.js';
 
 const mode = process.argv[2];
 const body = z.object({ quantity: z.number().int().min(1).max(10) });

@@ -13,16 +13,16 @@
  * the box's, load generator included: more connections cost autocannon more per request.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import autocannon from 'autocannon';
-import { issueUserToken } from '../gateway/auth.js';
+import { issueUserToken } from '../infra/auth.js';
 import { createTestWorld, type TestWorld } from '../test/harness.js';
-import { createProduct, createSale, openSale, saleKeys, saleStats } from '../reservation/index.js';
-import { benchNumber, cpuPerRequest, localRedisPid, useLocalServices } from './settings.js';
+import { createSale, openSale, saleKeys, saleStats } from '../reservation/index.js';
+import { createProduct } from '../storefront/index.js';
+import { benchNumber, cpuPerRequest, localRedisPid, useServices, writeResults } from './settings.js';
 
 const env = process.env;
-useLocalServices();
+await useServices('reserve');
 const RUNS = benchNumber('BENCH_RUNS', 3);
 const DURATION = benchNumber('BENCH_DURATION', 8);
 const SELLOUT_DURATION = benchNumber('BENCH_SELLOUT_DURATION', 4);
@@ -256,11 +256,9 @@ try {
 const noOversell = levels.every((l) => l.noOversell);
 
 if (fullRun) {
-  mkdirSync('bench/results', { recursive: true });
-  writeFileSync(
-    'bench/results/reserve.json',
-    JSON.stringify(
-      {
+  writeResults(
+    'reserve',
+    {
         benchmark: 'reserve',
         date: new Date().toISOString(),
         machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version, loadavg: os.loadavg() },
@@ -268,10 +266,14 @@ if (fullRun) {
         targets,
         noOversell,
         levels,
-      },
-      null,
-      2,
-    ) + '\n',
+    },
+    [
+      `Medians of ${RUNS} runs of ${DURATION} s. Targets: Lua path >= 0.6x the bare uWS ceiling and >= 30x the row lock.`,
+      '',
+      '| connections | bare req/s | lua req/s | pg-lock req/s | lua / bare | lua / pg-lock | targets met | oversell |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- |',
+      ...levels.map((l) => `| ${l.connections} | ${l.medians.bare?.reqPerSec ?? '-'} | ${l.medians.lua?.reqPerSec ?? '-'} | ${l.medians['pg-lock']?.reqPerSec ?? '-'} | ${l.ratios.luaOverCeiling} | ${l.ratios.luaOverRowLock} | ${l.meetsTargets ? 'yes' : 'no'} | ${l.noOversell ? 'none' : 'FOUND'} |`),
+    ],
   );
 }
 if (!noOversell) process.exitCode = 1;

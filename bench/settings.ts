@@ -1,12 +1,30 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { ensureServices } from '../infra/services.js';
 
 /**
- * Shared by the benchmarks: they start no services of their own, so they use REDIS_URL and DATABASE_URL,
- * defaulting to the local Redis and Postgres; numeric settings come from BENCH_* variables.
+ * Shared by the benchmarks. Redis and Postgres as `npm start` finds them: REDIS_URL and DATABASE_URL when
+ * they answer, otherwise the self-started ones of DATA_DIR (.data/), shared through .data/services.json or
+ * started here; this process leaves them when it exits (stopping them when it was their last user), also
+ * on Ctrl-C. Sets REDIS_URL and DATABASE_URL for the benchmark and the processes it starts. Numeric
+ * settings come from BENCH_* variables.
  */
-export function useLocalServices(env: NodeJS.ProcessEnv = process.env): void {
-  env.REDIS_URL ??= 'redis://127.0.0.1:6379';
-  env.DATABASE_URL ??= 'postgres://postgres@127.0.0.1:5432/test';
+export async function useServices(name: string): Promise<void> {
+  const s = await ensureServices({ dataDir: process.env.DATA_DIR ?? '.data', command: `npm run bench:${name}` });
+  process.env.REDIS_URL = s.redisUrl;
+  process.env.DATABASE_URL = s.databaseUrl;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
+}
+
+/**
+ * Writes bench/results/<name>.json (every figure) and bench/results/<name>.md (a short summary: a title,
+ * the lines given, and where the JSON is).
+ */
+export function writeResults(name: string, json: unknown, summary: string[]): void {
+  const dir = new URL('./results/', import.meta.url);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(new URL(`${name}.json`, dir), JSON.stringify(json, null, 2) + '\n');
+  const md = [`# bench:${name.replace(/^storefront-/, 'storefront ')} (${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC)`, '', ...summary, '', `Every figure: \`bench/results/${name}.json\`.`, ''];
+  writeFileSync(new URL(`${name}.md`, dir), md.join('\n'));
 }
 
 export const benchNumber = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);

@@ -24,13 +24,13 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../infra/config.js';
-import { createProduct, createSale, openSale, runScript, saleKeys } from '../reservation/index.js';
-import { makeUsers } from '../reservation/testing.js';
-import { settlementSaleKeys } from '../settlement/keys.js';
+import { beginCheckout, createSale, openSale, reserveKeys, reserveScript, saleKeys } from '../reservation/index.js';
+import { createProduct } from '../storefront/index.js';
+import { makeUsers } from '../test/sales.js';
 import { createPaymentProvider } from '../settlement/psp-client.js';
 import { createSettlementQueue, settleJobOptions } from '../settlement/queue.js';
 import type { SettleJob } from '../settlement/settle.js';
@@ -38,9 +38,9 @@ import { startSettlementWorker } from '../settlement/worker.js';
 import { createTestWorld, type TestWorld } from '../test/harness.js';
 import { startPsp, type PspProcess } from '../test/psp.js';
 import { watchWorker, workerEnv } from '../test/settlement-helpers.js';
-import { benchNumber, useLocalServices } from './settings.js';
+import { benchNumber, useServices, writeResults } from './settings.js';
 
-useLocalServices();
+await useServices('settle');
 const RUNS = benchNumber('BENCH_RUNS', 3);
 const MODES = [
   { latencyMs: 0, orders: benchNumber('BENCH_ORDERS_0', 20_000), concurrency: benchNumber('BENCH_CONCURRENCY_0', 200), target: 5_000 },
@@ -173,18 +173,27 @@ async function prepare(world: TestWorld, n: number, users: Array<{ id: string }>
     startsAt: new Date(now), endsAt: new Date(now + 3_600_000), powDifficulty: 0,
   });
   await openSale(ctx, sale.id);
-  const k = settlementSaleKeys(ctx.config.redisPrefix, sale.id);
+  const k = saleKeys(ctx.config.redisPrefix, sale.id);
   const jobs: SettleJob[] = [];
   const batchIds = Array.from({ length: Math.ceil(n / PER_JOB) }, () => `batch-${randomUUID()}`);
   for (let i = 0; i < n; i += 1_000) {
     const batch = await Promise.all(
       Array.from({ length: Math.min(1_000, n - i) }, async (_, j) => {
         const userId = users[(i + j) % users.length].id;
-        const [status, rid] = await runScript<[string, string]>(ctx.redis, 'reserve', [k.meta, k.stock, k.holds, k.users, k.idem, k.stats, k.events], [userId, 1, Date.now(), '', '', 60]);
+        const [status, rid] = await reserveScript(ctx.redis, reserveKeys(k), { userId, quantity: 1, idempotencyKey: '', jti: '', markerSeconds: 60 }, Date.now());
         if (status !== 'OK') throw new Error(`reserve: ${status}`);
-        const r = await runScript<[string, string, number, number, string, number]>(ctx.redis, 'begin-checkout', [k.meta, k.holds, k.paying], [rid, userId, Date.now(), `bench-${rid}`, randomUUID(), 'pm_card_ok', batchIds[Math.floor((i + j) / PER_JOB)]]);
-        if (r[0] !== 'OK') throw new Error(`begin-checkout: ${r[0]}`);
-        return { rid, saleId: String(sale.id), userId, orderId: r[1], productId: String(r[4]), quantity: Number(r[2]), unitPriceCents: Number(r[3]), paymentMethod: 'pm_card_ok', checkoutAt: Number(r[5]) };
+        const r = await beginCheckout(ctx.redis, k, {
+          rid,
+          userId,
+          nowMs: Date.now(),
+          idempotencyKey: `bench-${rid}`,
+          orderId: randomUUID(),
+          paymentMethod: 'pm_card_ok',
+          jobId: batchIds[Math.floor((i + j) / PER_JOB)],
+        });
+        if (r.status !== 'OK') throw new Error(`begin-checkout: ${r.status}`);
+        const { orderId, productId, quantity, unitPriceCents, checkoutAt } = r;
+        return { rid, saleId: String(sale.id), userId, orderId, productId, quantity, unitPriceCents, paymentMethod: 'pm_card_ok', checkoutAt };
       }),
     );
     jobs.push(...batch);
@@ -295,7 +304,13 @@ const workerSetup = IN_PROCESS
   ? { inBenchProcess: 1, benchNodeFlags: process.execArgv.filter((a) => a.startsWith('--') && !a.startsWith('--import') && !a.startsWith('--require')), processes: WORKERS - 1, command: WORKERS > 1 ? WORKER_COMMAND : undefined }
   : { inBenchProcess: 0, processes: WORKERS, command: WORKER_COMMAND, extraNodeFlags: WORKER_FLAGS.length ? WORKER_FLAGS : undefined };
 const out = { name: 'settle', date: new Date().toISOString(), machine: { cpus: os.cpus().length, node: process.version }, runsPerMode: RUNS, workers: workerSetup, perJob: PER_JOB, results };
-mkdirSync('bench/results', { recursive: true });
-writeFileSync('bench/results/settle.json', JSON.stringify(out, null, 2) + '\n');
+type ModeResult = { pspLatencyMs: number; medianOrdersPerSec: number; targetOrdersPerSec: number; ratioToTarget: number; duplicates: number; runs: Run[] };
+writeResults('settle', out, [
+  `Orders settled per second, medians of ${RUNS} runs per PSP latency (${WORKERS} worker process(es)).`,
+  '',
+  '| PSP latency | orders/s (median) | runs | target | ratio | duplicates |',
+  '| --- | --- | --- | --- | --- | --- |',
+  ...Object.values(results as Record<string, ModeResult>).map((r) => `| ${r.pspLatencyMs} ms | ${r.medianOrdersPerSec} | ${r.runs.map((x) => x.ordersPerSec).join(' / ')} | ${r.targetOrdersPerSec} | ${r.ratioToTarget} | ${r.duplicates} |`),
+]);
 console.log(JSON.stringify(results, (k, v) => (k === 'runs' ? undefined : v), 2));
 process.exit(0);

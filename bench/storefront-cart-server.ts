@@ -10,7 +10,7 @@ import { loadConfig } from '../infra/config.js';
 import { createContext } from '../infra/context.js';
 import { listen } from '../gateway/app.js';
 import { startEngine } from '../gateway/server.js';
-import uws from '../gateway/uws.js';
+import uws from '../infra/uws.js';
 import { cartPart } from '../storefront/cart-part.js';
 import { cartBatchStats } from '../storefront/cart/batch.js';
 

@@ -13,16 +13,15 @@
  * Target: >= 20,000 req/s for cart add and get on the 2-core box.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import autocannon from 'autocannon';
-import { issueUserToken } from '../gateway/auth.js';
+import { issueUserToken } from '../infra/auth.js';
 import { createTestWorld } from '../test/harness.js';
 import { cartKeys } from '../storefront/cart/keys.js';
-import { benchNumber, cpuPerRequest, localRedisPid, useLocalServices } from './settings.js';
+import { benchNumber, cpuPerRequest, localRedisPid, useServices, writeResults } from './settings.js';
 
 const env = process.env;
-useLocalServices();
+await useServices('storefront-cart');
 const RUNS = benchNumber('BENCH_RUNS', 3);
 const DURATION = benchNumber('BENCH_DURATION', 8);
 const WARMUP = benchNumber('BENCH_WARMUP', 2);
@@ -227,11 +226,9 @@ for (const [k, v] of Object.entries(medians)) {
 }
 console.log('ratios:', JSON.stringify(ratios), `target >= ${TARGET} req/s met:`, JSON.stringify(met), 'all 2xx:', allOk, 'write-behind caught up:', persistedOk);
 
-mkdirSync('bench/results', { recursive: true });
-writeFileSync(
-  'bench/results/storefront-cart.json',
-  JSON.stringify(
-    {
+writeResults(
+  'storefront-cart',
+  {
       benchmark: 'storefront-cart',
       date: new Date().toISOString(),
       machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version, loadavg: os.loadavg() },
@@ -242,9 +239,15 @@ writeFileSync(
       allResponses2xx: allOk,
       writeBehind: checks,
       runs,
-    },
-    null,
-    2,
-  ) + '\n',
+  },
+  [
+    `Cart requests per second, medians of ${RUNS} runs of ${DURATION} s at ${CONNECTIONS} connections. Target: >= ${TARGET} req/s.`,
+    '',
+    '| phase | req/s | p50 ms | p99 ms | target met |',
+    '| --- | --- | --- | --- | --- |',
+    ...Object.entries(medians).map(([k, v]) => `| ${k} | ${v.reqPerSec} | ${v.p50} | ${v.p99} | ${k === 'bare' ? '(ceiling)' : met[k] ? 'yes' : 'no'} |`),
+    '',
+    `All responses 2xx: ${allOk ? 'yes' : 'NO'}; write-behind caught up: ${persistedOk ? 'yes' : 'NO'}.`,
+  ],
 );
 if (!allOk || !persistedOk) process.exitCode = 1;

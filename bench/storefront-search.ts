@@ -12,7 +12,6 @@
  * 100k one (BENCH_FRESH=1 forces it).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import autocannon from 'autocannon';
 import { loadConfig } from '../infra/config.js';
@@ -23,10 +22,10 @@ import { writeOutbox } from '../infra/outbox.js';
 import { progressBar } from '../scripts/progress.js';
 import { seedCatalog } from '../scripts/seed-catalog.js';
 import { bumpGeneration, PostgresSearch } from '../storefront/search/index.js';
-import { benchNumber, useLocalServices } from './settings.js';
+import { benchNumber, useServices, writeResults } from './settings.js';
 
 const env = process.env;
-useLocalServices();
+await useServices('storefront-search');
 const RUNS = benchNumber('BENCH_RUNS', 3);
 const DURATION = benchNumber('BENCH_DURATION', 10);
 const WARMUP = benchNumber('BENCH_WARMUP', 3);
@@ -258,8 +257,13 @@ const report = {
   runs,
 };
 if (!only) {
-  mkdirSync('bench/results', { recursive: true });
-  writeFileSync('bench/results/storefront-search.json', `${JSON.stringify(report, null, 2)}\n`);
+  writeResults('storefront-search', report, [
+    `Search over ${PRODUCTS.toLocaleString('en-US')} products at ${CONNECTIONS} clients, medians of ${RUNS} runs of ${DURATION} s. Target: p95 < ${TARGET_P95_MS} ms.`,
+    '',
+    '| scenario | req/s | p50 ms | p95 ms | p99 ms | errors | target met |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
+    ...(Object.keys(summary) as Scenario[]).map((s) => `| ${s} | ${summary[s].rps} | ${summary[s].p50} | ${summary[s].p95} | ${summary[s].p99} | ${summary[s].errors} | ${report.meetsTarget[s] ? 'yes' : 'no'} |`),
+  ]);
 }
 console.log(JSON.stringify({ medians: report.medians, ratios: report.ratios, freshnessMs: report.freshnessMs, meetsTarget: report.meetsTarget }, null, 2));
 await ctx.close();

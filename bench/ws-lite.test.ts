@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import uws, { type TemplatedApp, type us_listen_socket } from '../gateway/uws.js';
+import uws, { type TemplatedApp, type us_listen_socket } from '../infra/uws.js';
 import { openLite } from './ws-lite.js';
 
 /** The benchmark's small WebSocket client against a real uWS server. */

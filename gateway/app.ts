@@ -1,7 +1,12 @@
 import type { Context } from '../infra/context.js';
 import { AppError } from '../infra/errors.js';
-import { register, sendReply, type Route } from './http.js';
-import uws, { type TemplatedApp, type us_listen_socket } from './uws.js';
+import type { Route } from '../infra/http.js';
+import type { Mount } from '../infra/part.js';
+import { register, sendReply } from './http.js';
+import { metricsRoute, timed } from './metrics.js';
+import { apiDocRoutes, gatewayApi } from './openapi.js';
+import type { ApiDocs } from '../infra/openapi.js';
+import uws, { type TemplatedApp, type us_listen_socket } from '../infra/uws.js';
 
 export interface Gateway {
   app: TemplatedApp;
@@ -9,9 +14,6 @@ export interface Gateway {
   port: number;
   close: () => void;
 }
-
-/** Extra things a part can hang on the app (WebSocket behaviours, static pages). */
-export type Mount = (app: TemplatedApp) => void;
 
 export function healthRoute(ctx: Context): Route {
   return {
@@ -28,10 +30,11 @@ export function healthRoute(ctx: Context): Route {
   };
 }
 
-export function createGateway(ctx: Context, routes: Route[], mounts: Mount[] = []): TemplatedApp {
+export function createGateway(ctx: Context, routes: Route[], mounts: Mount[] = [], api: ApiDocs = {}): TemplatedApp {
   const app = uws.App();
   const opts = { log: ctx.log, maxBodyBytes: ctx.config.maxBodyBytes };
-  for (const route of [healthRoute(ctx), ...routes]) register(app, route, opts);
+  const all = [healthRoute(ctx), metricsRoute(ctx.config), ...routes];
+  for (const route of [...all, ...apiDocRoutes(all, { ...gatewayApi, ...api })]) register(app, timed(route), opts);
   for (const mount of mounts) mount(app);
   app.any('/*', (res) => {
     sendReply(res, { status: 404, body: new AppError('not_found', 'no such route').toJSON() }, { aborted: false });

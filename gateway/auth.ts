@@ -1,44 +1,45 @@
-import { timingSafeEqual } from 'node:crypto';
-import { AppError } from '../infra/errors.js';
-import { signToken, verifyToken } from '../infra/tokens.js';
-import type { Config } from '../infra/config.js';
-import type { Request } from './http.js';
+import { z } from 'zod';
+import { issueUserToken } from '../infra/auth.js';
+import type { Context } from '../infra/context.js';
+import type { Db } from '../infra/db.js';
+import type { Route } from '../infra/http.js';
+import type { AuthHook } from '../infra/part.js';
 
-/** Shopper tokens: HMAC-signed, expiring, sent as `Authorization: Bearer <token>`. */
-export function issueUserToken(config: Config, userId: string | number, nowMs = Date.now()): string {
-  return signToken({ k: 'usr', sub: String(userId), exp: Math.floor(nowMs / 1000) + config.userTokenTtlSeconds }, config.tokenSecret);
+export const credentials = z.object({
+  email: z.string().trim().email().max(254),
+  password: z.string().min(8).max(200),
+});
+
+/** Where shopper accounts live (the storefront's users table); each answers the user id. */
+export interface Accounts {
+  register: (db: Db, email: string, password: string) => Promise<string>;
+  login: (db: Db, email: string, password: string) => Promise<string>;
 }
 
-export function bearer(req: Pick<Request, 'headers'>): string | undefined {
-  const h = req.headers['authorization'];
-  if (!h) return undefined;
-  const m = /^Bearer\s+(.+)$/i.exec(h.trim());
-  return m ? m[1] : undefined;
-}
-
-/** The user id a token proves, or null. */
-export function userFromToken(config: Config, token: string | undefined): string | null {
-  const claims = verifyToken<{ k: string; exp: number; sub: string }>(token, config.tokenSecret, 'usr');
-  return claims && typeof claims.sub === 'string' ? claims.sub : null;
-}
-
-export function requireUser(config: Config, req: Pick<Request, 'headers'>): string {
-  const userId = userFromToken(config, bearer(req));
-  if (!userId) throw new AppError('unauthorized', 'a valid Bearer token is required');
-  return userId;
-}
-
-/** Like requireUser, but an absent token is fine (null); a bad one is still 401. */
-export function optionalUser(config: Config, req: Pick<Request, 'headers'>): string | null {
-  const token = bearer(req);
-  if (!token) return null;
-  return requireUser(config, req);
-}
-
-export function requireAdmin(config: Config, req: Pick<Request, 'headers'>): void {
-  const given = Buffer.from(bearer(req) ?? '');
-  const key = Buffer.from(config.adminApiKey);
-  if (given.length !== key.length || !timingSafeEqual(given, key)) {
-    throw new AppError('unauthorized', 'the admin API key is required as a Bearer token');
-  }
+/** POST /api/auth/register and /api/auth/login: a shopper token, after every part's `afterAuth` hook. */
+export function authRoutes(ctx: Context, accounts: Accounts, afterAuth: AuthHook[] = []): Route[] {
+  const finish = async (userId: string, headers: Record<string, string>) => {
+    for (const hook of afterAuth) await hook(userId, headers);
+    return { userId, token: issueUserToken(ctx.config, userId) };
+  };
+  return [
+    {
+      method: 'post',
+      path: '/api/auth/register',
+      handler: async (req) => {
+        const { email, password } = credentials.parse(req.body);
+        const userId = await accounts.register(ctx.db, email, password);
+        return { status: 201, body: await finish(userId, req.headers) };
+      },
+    },
+    {
+      method: 'post',
+      path: '/api/auth/login',
+      handler: async (req) => {
+        const { email, password } = credentials.parse(req.body);
+        const userId = await accounts.login(ctx.db, email, password);
+        return { status: 200, body: await finish(userId, req.headers) };
+      },
+    },
+  ];
 }

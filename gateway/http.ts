@@ -1,42 +1,14 @@
 import { STATUS_CODES } from 'node:http';
-import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
-import { ZodError } from 'zod';
 import { AppError } from '../infra/errors.js';
+import { errorReply, type Reply, type Request, type Route } from '../infra/http.js';
 import type { Logger } from '../infra/logger.js';
+import type { HttpRequest, HttpResponse, TemplatedApp } from '../infra/uws.js';
 
 /**
  * The one place that knows uWS HTTP habits: onAborted before any await, headers and URL read before the
- * first await, copied body chunks, corked writes. Route handlers get a plain `Request` and return a `Reply`.
+ * first await, copied body chunks, corked writes. Route handlers (infra/http.ts) get a plain `Request` and
+ * return a `Reply`.
  */
-export interface Request {
-  method: string;
-  path: string;
-  query: URLSearchParams;
-  params: Record<string, string>;
-  /** The headers in REQUEST_HEADERS that the request carries, by lower-case name. */
-  headers: Record<string, string>;
-  ip: string;
-  /** Parsed JSON body (undefined when there is none). */
-  body: unknown;
-}
-
-export interface Reply {
-  status: number;
-  body?: unknown;
-  headers?: Record<string, string>;
-  /** Raw body (for HTML, JS); sent as is with the given content-type header. */
-  raw?: string | Buffer;
-}
-
-export type Handler = (req: Request) => Promise<Reply> | Reply;
-export type Method = 'get' | 'post' | 'put' | 'del' | 'patch';
-
-export interface Route {
-  method: Method;
-  path: string;
-  handler: Handler;
-}
-
 export interface HttpOptions {
   log: Logger;
   maxBodyBytes: number;
@@ -48,17 +20,6 @@ const statusLine = (status: number) => {
   if (line === undefined) statusLines.set(status, (line = `${status} ${STATUS_CODES[status] ?? ''}`));
   return line;
 };
-
-export function errorReply(err: unknown, log: Logger, req?: Pick<Request, 'method' | 'path'>): Reply {
-  if (err instanceof AppError) return { status: err.status, body: err.toJSON() };
-  if (err instanceof ZodError) {
-    const issue = err.issues[0];
-    const field = issue?.path.join('.') || 'body';
-    return { status: 400, body: new AppError('invalid_request', `${field}: ${issue?.message ?? 'invalid'}`, field).toJSON() };
-  }
-  log.error({ err, method: req?.method, path: req?.path }, 'unexpected error');
-  return { status: 500, body: new AppError('internal', 'internal error').toJSON() };
-}
 
 /** Writes a reply; call inside cork when after an await. */
 function writeReply(res: HttpResponse, reply: Reply): void {
@@ -80,10 +41,6 @@ export function sendReply(res: HttpResponse, reply: Reply, state: { aborted: boo
   if (state.aborted) return;
   state.aborted = true; // a response is sent once
   res.cork(() => writeReply(res, reply));
-}
-
-export function sendError(res: HttpResponse, err: unknown, log: Logger, state: { aborted: boolean }): void {
-  sendReply(res, errorReply(err, log), state);
 }
 
 /**

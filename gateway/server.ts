@@ -1,29 +1,20 @@
 import type { Context } from '../infra/context.js';
-import { buildUi, uiRoutes, type Page } from '../ui/build.js';
-import { createGateway, listen, type Gateway, type Mount } from './app.js';
-import type { Route } from './http.js';
-import { authRoutes, type AuthHook } from './routes/auth.js';
+import type { Route } from '../infra/http.js';
+import type { ApiDocs } from '../infra/openapi.js';
+import type { Part } from '../infra/part.js';
 import { reservationPart } from '../reservation/index.js';
-import { waitingRoomPart } from '../waiting-room/index.js';
-import { cartPart } from '../storefront/cart-part.js';
-import { catalogPart } from '../storefront/catalog-part.js';
 import { settlementPart } from '../settlement/index.js';
+import { cartPart, catalogPart, loginUser, registerUser } from '../storefront/index.js';
+import { buildUi, uiRoutes } from '../ui/build.js';
+import { waitingRoomPart } from '../waiting-room/index.js';
+import { createGateway, listen, type Gateway } from './app.js';
+import { authRoutes } from './auth.js';
+import { gatewayApi } from './openapi.js';
 
 /**
- * One part of the engine as the gateway sees it: HTTP routes, extra mounts (WebSocket behaviours), shopper
- * pages, hooks after login/register, and background work started with the engine (workers, sweepers,
- * tickers). Each part's folder builds its own; this file only lists them.
+ * The engine: the parts, listed here and in no other gateway file, behind one uWS gateway. Parts import
+ * infra/ and each other's index.ts, never gateway/ (test/architecture.test.ts checks it).
  */
-export interface Part {
-  name: string;
-  routes?: Route[];
-  mounts?: Mount[];
-  pages?: Page[];
-  afterAuth?: AuthHook[];
-  /** Starts background work; resolves to its stop function. */
-  start?: () => Promise<() => Promise<void>>;
-}
-
 export interface EngineOptions {
   host?: string;
   port?: number;
@@ -34,6 +25,9 @@ export interface EngineOptions {
 export interface Engine {
   gateway: Gateway;
   port: number;
+  /** The parts' routes and their API docs (the contract test checks every API route has one). */
+  routes: Route[];
+  api: ApiDocs;
   stop: () => Promise<void>;
 }
 
@@ -46,11 +40,12 @@ export async function startEngine(ctx: Context, opts: EngineOptions = {}): Promi
   const parts = await buildParts(ctx);
   const assets = await buildUi();
   const routes: Route[] = [
-    ...authRoutes(ctx, parts.flatMap((p) => p.afterAuth ?? [])),
+    ...authRoutes(ctx, { register: registerUser, login: loginUser }, parts.flatMap((p) => p.afterAuth ?? [])),
     ...parts.flatMap((p) => p.routes ?? []),
     ...uiRoutes(assets, parts.flatMap((p) => p.pages ?? [])),
   ];
-  const app = createGateway(ctx, routes, parts.flatMap((p) => p.mounts ?? []));
+  const api: ApiDocs = Object.assign({}, gatewayApi, ...parts.map((p) => p.api ?? {}));
+  const app = createGateway(ctx, routes, parts.flatMap((p) => p.mounts ?? []), api);
   const gateway = await listen(app, opts.host ?? ctx.config.host, opts.port ?? ctx.config.port);
   const stops: Array<() => Promise<void>> = [];
   if (opts.background !== false) {
@@ -60,6 +55,8 @@ export async function startEngine(ctx: Context, opts: EngineOptions = {}): Promi
   return {
     gateway,
     port: gateway.port,
+    routes,
+    api,
     stop: async () => {
       if (stopped) return;
       stopped = true;

@@ -39,6 +39,8 @@ export interface Config {
   settleLockMs: number;
   /** How often the repeating reconciliation job checks every active sale. */
   reconcileIntervalMs: number;
+  /** Bearer token for GET /metrics; the admin key serves when unset. */
+  metricsToken: string | undefined;
 }
 
 function num(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -85,6 +87,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     settleBackoffMs: num(env, 'SETTLE_BACKOFF_MS', 500),
     settleLockMs: num(env, 'SETTLE_LOCK_MS', 30_000),
     reconcileIntervalMs: num(env, 'RECONCILE_INTERVAL_MS', 60_000),
+    metricsToken: env.METRICS_TOKEN || undefined,
     ...overrides,
   };
 }

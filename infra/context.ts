@@ -1,8 +1,8 @@
 import type { Config } from './config.js';
 import { createDb, type Db } from './db.js';
 import { createLogger, type Logger } from './logger.js';
+import { defineLua } from './lua.js';
 import { createRedis, type Redis } from './redis.js';
-import { defineScripts } from '../reservation/scripts.js';
 
 /**
  * What every part of the engine is built from. One per process in production; one per test file in tests
@@ -35,7 +35,7 @@ export function createContext(config: Config): Context {
   const redis = createRedis(config.redisUrl, { name: 'fs-cmd' });
   // Lua commands are defined before the first command: ioredis copies a client's scripts into each
   // auto-pipeline when it opens, so a script defined later is missing from a pipeline already open.
-  defineScripts(redis);
+  defineLua(redis);
   const db = createDb(config.databaseUrl, config.dbSchema);
   db.on('error', (err) => log.warn({ err }, 'idle Postgres connection failed')); // e.g. Postgres restarted
   const bull = { connection: newRedis('queue'), prefix: `${config.redisPrefix}bull` };

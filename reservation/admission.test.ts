@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestEngine, type TestEngine } from '../test/engine.js';
-import { issueAdmissionToken } from '../waiting-room/index.js';
-import { makeSale, makeUsers } from './testing.js';
+import { issueAdmissionToken } from './index.js';
+import { makeSale, makeUsers } from '../test/sales.js';
 
 let t: TestEngine;
 beforeAll(async () => {

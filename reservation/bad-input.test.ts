@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signToken } from '../infra/tokens.js';
 import { startTestEngine, type TestEngine } from '../test/engine.js';
-import { makeSale, makeUsers } from './testing.js';
+import { makeSale, makeUsers } from '../test/sales.js';
 
 let t: TestEngine;
 let saleId: string;

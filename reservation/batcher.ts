@@ -1,6 +1,11 @@
+import { KeyedBatcher } from '../infra/batch.js';
 import type { Context } from '../infra/context.js';
 import { saleKeys } from './keys.js';
-import { runScript } from './scripts.js';
+import { reserveBatchScript, reserveKeys, reserveScript, type ReserveArgs, type ReserveReply } from './scripts.js';
+
+const MAX_BATCH = 200;
+/** Batches of one sale in flight at once; requests arriving meanwhile wait and form the next batch. */
+const MAX_IN_FLIGHT = 2;
 
 /**
  * Coalesces the reservations of one sale that reach this process in the same event-loop turn into one
@@ -10,85 +15,36 @@ import { runScript } from './scripts.js';
  * uses `reserve` directly. At most MAX_IN_FLIGHT batches of a sale are in flight; requests that arrive
  * meanwhile form the next batch when one returns, so batches grow with load and an idle gateway waits for
  * nothing more than one setImmediate (no timer).
+ *
+ * One ReserveBatcher per Context, made by the reservation part.
  */
-export type ReserveReply = [status: string, rid: string, quantity: number, expiresAt: number];
-export interface ReserveArgs {
-  userId: string;
-  quantity: number;
-  idempotencyKey: string;
-  jti: string;
-  markerSeconds: number;
-}
+export class ReserveBatcher {
+  private readonly batcher = new KeyedBatcher<string, ReserveArgs, ReserveReply>(
+    { maxSize: MAX_BATCH, maxInFlight: MAX_IN_FLIGHT, schedule: 'turn' },
+    (saleId, batch) => this.send(saleId, batch),
+  );
+  /** Each sale's keys in the order reserve and reserve-batch take them. */
+  private readonly keysBySale = new Map<string, string[]>();
 
-interface Pending {
-  args: ReserveArgs;
-  resolve: (r: ReserveReply) => void;
-  reject: (err: unknown) => void;
-}
+  constructor(private readonly ctx: Context) {}
 
-const MAX_BATCH = 200;
-/** Batches of one sale in flight at once; requests arriving meanwhile wait and form the next batch. */
-const MAX_IN_FLIGHT = 2;
-interface SaleQueue {
-  /** The sale's keys in the order reserve-batch takes them. */
-  keys: string[];
-  waiting: Pending[];
-  inFlight: number;
-  scheduled: boolean;
-}
-const queues = new WeakMap<Context, Map<string, SaleQueue>>();
-
-function queueOf(ctx: Context, saleId: string): SaleQueue {
-  let all = queues.get(ctx);
-  if (!all) queues.set(ctx, (all = new Map()));
-  let q = all.get(saleId);
-  if (!q) {
-    const k = saleKeys(ctx.config.redisPrefix, saleId);
-    q = { keys: [k.meta, k.stock, k.holds, k.users, k.idem, k.stats, k.events], waiting: [], inFlight: 0, scheduled: false };
-    all.set(saleId, q);
+  reserve(saleId: string, args: ReserveArgs): Promise<ReserveReply> {
+    return this.batcher.add(saleId, args);
   }
-  return q;
-}
 
-export function reserveInRedis(ctx: Context, saleId: string, args: ReserveArgs): Promise<ReserveReply> {
-  return new Promise((resolve, reject) => {
-    const q = queueOf(ctx, saleId);
-    q.waiting.push({ args, resolve, reject });
-    if (!q.scheduled && q.inFlight < MAX_IN_FLIGHT) {
-      q.scheduled = true;
-      setImmediate(() => flush(ctx, saleId, q));
+  private keysOf(saleId: string): string[] {
+    let keys = this.keysBySale.get(saleId);
+    if (!keys) {
+      if (this.keysBySale.size >= 10_000) this.keysBySale.clear();
+      this.keysBySale.set(saleId, (keys = reserveKeys(saleKeys(this.ctx.config.redisPrefix, saleId))));
     }
-  });
-}
-
-function flush(ctx: Context, saleId: string, q: SaleQueue): void {
-  q.scheduled = false;
-  while (q.waiting.length > 0 && q.inFlight < MAX_IN_FLIGHT) {
-    const batch = q.waiting.splice(0, MAX_BATCH);
-    q.inFlight++;
-    void send(ctx, q.keys, batch).finally(() => {
-      q.inFlight--;
-      if (q.waiting.length > 0) flush(ctx, saleId, q);
-      else if (q.inFlight === 0) queues.get(ctx)?.delete(saleId);
-    });
+    return keys;
   }
-}
 
-async function send(ctx: Context, keys: string[], batch: Pending[]): Promise<void> {
-  const now = Date.now();
-  try {
-    if (batch.length === 1) {
-      const a = batch[0].args;
-      batch[0].resolve(await runScript<ReserveReply>(ctx.redis, 'reserve', keys, [a.userId, a.quantity, now, a.idempotencyKey, a.jti, a.markerSeconds]));
-      return;
-    }
-    const argv: Array<string | number> = [now];
-    for (const { args: a } of batch) argv.push(a.userId, a.quantity, a.idempotencyKey, a.jti, a.markerSeconds);
-    const flat = (await runScript<string>(ctx.redis, 'reserve-batch', keys, argv)).split(',');
-    for (let i = 0; i < batch.length; i++) {
-      batch[i].resolve([flat[i * 4], flat[i * 4 + 1], Number(flat[i * 4 + 2]), Number(flat[i * 4 + 3])]);
-    }
-  } catch (err) {
-    for (const p of batch) p.reject(err);
+  private async send(saleId: string, batch: ReserveArgs[]): Promise<ReserveReply[]> {
+    const keys = this.keysOf(saleId);
+    const now = Date.now();
+    if (batch.length === 1) return [await reserveScript(this.ctx.redis, keys, batch[0], now)];
+    return reserveBatchScript(this.ctx.redis, keys, batch, now);
   }
 }

@@ -1,20 +1,24 @@
 import type { Context } from '../infra/context.js';
-import type { Part } from '../gateway/server.js';
-import { adminRoutes } from '../gateway/routes/admin.js';
-import { reservationRoutes } from '../gateway/routes/reservation.js';
-import { startScheduler } from './scheduler.js';
+import type { Part } from '../infra/part.js';
+import { adminRoutes } from './admin-routes.js';
+import { reservationRoutes } from './routes.js';
+import { ReserveBatcher } from './batcher.js';
+import { SaleScheduler } from './scheduler.js';
 import { startSweeper } from './sweeper.js';
+import { reservationApi } from './api.js';
 
 /**
- * The flash-sale core: merchant API (products, sales), shopper reservations, the sale schedule (BullMQ
+ * The flash-sale core: merchant sales API, shopper reservations, the sale schedule (BullMQ
  * delayed open/close jobs) and the hold sweeper. Other parts use the functions exported here.
  */
 export function reservationPart(ctx: Context): Part {
+  const scheduler = new SaleScheduler(ctx);
   return {
     name: 'reservation',
-    routes: [...adminRoutes(ctx), ...reservationRoutes(ctx)],
+    routes: [...adminRoutes(ctx, scheduler), ...reservationRoutes(ctx, new ReserveBatcher(ctx))],
+    api: reservationApi,
     start: async () => {
-      const stopScheduler = await startScheduler(ctx);
+      const stopScheduler = await scheduler.start();
       const stopSweeper = startSweeper(ctx);
       return async () => {
         await stopSweeper();
@@ -24,12 +28,29 @@ export function reservationPart(ctx: Context): Part {
   };
 }
 
-export { getSale, saleStats, saleReconciliation, publicSaleView, loadSale, isId, type Sale, type SaleStats } from './sales.js';
+export { getSale, saleStats, saleReconciliation, publicSaleView, loadSale, type Sale, type SaleStats } from './sales.js';
 export { reserve, releaseHold, getHold, type ReserveInput, type Reservation, type HoldView } from './reservations.js';
 export { createSale, openSale, endSale, returnUnsold, saleInput, type SaleInput } from './lifecycle.js';
-export { createProduct, getProduct, productInput, type Product } from './products.js';
-export { saleTransitions, canTransition, type SaleStatus } from './sale-status.js';
-export { scheduleSale, ensureJobs } from './scheduler.js';
+export { saleStatus, saleEnded, type SaleStatus } from './sale-status.js';
+export { holdStatus } from './hold-status.js';
+export { SaleScheduler } from './scheduler.js';
 export { sweepOnce } from './sweeper.js';
 export { saleKeys, activeSalesKey, saleStatusChannel, saleIdOfReservation, parseHoldRecord, holdRecordText, type SaleKeys, type HoldRecord, type HoldStatus } from './keys.js';
-export { runScript } from './scripts.js';
+export {
+  beginCheckout,
+  markSold,
+  failCheckout,
+  reserveScript,
+  reserveBatchScript,
+  reserveKeys,
+  releaseScript,
+  expireScript,
+  openSaleScript,
+  closeSaleScript,
+  type CheckoutArgs,
+  type CheckoutBegun,
+  type ReserveArgs,
+  type ReserveReply,
+} from './scripts.js';
+export { issueAdmissionToken, verifyAdmissionToken, type AdmissionClaims } from './admission-token.js';
+export { ReserveBatcher } from './batcher.js';

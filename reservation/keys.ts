@@ -1,3 +1,4 @@
+import type { HoldStatus } from './hold-status.js';
 /**
  * Redis key layout of one sale. Every key of a sale shares the hash tag {sale:<id>}, so the scripts run
  * unchanged on Redis Cluster. `prefix` isolates deployments (and test files) sharing one Redis.
@@ -19,6 +20,9 @@
  *                          entry may carry several reservations of one type (a batch of reservations is
  *                          one entry): rid, userId and quantity are then space-separated lists in step
  *   admission:<jti> string single-use marker of a spent admission token
+ *   paying          zset   reservationId -> checkout time (ms): holds in state `paying` (payment in flight);
+ *                          settlement's reconciliation walks it to find checkouts left stuck by a crash
+ *   sold            set    reservation ids of sold holds (reconciliation compares it with the paid orders)
  *   recon           string JSON of the last reconciliation result (written by settlement, shown by admin)
  *   wr:*            the waiting room's own keys
  */
@@ -35,6 +39,8 @@ export function saleKeys(prefix: string, saleId: string | number) {
     seq: `${base}seq`,
     stats: `${base}stats`,
     events: `${base}events`,
+    paying: `${base}paying`,
+    sold: `${base}sold`,
     recon: `${base}recon`,
     checkout: (rid: string) => `${base}checkout:${rid}`,
     admission: (jti: string) => `${base}admission:${jti}`,
@@ -43,7 +49,7 @@ export function saleKeys(prefix: string, saleId: string | number) {
 
 export type SaleKeys = ReturnType<typeof saleKeys>;
 
-export type HoldStatus = 'held' | 'paying' | 'sold' | 'released' | 'expired';
+export type { HoldStatus };
 export interface HoldRecord {
   userId: string;
   quantity: number;

@@ -1,12 +1,12 @@
 import { z } from 'zod';
 import type { Context } from '../infra/context.js';
-import { inTransaction } from '../infra/db.js';
+import { inTransaction, type DbClient } from '../infra/db.js';
 import { invalid, notFound } from '../infra/errors.js';
 import { writeOutbox } from '../infra/outbox.js';
 import { activeSalesKey, saleKeys, saleStatusChannel } from './keys.js';
-import { assertTransition, canTransition, type SaleStatus } from './sale-status.js';
+import { saleStatus, type SaleStatus } from './sale-status.js';
 import { forgetSale, loadSale, saleStats, DEFAULT_ADMISSION, type Sale } from './sales.js';
-import { runScript } from './scripts.js';
+import { closeSaleScript, openSaleScript } from './scripts.js';
 
 /**
  * A sale's life: created (scheduled), opened (units allocated from inventory, stock written to Redis),
@@ -52,7 +52,7 @@ export async function createSale(ctx: Context, input: SaleInput, nowMs = Date.no
   const saleId = await inTransaction(ctx.db, async (c) => {
     const inv = await c.query('SELECT quantity FROM inventory WHERE product_id = $1 FOR UPDATE', [input.productId]);
     if (inv.rows.length === 0) throw notFound('product');
-    const committed = await c.query(`SELECT coalesce(sum(quantity), 0)::int AS n FROM sales WHERE product_id = $1 AND status = 'scheduled'`, [input.productId]);
+    const committed = await c.query('SELECT coalesce(sum(quantity), 0)::int AS n FROM sales WHERE product_id = $1 AND status = $2', [input.productId, 'scheduled']);
     const free = inv.rows[0].quantity - committed.rows[0].n;
     if (input.quantity > free) {
       // Part of validating the body (as the issue words it): 400, naming the field.
@@ -70,6 +70,15 @@ export async function createSale(ctx: Context, input: SaleInput, nowMs = Date.no
   return (await loadSale(ctx, ctx.db, saleId))!;
 }
 
+/**
+ * The one way `sales.status` changes: to `to`, only from a status the table lets move there (the row is
+ * locked by the caller). `set` adds columns, with parameters from $4 on. False when the row was elsewhere.
+ */
+async function moveSale(c: DbClient, saleId: string, to: SaleStatus, set = '', params: unknown[] = []): Promise<boolean> {
+  const { rowCount } = await c.query(`UPDATE sales SET status = $2${set} WHERE id = $1 AND status = ANY($3)`, [saleId, to, saleStatus.from(to), ...params]);
+  return rowCount === 1;
+}
+
 async function publishStatus(ctx: Context, saleId: string, status: SaleStatus): Promise<void> {
   forgetSale(ctx, saleId);
   await ctx.redis.publish(saleStatusChannel(ctx.config.redisPrefix), JSON.stringify({ saleId, status }));
@@ -84,30 +93,29 @@ export async function openSale(ctx: Context, saleId: string): Promise<SaleStatus
   const sale = await inTransaction(ctx.db, async (c) => {
     const s = await loadSale(ctx, c, saleId, true);
     if (!s || s.status !== 'scheduled') return s;
-    assertTransition(s.status, 'open');
+    saleStatus.assert(s.status, 'open');
     const inv = await c.query(
       'UPDATE inventory SET quantity = quantity - $2, version = version + 1 WHERE product_id = $1 AND quantity >= $2 RETURNING quantity',
       [s.productId, s.quantity],
     );
     if (inv.rowCount === 0) {
       ctx.log.error({ saleId, productId: s.productId, quantity: s.quantity }, 'inventory no longer covers the sale; cancelling it');
-      await c.query(`UPDATE sales SET status = 'cancelled', closed_at = now(), units_returned = 0 WHERE id = $1`, [saleId]);
+      await moveSale(c, saleId, 'cancelled', ', closed_at = now(), units_returned = 0');
       return { ...s, status: 'cancelled' as const };
     }
     await writeOutbox(c, 'product', s.productId);
-    await c.query(`UPDATE sales SET status = 'open', opened_at = now() WHERE id = $1`, [saleId]);
+    await moveSale(c, saleId, 'open', ', opened_at = now()');
     return { ...s, status: 'open' as const };
   });
   if (!sale) return null;
   const k = saleKeys(ctx.config.redisPrefix, saleId);
   if (sale.status === 'cancelled') {
-    await runScript(ctx.redis, 'close-sale', [k.meta], ['cancelled']);
+    await closeSaleScript(ctx.redis, k, 'cancelled');
     await publishStatus(ctx, saleId, 'cancelled');
     return 'cancelled';
   }
   if (sale.status !== 'open') return sale.status;
-  const status = await runScript<string>(ctx.redis, 'open-sale', [k.meta, k.stock, k.stats], [
-    sale.quantity,
+  const status = await openSaleScript(ctx.redis, k, sale.quantity, [
     'id', sale.id,
     'productId', sale.productId,
     'priceCents', sale.priceCents,
@@ -131,18 +139,18 @@ export async function openSale(ctx: Context, saleId: string): Promise<SaleStatus
 export async function endSale(ctx: Context, saleId: string, want: 'closed' | 'cancelled' = 'closed'): Promise<SaleStatus | null> {
   const sale = await inTransaction(ctx.db, async (c) => {
     const s = await loadSale(ctx, c, saleId, true);
-    if (!s || (s.status !== 'open' && s.status !== 'scheduled')) return s;
+    if (!s || saleStatus.isFinal(s.status)) return s;
     const to: SaleStatus = s.status === 'scheduled' ? 'cancelled' : want;
-    assertTransition(s.status, to);
+    saleStatus.assert(s.status, to);
     const returned = s.status === 'scheduled' ? 0 : null; // nothing was allocated, nothing to return
-    await c.query('UPDATE sales SET status = $2, closed_at = now(), units_returned = coalesce(units_returned, $3) WHERE id = $1', [saleId, to, returned]);
+    await moveSale(c, saleId, to, ', closed_at = now(), units_returned = coalesce(units_returned, $4)', [returned]);
     return { ...s, status: to };
   });
   if (!sale) return null;
-  if (sale.status !== 'closed' && sale.status !== 'cancelled') return sale.status;
+  if (!saleStatus.isFinal(sale.status)) return sale.status;
   const k = saleKeys(ctx.config.redisPrefix, saleId);
-  const before = await runScript<string>(ctx.redis, 'close-sale', [k.meta], [sale.status]);
-  if (before !== 'closed' && before !== 'cancelled') await publishStatus(ctx, saleId, sale.status);
+  const before = await closeSaleScript(ctx.redis, k, sale.status as 'closed' | 'cancelled');
+  if (!saleStatus.is(before) || !saleStatus.isFinal(before)) await publishStatus(ctx, saleId, sale.status);
   else forgetSale(ctx, saleId);
   await returnUnsold(ctx, saleId);
   return sale.status;
@@ -155,14 +163,14 @@ export async function endSale(ctx: Context, saleId: string, want: 'closed' | 'ca
  */
 export async function returnUnsold(ctx: Context, saleId: string): Promise<boolean> {
   const status = await ctx.redis.hget(saleKeys(ctx.config.redisPrefix, saleId).meta, 'status');
-  if (status !== 'closed' && status !== 'cancelled') return false;
+  if (!saleStatus.is(status) || !saleStatus.isFinal(status)) return false;
   const stats = await saleStats(ctx, saleId);
   if (stats.held > 0) return false;
   return inTransaction(ctx.db, async (c) => {
     const { rows } = await c.query(
-      `UPDATE sales SET units_returned = $2 WHERE id = $1 AND units_returned IS NULL AND status IN ('closed', 'cancelled')
+      `UPDATE sales SET units_returned = $2 WHERE id = $1 AND units_returned IS NULL AND status = ANY($3)
        RETURNING product_id, quantity`,
-      [saleId, stats.remaining],
+      [saleId, stats.remaining, saleStatus.finals],
     );
     if (rows.length === 0) return true; // done before (or never allocated)
     if (stats.remaining + stats.sold !== rows[0].quantity) {
@@ -176,5 +184,3 @@ export async function returnUnsold(ctx: Context, saleId: string): Promise<boolea
     return true;
   });
 }
-
-export { canTransition };

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestEngine, type TestEngine } from '../test/engine.js';
 import { setHoldStatus } from '../test/holds.js';
 import { sweepOnce } from './sweeper.js';
-import { eventually, makeSale, makeUsers } from './testing.js';
+import { eventually, makeSale, makeUsers } from '../test/sales.js';
 
 let t: TestEngine;
 let admin: string;

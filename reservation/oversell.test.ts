@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestEngine, type TestEngine } from '../test/engine.js';
 import { eventsByReservation } from '../test/holds.js';
 import { saleKeys } from './keys.js';
-import { makeSale, makeUsers } from './testing.js';
+import { makeSale, makeUsers } from '../test/sales.js';
 
 let t: TestEngine;
 beforeAll(async () => {

@@ -1,15 +1,17 @@
 import type { Context } from '../infra/context.js';
 import { AppError, invalid, notFound } from '../infra/errors.js';
-import { verifyAdmissionToken } from '../waiting-room/index.js';
+import { verifyAdmissionToken } from './admission-token.js';
 import { parseHoldRecord, saleIdOfReservation, saleKeys } from './keys.js';
-import { getSale, peekSale } from './sales.js';
-import { runScript } from './scripts.js';
-import { reserveInRedis } from './batcher.js';
+import { getSale, peekSale, type Sale } from './sales.js';
+import { releaseScript, reserveRefusal } from './scripts.js';
+import type { ReserveBatcher } from './batcher.js';
+import { countReservation } from './metrics.js';
 
 export interface ReserveInput {
   saleId: string;
   userId: string;
   quantity: number;
+  /** Already checked by the route (infra/http.ts idempotencyKey). */
   idempotencyKey?: string;
   admissionToken?: string;
 }
@@ -23,14 +25,6 @@ export interface Reservation {
   replayed: boolean;
 }
 
-const refusals: Record<string, () => AppError> = {
-  NOT_OPEN: () => new AppError('sale_not_open', 'the sale is not open'),
-  SOLD_OUT: () => new AppError('sold_out', 'not enough units left'),
-  LIMIT: () => new AppError('limit_reached', 'this would take you past the per-user limit'),
-  NOT_ADMITTED: () => new AppError('not_admitted', 'this admission token has already been used'),
-  INVALID: () => invalid('quantity', 'must be a whole number of at least 1'),
-};
-
 /** Epoch ms as ISO-8601, remembering the last one: the holds of one batch share their expiry. */
 let lastMs = NaN;
 let lastIso = '';
@@ -42,7 +36,6 @@ function isoTime(ms: number): string {
   return lastIso;
 }
 
-const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
 /** Extra life for an admission marker beyond the token's expiry (clock skew between processes). */
 const MARKER_MARGIN_S = 60;
 
@@ -51,15 +44,28 @@ const MARKER_MARGIN_S = 60;
  * then does everything else in one atomic Lua call (open, idempotency, single-use admission, stock, limit,
  * decrement, hold, event). Throws AppError with the client-facing code on every refusal.
  */
-export async function reserve(ctx: Context, input: ReserveInput, nowMs = Date.now()): Promise<Reservation> {
-  const { saleId, userId, quantity } = input;
+export async function reserve(ctx: Context, batcher: ReserveBatcher, input: ReserveInput, nowMs = Date.now()): Promise<Reservation> {
+  const { saleId } = input;
   const cached = peekSale(ctx, saleId);
   const sale = cached !== undefined ? cached : await getSale(ctx, saleId);
   if (!sale) throw notFound('sale');
+  return reserveIn(ctx, batcher, sale, input, nowMs).then(
+    (r) => {
+      countReservation(saleId, r.replayed ? 'replayed' : 'ok');
+      return r;
+    },
+    (err) => {
+      countReservation(saleId, err instanceof AppError ? err.code : 'error');
+      throw err;
+    },
+  );
+}
+
+async function reserveIn(ctx: Context, batcher: ReserveBatcher, sale: Sale, input: ReserveInput, nowMs: number): Promise<Reservation> {
+  const { saleId, userId, quantity } = input;
   if (!Number.isInteger(quantity) || quantity < 1) throw invalid('quantity', 'must be a whole number of at least 1');
   if (quantity > sale.perUserLimit) throw invalid('quantity', `at most ${sale.perUserLimit} per shopper in this sale`);
   const idem = input.idempotencyKey ?? '';
-  if (idem !== '' && !IDEMPOTENCY_KEY.test(idem)) throw invalid('Idempotency-Key', 'must be 1 to 200 visible ASCII characters');
   let jti = '';
   let markerSeconds = 0;
   if (sale.waitingRoom) {
@@ -68,24 +74,21 @@ export async function reserve(ctx: Context, input: ReserveInput, nowMs = Date.no
     jti = claims.jti;
     markerSeconds = Math.max(1, Math.ceil(claims.exp - nowMs / 1000)) + MARKER_MARGIN_S;
   }
-  const [status, rid, q, expiresAt] = await reserveInRedis(ctx, saleId, { userId, quantity, idempotencyKey: idem, jti, markerSeconds });
+  const [status, rid, q, expiresAt] = await batcher.reserve(saleId, { userId, quantity, idempotencyKey: idem, jti, markerSeconds });
   if (status === 'OK' || status === 'DUPLICATE') {
     if (status === 'DUPLICATE' && q !== quantity) {
       throw new AppError('idempotency_conflict', 'this Idempotency-Key was used for a different quantity');
     }
     return { reservationId: rid, saleId, quantity: q, expiresAt: isoTime(expiresAt), replayed: status === 'DUPLICATE' };
   }
-  const refuse = refusals[status];
-  if (!refuse) throw new Error(`reserve script answered ${status}`);
-  throw refuse();
+  throw reserveRefusal(status);
 }
 
 /** Gives a hold back before it expires. Only its owner may; a hold being paid for cannot be released. */
 export async function releaseHold(ctx: Context, rid: string, userId: string): Promise<{ reservationId: string; status: 'released' }> {
   const saleId = saleIdOfReservation(rid);
   if (!saleId) throw notFound('reservation');
-  const k = saleKeys(ctx.config.redisPrefix, saleId);
-  const [status] = await runScript<[string]>(ctx.redis, 'release', [k.meta, k.stock, k.holds, k.users, k.stats, k.events], [rid, userId, '0']);
+  const status = await releaseScript(ctx.redis, saleKeys(ctx.config.redisPrefix, saleId), rid, userId);
   if (status === 'NOT_FOUND') throw notFound('reservation');
   if (status === 'BUSY') throw new AppError('invalid_state', 'this reservation is being paid for or already sold');
   return { reservationId: rid, status: 'released' };

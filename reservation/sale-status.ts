@@ -1,24 +1,20 @@
-import { AppError } from '../infra/errors.js';
+import { StateMachine } from '../infra/state-machine.js';
 
 /**
  * Sale status is this table and nothing else: scheduled -> open -> closed, and scheduled|open -> cancelled.
- * Closed and cancelled are final.
+ * Closed and cancelled are final. Postgres `sales.status` changes only through `saleStatus.from(to)` guards;
+ * Redis keeps a copy in the sale's meta hash for the Lua scripts.
  */
 export type SaleStatus = 'scheduled' | 'open' | 'closed' | 'cancelled';
 
-export const saleTransitions: Readonly<Record<SaleStatus, readonly SaleStatus[]>> = {
+export const saleStatus = new StateMachine<SaleStatus>('sale', {
   scheduled: ['open', 'cancelled'],
   open: ['closed', 'cancelled'],
   closed: [],
   cancelled: [],
-};
+});
 
-export function canTransition(from: SaleStatus, to: SaleStatus): boolean {
-  return saleTransitions[from].includes(to);
+/** Has the sale ended (closed, cancelled, or past its end time)? Nobody may queue for or reserve in it. */
+export function saleEnded(sale: { status: SaleStatus; endsAt: Date }, now = Date.now()): boolean {
+  return saleStatus.isFinal(sale.status) || now >= sale.endsAt.getTime();
 }
-
-export function assertTransition(from: SaleStatus, to: SaleStatus): void {
-  if (!canTransition(from, to)) throw new AppError('invalid_state', `a ${from} sale cannot become ${to}`);
-}
-
-export const isFinal = (s: SaleStatus) => saleTransitions[s].length === 0;

@@ -1,5 +1,6 @@
 import type { Context } from '../infra/context.js';
 import type { Db, DbClient } from '../infra/db.js';
+import { parseId } from '../infra/http.js';
 import { saleKeys } from './keys.js';
 import type { SaleStatus } from './sale-status.js';
 
@@ -32,11 +33,10 @@ export const DEFAULT_ADMISSION = { batchSize: 100, intervalMs: 1000, windowSecon
 export const QUEUE_OPENS_BEFORE_MS = 10 * 60_000;
 
 /** Ids on the wire are decimal strings; anything else cannot name a row. */
-export const isId = (s: string) => /^[1-9]\d{0,17}$/.test(s);
+export const isId = (s: string) => parseId(s) !== null;
 
 const SALE_SELECT = `SELECT s.*, p.name FROM sales s JOIN products p ON p.id = s.product_id`;
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function rowToSale(row: any, overAdmissionFactor: number): Sale {
   const a = row.admission ?? {};
   return {

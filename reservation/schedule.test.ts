@@ -4,8 +4,8 @@ import { startEngine, type Engine } from '../gateway/server.js';
 import { createContext, type Context } from '../infra/context.js';
 import { createTestWorld, type TestWorld } from '../test/harness.js';
 import { SCHEDULE_QUEUE } from './scheduler.js';
-import { eventually, makeUsers } from './testing.js';
-import { createProduct } from './products.js';
+import { eventually, makeUsers } from '../test/sales.js';
+import { createProduct } from '../storefront/index.js';
 
 /** Each step gets its own context, as a separate process would: nothing in memory survives a "restart". */
 let world: TestWorld;

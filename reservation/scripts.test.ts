@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defineLua, registeredLua } from '../infra/lua.js';
 import { createTestWorld, type TestWorld } from '../test/harness.js';
 import { eventsByReservation, holdStatus, setHoldStatus } from '../test/holds.js';
 import { saleKeys } from './keys.js';
-import { loadScripts, runScript } from './scripts.js';
+import { closeSaleScript, expireScript, openSaleScript, releaseScript, reserveBatchScript, reserveKeys, reserveScript, type ReserveReply } from './scripts.js';
 
 let world: TestWorld;
 beforeAll(async () => {
@@ -15,33 +16,29 @@ afterAll(async () => {
 async function openSale(id: string, quantity: number, perUserLimit = 2) {
   const k = saleKeys(world.config.redisPrefix, id);
   const now = Date.now();
-  await runScript(world.ctx.redis, 'open-sale', [k.meta, k.stock, k.stats], [
-    quantity, 'id', id, 'perUserLimit', perUserLimit, 'holdSeconds', 60, 'startsAt', now - 1000, 'endsAt', now + 3600_000,
-  ]);
+  await openSaleScript(world.ctx.redis, k, quantity, ['id', id, 'perUserLimit', perUserLimit, 'holdSeconds', 60, 'startsAt', now - 1000, 'endsAt', now + 3600_000]);
   return k;
 }
 
-const reserveKeys = (k: ReturnType<typeof saleKeys>) => [k.meta, k.stock, k.holds, k.users, k.idem, k.stats, k.events];
+/** Odd quantities (strings, fractions) are passed through as they are: the script must refuse them. */
+const reserveAs = (k: ReturnType<typeof saleKeys>, user: string, qty: number | string, o: { now?: number; idem?: string; jti?: string } = {}): Promise<ReserveReply> =>
+  reserveScript(world.ctx.redis, reserveKeys(k), { userId: user, quantity: qty as number, idempotencyKey: o.idem ?? '', jti: o.jti ?? '', markerSeconds: 60 }, o.now ?? Date.now());
 
 describe('reserve-7.lua', () => {
   it('decrements stock, records a hold, and refuses past stock and past the limit', async () => {
     const k = await openSale('1', 3, 2);
     const r = world.ctx.redis;
-    const a = await runScript<[string, string, number, number]>(r, 'reserve', reserveKeys(k), ['u1', 2, Date.now(), '', '', 60]);
+    const a = await reserveAs(k, 'u1', 2);
     expect(a[0]).toBe('OK');
     expect(a[1]).toBe('1-1');
     expect(await r.get(k.stock)).toBe('1');
-    const limit = await runScript<[string]>(r, 'reserve', reserveKeys(k), ['u1', 1, Date.now(), '', '', 60]);
+    const limit = await reserveAs(k, 'u1', 1);
     expect(limit[0]).toBe('LIMIT');
-    const sold = await runScript<[string]>(r, 'reserve', reserveKeys(k), ['u2', 2, Date.now(), '', '', 60]);
+    const sold = await reserveAs(k, 'u2', 2);
     expect(sold[0]).toBe('SOLD_OUT');
   });
 });
 
-type Reply = [string, string, number, number];
-const reserveAs = (k: ReturnType<typeof saleKeys>, user: string, qty: number | string, o: { now?: number; idem?: string; jti?: string } = {}) =>
-  runScript<Reply>(world.ctx.redis, 'reserve', reserveKeys(k), [user, qty, o.now ?? Date.now(), o.idem ?? '', o.jti ?? '', 60]);
-const holdKeys = (k: ReturnType<typeof saleKeys>) => [k.meta, k.stock, k.holds, k.users, k.stats, k.events];
 
 describe('reserve-7.lua edge cases', () => {
   it('refuses a sale that is not open: never opened, before its start, at its end, closed', async () => {
@@ -50,11 +47,11 @@ describe('reserve-7.lua edge cases', () => {
     expect((await reserveAs(never, 'u1', 1))[0]).toBe('NOT_OPEN');
     const k = saleKeys(world.config.redisPrefix, '91');
     const start = Date.now() + 10_000;
-    await runScript(r, 'open-sale', [k.meta, k.stock, k.stats], [5, 'id', '91', 'perUserLimit', 2, 'holdSeconds', 60, 'startsAt', start, 'endsAt', start + 1000]);
+    await openSaleScript(r, k, 5, ['id', '91', 'perUserLimit', 2, 'holdSeconds', 60, 'startsAt', start, 'endsAt', start + 1000]);
     expect((await reserveAs(k, 'u1', 1, { now: start - 1 }))[0]).toBe('NOT_OPEN');
     expect((await reserveAs(k, 'u1', 1, { now: start }))[0]).toBe('OK');
     expect((await reserveAs(k, 'u1', 1, { now: start + 1000 }))[0]).toBe('NOT_OPEN');
-    expect(await runScript(r, 'close-sale', [k.meta], ['closed'])).toBe('open');
+    expect(await closeSaleScript(r, k, 'closed')).toBe('open');
     expect((await reserveAs(k, 'u2', 1, { now: start + 10 }))[0]).toBe('NOT_OPEN');
     expect(await r.get(k.stock)).toBe('4');
   });
@@ -74,7 +71,7 @@ describe('reserve-7.lua edge cases', () => {
     const a = await reserveAs(k, 'u1', 2, { idem: 'key' });
     const b = await reserveAs(k, 'u1', 2, { idem: 'key' });
     expect(b).toEqual(['DUPLICATE', a[1], 2, a[3]]);
-    await runScript(r, 'close-sale', [k.meta], ['closed']);
+    await closeSaleScript(r, k, 'closed');
     expect((await reserveAs(k, 'u1', 2, { idem: 'key' }))[0]).toBe('DUPLICATE');
     expect(await r.get(k.stock)).toBe('8');
     expect(await r.hget(k.stats, 'held')).toBe('2');
@@ -97,10 +94,10 @@ describe('release-6.lua and expire-6.lua', () => {
     const r = world.ctx.redis;
     const k = await openSale('95', 5, 5);
     const [, rid] = await reserveAs(k, 'u1', 2);
-    expect(await runScript(r, 'release', holdKeys(k), [rid, 'u2', '0'])).toEqual(['NOT_FOUND']);
-    expect(await runScript(r, 'release', holdKeys(k), ['95-999', '', '0'])).toEqual(['NOT_FOUND']);
-    expect(await runScript(r, 'release', holdKeys(k), [rid, 'u1', '0'])).toEqual(['OK']);
-    expect(await runScript(r, 'release', holdKeys(k), [rid, 'u1', '0'])).toEqual(['OK']);
+    expect(await releaseScript(r, k, rid, 'u2')).toBe('NOT_FOUND');
+    expect(await releaseScript(r, k, '95-999', '')).toBe('NOT_FOUND');
+    expect(await releaseScript(r, k, rid, 'u1')).toBe('OK');
+    expect(await releaseScript(r, k, rid, 'u1')).toBe('OK');
     expect(await r.get(k.stock)).toBe('5');
     expect(await r.hget(k.users, 'u1')).toBe('0');
     expect(await r.hget(k.stats, 'held')).toBe('0');
@@ -108,11 +105,11 @@ describe('release-6.lua and expire-6.lua', () => {
     const [, paying] = await reserveAs(k, 'u1', 1);
     await setHoldStatus(r, k, paying, 'paying');
     await r.zrem(k.holds, paying);
-    expect(await runScript(r, 'release', holdKeys(k), [paying, 'u1', '0'])).toEqual(['BUSY']);
-    expect(await runScript(r, 'release', holdKeys(k), [paying, '', '1'])).toEqual(['OK']);
+    expect(await releaseScript(r, k, paying, 'u1')).toBe('BUSY');
+    expect(await releaseScript(r, k, paying, '', true)).toBe('OK');
     const [, sold] = await reserveAs(k, 'u1', 1);
     await setHoldStatus(r, k, sold, 'sold');
-    expect(await runScript(r, 'release', holdKeys(k), [sold, '', '1'])).toEqual(['BUSY']);
+    expect(await releaseScript(r, k, sold, '', true)).toBe('BUSY');
     expect(await r.get(k.stock)).toBe('4');
   });
 
@@ -124,10 +121,10 @@ describe('release-6.lua and expire-6.lua', () => {
     const [, paying] = await reserveAs(k, 'p', 1, { now });
     await setHoldStatus(r, k, paying, 'paying');
     await r.zrem(k.holds, paying);
-    expect(await runScript(r, 'expire', holdKeys(k), [now + 59_999, 100])).toBe(0);
-    expect(await runScript(r, 'expire', holdKeys(k), [now + 60_000, 3])).toBe(3);
-    expect(await runScript(r, 'expire', holdKeys(k), [now + 60_000, 3])).toBe(1);
-    expect(await runScript(r, 'expire', holdKeys(k), [now + 60_000, 3])).toBe(0);
+    expect(await expireScript(r, k, now + 59_999, 100)).toBe(0);
+    expect(await expireScript(r, k, now + 60_000, 3)).toBe(3);
+    expect(await expireScript(r, k, now + 60_000, 3)).toBe(1);
+    expect(await expireScript(r, k, now + 60_000, 3)).toBe(0);
     expect(await r.get(k.stock)).toBe('9');
     expect(await r.hget(k.stats, 'held')).toBe('1');
     expect(await holdStatus(r, k, paying)).toBe('paying');
@@ -142,11 +139,11 @@ describe('open-sale-3.lua and close-sale-1.lua', () => {
     await reserveAs(k, 'u1', 2);
     await openSale('97', 5, 5);
     expect(await r.get(k.stock)).toBe('3');
-    expect(await runScript(r, 'close-sale', [k.meta], ['closed'])).toBe('open');
-    expect(await runScript(r, 'close-sale', [k.meta], ['cancelled'])).toBe('closed');
+    expect(await closeSaleScript(r, k, 'closed')).toBe('open');
+    expect(await closeSaleScript(r, k, 'cancelled')).toBe('closed');
     expect(await r.hget(k.meta, 'status')).toBe('closed');
-    expect(await runScript(r, 'open-sale', [k.meta, k.stock, k.stats], [5, 'id', '97'])).toBe('closed');
-    expect(await runScript(world.ctx.redis, 'close-sale', [saleKeys(world.config.redisPrefix, '98').meta], ['cancelled'])).toBe('');
+    expect(await openSaleScript(r, k, 5, ['id', '97'])).toBe('closed');
+    expect(await closeSaleScript(world.ctx.redis, saleKeys(world.config.redisPrefix, '98'), 'cancelled')).toBe('');
   });
 });
 
@@ -159,13 +156,11 @@ describe('reserve-batch-7.lua', () => {
     ];
     const now = Date.now();
     const one = await openSale('80', 6, 2);
-    const expected: Array<[string, string, number, number]> = [];
+    const expected: ReserveReply[] = [];
     for (const [u, q, idem, jti] of requests) expected.push(await reserveAs(one, u, q, { now, idem, jti }));
     const many = await openSale('81', 6, 2);
-    const argv: Array<string | number> = [now];
-    for (const [u, q, idem, jti] of requests) argv.push(u, q, idem, jti, 60);
-    const flat = (await runScript<string>(r, 'reserve-batch', reserveKeys(many), argv)).split(',');
-    const got = requests.map((_, i) => [flat[i * 4], flat[i * 4 + 1], Number(flat[i * 4 + 2]), Number(flat[i * 4 + 3])]);
+    const batch = requests.map(([u, q, idem, jti]) => ({ userId: u, quantity: q as number, idempotencyKey: idem, jti, markerSeconds: 60 }));
+    const got = await reserveBatchScript(r, reserveKeys(many), batch, now);
     expect(got.map((g) => g[0])).toEqual(['OK', 'DUPLICATE', 'OK', 'LIMIT', 'OK', 'NOT_ADMITTED', 'OK', 'SOLD_OUT', 'OK', 'INVALID', 'INVALID', 'DUPLICATE']);
     expect(got.map((g) => [g[0], String(g[1]).replace(/^81-/, '80-'), g[2], g[3]])).toEqual(expected);
     expect(await r.get(many.stock)).toBe('0');
@@ -184,23 +179,12 @@ describe('reserve-batch-7.lua', () => {
   });
 });
 
-describe('loadScripts', () => {
-  it('inlines includes, also nested ones, each once per script', () => {
-    const release = loadScripts().find((s) => s.name === 'release')!;
-    expect(release.lua).not.toContain('@include');
-    expect(release.lua.split('local function readHold(').length).toBe(2); // via return-hold, once
-    expect(release.lua.indexOf('local function readHold(')).toBeLessThan(release.lua.indexOf('local function returnHold('));
-  });
-});
-
-describe('defineScripts', () => {
-  it('sends the self-batched scripts past auto-pipelining, on this client only', async () => {
-    const { Redis } = await import('ioredis');
+describe('the self-batched scripts', () => {
+  it('reserve, reserve-batch and cart-batch go past auto-pipelining on the engine client; the others do not', async () => {
+    await import('../storefront/index.js'); // registers the cart scripts
+    defineLua(world.ctx.redis);
     const ignored = world.ctx.redis.options.autoPipeliningIgnoredCommands ?? [];
-    expect(ignored).toEqual(expect.arrayContaining(['reserveV1', 'reserveBatchV1', 'cartBatchV1']));
-    expect(ignored).not.toContain('releaseV1');
-    const other = new Redis({ lazyConnect: true });
-    expect(other.options.autoPipeliningIgnoredCommands ?? []).toEqual([]);
-    other.disconnect();
+    for (const name of ['reserve', 'reserve-batch', 'cart-batch']) expect(ignored).toContain(registeredLua(name)!.command);
+    for (const name of ['release', 'cart-apply', 'queue-join']) expect(ignored).not.toContain(registeredLua(name)?.command ?? name);
   });
 });

@@ -3,15 +3,18 @@ import { createContext, type Context } from '../infra/context.js';
 import { createTestWorld, type TestWorld } from '../test/harness.js';
 import { activeSalesKey, saleKeys } from './keys.js';
 import { createSale, openSale, endSale } from './lifecycle.js';
-import { createProduct } from './products.js';
+import { createProduct } from '../storefront/index.js';
+import { ReserveBatcher } from './batcher.js';
 import { reserve } from './reservations.js';
 import { startSweeper } from './sweeper.js';
-import { eventually } from './testing.js';
+import { eventually } from '../test/sales.js';
 
 let world: TestWorld;
 let second: Context;
+let batcher: ReserveBatcher;
 beforeAll(async () => {
   world = await createTestWorld();
+  batcher = new ReserveBatcher(world.ctx);
   second = createContext(world.config); // another "process" on the same Redis and Postgres
 });
 afterAll(async () => {
@@ -32,7 +35,7 @@ async function openNow(ctx: Context, sku: string, stock: number, quantity: numbe
 describe('sweeper', () => {
   it('two processes sweeping: one holds the lease, every expired hold comes back exactly once, and an ended sale leaves the active set', async () => {
     const { sale } = await openNow(world.ctx, 'SW-1', 20, 20);
-    for (let u = 1; u <= 10; u++) await reserve(world.ctx, { saleId: sale.id, userId: String(u), quantity: 2 });
+    for (let u = 1; u <= 10; u++) await reserve(world.ctx, batcher, { saleId: sale.id, userId: String(u), quantity: 2 });
     const k = saleKeys(world.config.redisPrefix, sale.id);
     expect(await world.ctx.redis.get(k.stock)).toBe('0');
     const stops = [startSweeper(world.ctx), startSweeper(second)];
@@ -67,7 +70,7 @@ describe('sweeper', () => {
     expect(await openSale(world.ctx, sale.id)).toBe('cancelled');
     const inv = await world.ctx.db.query('SELECT quantity FROM inventory WHERE product_id = $1', [product.id]);
     expect(inv.rows[0].quantity).toBe(5);
-    await expect(reserve(world.ctx, { saleId: sale.id, userId: '1', quantity: 1 })).rejects.toMatchObject({ code: 'sale_not_open' });
+    await expect(reserve(world.ctx, batcher, { saleId: sale.id, userId: '1', quantity: 1 })).rejects.toMatchObject({ code: 'sale_not_open' });
   });
 
   it('opening the same sale from two processes at once allocates once', async () => {

@@ -4,7 +4,8 @@ import type { Context } from '../infra/context.js';
 import { runWithLease } from '../infra/lease.js';
 import { activeSalesKey, saleKeys } from './keys.js';
 import { returnUnsold } from './lifecycle.js';
-import { runScript } from './scripts.js';
+import { expireScript } from './scripts.js';
+import { saleStatus } from './sale-status.js';
 
 const BATCH = 500;
 const MAX_BATCHES_PER_TICK = 20;
@@ -22,13 +23,13 @@ export async function sweepOnce(ctx: Context, nowMs = Date.now()): Promise<numbe
     try {
       const k = saleKeys(prefix, saleId);
       for (let i = 0; i < MAX_BATCHES_PER_TICK; i++) {
-        const n = await runScript<number>(ctx.redis, 'expire', [k.meta, k.stock, k.holds, k.users, k.stats, k.events], [nowMs, BATCH]);
+        const n = await expireScript(ctx.redis, k, nowMs, BATCH);
         expired += n;
         if (n < BATCH) break;
       }
       const status = await ctx.redis.hget(k.meta, 'status');
       if (status === null) await ctx.redis.srem(activeSalesKey(prefix), saleId);
-      else if ((status === 'closed' || status === 'cancelled') && (await returnUnsold(ctx, saleId))) {
+      else if (saleStatus.is(status) && saleStatus.isFinal(status) && (await returnUnsold(ctx, saleId))) {
         await ctx.redis.srem(activeSalesKey(prefix), saleId);
       }
     } catch (err) {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Batcher } from '../infra/batch.js';
 import type { Config } from '../infra/config.js';
 import { settleJobOptions, type SettlementQueue } from './queue.js';
 import type { SettleJob } from './settle.js';
@@ -10,64 +11,33 @@ export interface CheckoutBatchOptions {
   lingerMs?: number;
 }
 
+/** A checkout's place in a batch: what it hands in (its job, or null when it dropped out). */
+interface Member {
+  answer: Promise<SettleJob | null>;
+}
+
 /**
- * One settlement job in the making. Its id is chosen when it opens, before any of its checkouts begins, so
- * each hold records (begin-checkout Lua, `jobId`) which job settles it: a replayed checkout and
- * reconciliation find the live job of a hold by that id, and never start a second saga beside it.
- * The job is added once every member has either handed in its checkout (`submit`) or dropped out
- * (`withdraw`); `submit` resolves when the job is in the queue.
+ * A checkout's membership of one settlement job in the making. The job's id is chosen when its batch
+ * opens, before any of its checkouts begins, so each hold records (begin-checkout Lua, `jobId`) which job
+ * settles it: a replayed checkout and reconciliation find the live job of a hold by that id, and never start
+ * a second saga beside it. The job is added once every member has either handed in its checkout (`submit`)
+ * or dropped out (`withdraw`), exactly once each.
  */
 export class CheckoutBatch {
-  readonly id = `batch-${randomUUID()}`;
-  private members = 0;
-  private answered = 0;
-  private closed = false;
-  private added = false;
-  private readonly checkouts: SettleJob[] = [];
-  private readonly waiting: Array<{ resolve: () => void; reject: (err: unknown) => void }> = [];
-
   constructor(
-    private readonly queue: SettlementQueue,
-    private readonly config: Config,
+    readonly id: string,
+    private readonly answer: (job: SettleJob | null) => void,
+    private readonly added: Promise<void>,
   ) {}
 
-  get size(): number {
-    return this.members;
-  }
-
-  join(): void {
-    this.members++;
-  }
-
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.maybeAdd();
-  }
-
+  /** Hands in the checkout; resolves when its job is in the queue. */
   submit(job: SettleJob): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.checkouts.push(job);
-      this.waiting.push({ resolve, reject });
-      this.answered++;
-      this.maybeAdd();
-    });
+    this.answer(job);
+    return this.added;
   }
 
   withdraw(): void {
-    this.answered++;
-    this.maybeAdd();
-  }
-
-  private maybeAdd(): void {
-    if (!this.closed || this.added || this.answered < this.members || this.checkouts.length === 0) return;
-    this.added = true;
-    const data = this.checkouts.length === 1 ? this.checkouts[0] : { checkouts: this.checkouts };
-    const waiting = this.waiting.splice(0);
-    this.queue.add('settle', data, settleJobOptions(this.config, this.id)).then(
-      () => waiting.forEach((w) => w.resolve()),
-      (err: unknown) => waiting.forEach((w) => w.reject(err)),
-    );
+    this.answer(null);
   }
 }
 
@@ -77,42 +47,35 @@ export class CheckoutBatch {
  * (de)serialisation) on all but one of them. A lone checkout waits `lingerMs` at most.
  */
 export class CheckoutBatcher {
-  private open: CheckoutBatch | undefined;
-  private readonly maxSize: number;
-  private readonly lingerMs: number;
+  private readonly batcher: Batcher<Member, void, string>;
 
   constructor(
     private readonly queue: SettlementQueue,
     private readonly config: Config,
     opts: CheckoutBatchOptions = {},
   ) {
-    this.maxSize = opts.maxSize ?? 10;
-    this.lingerMs = opts.lingerMs ?? 2;
+    this.batcher = new Batcher<Member, void, string>(
+      { maxSize: opts.maxSize ?? 10, maxInFlight: Infinity, schedule: opts.lingerMs ?? 2 },
+      (members, id) => this.addJob(members, id),
+      () => `batch-${randomUUID()}`,
+    );
   }
 
   /** The batch a new checkout joins; it must later `submit` or `withdraw` exactly once. */
   join(): CheckoutBatch {
-    let batch = this.open;
-    if (!batch) {
-      const opened = (batch = this.open = new CheckoutBatch(this.queue, this.config));
-      setTimeout(() => this.closeOpen(opened), this.lingerMs);
+    let answer!: (job: SettleJob | null) => void;
+    const member: Member = { answer: new Promise((resolve) => (answer = resolve)) };
+    const { label, result } = this.batcher.join(member);
+    result.catch(() => {}); // a member that withdrew has nobody waiting for the job
+    return new CheckoutBatch(label, answer, result);
+  }
+
+  private async addJob(members: Member[], id: string): Promise<void[]> {
+    const checkouts = (await Promise.all(members.map((m) => m.answer))).filter((job): job is SettleJob => job !== null);
+    if (checkouts.length > 0) {
+      const data = checkouts.length === 1 ? checkouts[0] : { checkouts };
+      await this.queue.add('settle', data, settleJobOptions(this.config, id));
     }
-    batch.join();
-    if (batch.size >= this.maxSize) this.closeOpen(batch);
-    return batch;
+    return members.map(() => undefined);
   }
-
-  private closeOpen(batch: CheckoutBatch): void {
-    if (this.open === batch) this.open = undefined;
-    batch.close();
-  }
-}
-
-const batchers = new WeakMap<SettlementQueue, CheckoutBatcher>();
-
-/** The process's batcher for this queue. */
-export function batcherFor(queue: SettlementQueue, config: Config): CheckoutBatcher {
-  let b = batchers.get(queue);
-  if (!b) batchers.set(queue, (b = new CheckoutBatcher(queue, config)));
-  return b;
 }

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Context } from '../infra/context.js';
-import { AppError, notFound } from '../infra/errors.js';
-import { runScript, saleIdOfReservation } from '../reservation/index.js';
-import { pendingOrdersKey, settlementSaleKeys } from './keys.js';
+import { notFound } from '../infra/errors.js';
+import { beginCheckout, saleIdOfReservation, saleKeys } from '../reservation/index.js';
+import { pendingOrdersKey } from './keys.js';
 import type { OrderStatus } from './order-status.js';
-import { batcherFor } from './checkout-batch.js';
+import type { CheckoutBatcher } from './checkout-batch.js';
 import { enqueueSettlement, type SettlementQueue } from './queue.js';
 import { STUCK_AFTER_MS } from './reconcile.js';
 import type { SettleJob } from './settle.js';
@@ -23,8 +23,6 @@ export interface CheckoutResult {
   created: boolean;
 }
 
-type ScriptReply = [string, string, number, number, string, number, string, string, string];
-
 /** The order status a hold's state stands for. */
 const statusOfHold: Record<string, OrderStatus> = { paying: 'pending', sold: 'paid', released: 'failed', expired: 'failed' };
 
@@ -36,38 +34,27 @@ const statusOfHold: Record<string, OrderStatus> = { paying: 'pending', sold: 'pa
  * than reconciliation's stuck threshold (the first request died before enqueueing it), so a checkout
  * never has two live sagas.
  */
-export async function checkout(ctx: Context, queue: SettlementQueue, req: CheckoutRequest, now = Date.now()): Promise<CheckoutResult> {
+export async function checkout(
+  { ctx, queue, checkouts }: { ctx: Context; queue: SettlementQueue; checkouts: CheckoutBatcher },
+  req: CheckoutRequest,
+  now = Date.now(),
+): Promise<CheckoutResult> {
   const saleId = saleIdOfReservation(req.reservationId);
   if (!saleId) throw notFound('reservation');
-  const k = settlementSaleKeys(ctx.config.redisPrefix, saleId);
-  const batch = batcherFor(queue, ctx.config).join();
+  const k = saleKeys(ctx.config.redisPrefix, saleId);
+  const batch = checkouts.join();
   let handedIn = false;
   try {
-    const [status, orderId, quantity, unitPriceCents, productId, checkoutAt, holdStatus, paymentMethod, jobId] = await runScript<ScriptReply>(
-      ctx.redis,
-      'begin-checkout',
-      [k.meta, k.holds, k.paying],
-      [req.reservationId, req.userId, now, req.idempotencyKey, randomUUID(), req.paymentMethod, batch.id],
-    );
-    switch (status) {
-      case 'NOT_FOUND':
-        throw notFound('reservation');
-      case 'EXPIRED':
-        throw new AppError('hold_expired', holdStatus === 'released' ? 'the hold was released' : 'the hold has expired');
-      case 'CONFLICT':
-        throw new AppError('idempotency_conflict', 'this reservation is already being checked out under another Idempotency-Key');
-    }
-    const job: SettleJob = {
+    const { status, orderId, quantity, unitPriceCents, productId, checkoutAt, holdStatus, paymentMethod, jobId } = await beginCheckout(ctx.redis, k, {
       rid: req.reservationId,
-      saleId,
       userId: req.userId,
-      orderId,
-      productId: String(productId),
-      quantity: Number(quantity),
-      unitPriceCents: Number(unitPriceCents),
-      paymentMethod,
-      checkoutAt: Number(checkoutAt),
-    };
+      nowMs: now,
+      idempotencyKey: req.idempotencyKey,
+      orderId: randomUUID(),
+      paymentMethod: req.paymentMethod,
+      jobId: batch.id,
+    });
+    const job: SettleJob = { rid: req.reservationId, saleId, userId: req.userId, orderId, productId, quantity, unitPriceCents, paymentMethod, checkoutAt };
     const orderStatus = statusOfHold[holdStatus] ?? 'pending';
     if (status === 'OK') {
       handedIn = true;

@@ -1,56 +1,9 @@
-import type { Part } from '../gateway/server.js';
-import { settlementRoutes } from '../gateway/routes/settlement.js';
 import type { Context } from '../infra/context.js';
-import { notFound } from '../infra/errors.js';
-import { OrderWriter } from './order-writer.js';
+import type { Part } from '../infra/part.js';
 import type { PaymentProvider } from './payments.js';
-import { createPaymentProvider } from './psp-client.js';
-import { createSettlementQueue, type SettlementQueue } from './queue.js';
-import { reconcileSale, type ReconcileOptions, type ReconcileResult } from './reconcile.js';
-import { startReconciliation } from './reconcile-job.js';
-import { checkQueueRedis } from './redis-check.js';
-import { startSettlementWorker, type SettlementWorkerOptions } from './worker.js';
-
-/** What the settlement routes, worker and reconciliation share in one process. */
-export interface SettlementServices {
-  ctx: Context;
-  provider: PaymentProvider;
-  queue: SettlementQueue;
-  /** Order writes made outside the worker (reconciliation repairs). */
-  writer: OrderWriter;
-}
-
-export function createSettlementServices(ctx: Context, provider: PaymentProvider = createPaymentProvider(ctx.config)): SettlementServices {
-  // A Postgres restart kills idle pooled connections; without a listener the pool's error would crash us.
-  const services = { ctx, provider, queue: createSettlementQueue(ctx), writer: new OrderWriter(ctx.db, ctx.log, { maxInFlight: 1 }) };
-  ctx.onClose(async () => {
-    await services.writer.drain();
-    await services.queue.close();
-    await provider.close?.();
-  });
-  return services;
-}
-
-/** Runs reconciliation of one sale now (admin action; tests). */
-export async function reconcileNow(services: SettlementServices, saleId: string, opts?: ReconcileOptions): Promise<ReconcileResult> {
-  const { rowCount } = await services.ctx.db.query('SELECT 1 FROM sales WHERE id = $1', [saleId]);
-  if (!rowCount) throw notFound('sale');
-  return reconcileSale(services, saleId, opts);
-}
-
-/**
- * Starts the background work of settlement in this process: the queue Redis check, the settlement
- * worker and the reconciliation jobs. Resolves to its stop function.
- */
-export async function startSettlement(services: SettlementServices, opts: SettlementWorkerOptions = {}): Promise<() => Promise<void>> {
-  await checkQueueRedis(services.ctx);
-  const worker = startSettlementWorker(services.ctx, services.provider, opts);
-  const stopReconciliation = await startReconciliation(services);
-  return async () => {
-    await stopReconciliation();
-    await worker.stop();
-  };
-}
+import { settlementRoutes } from './routes.js';
+import { createSettlementServices, startSettlement } from './services.js';
+import { settlementApi } from './api.js';
 
 /**
  * Settlement: checkout of a hold (POST /api/reservations/:id/checkout), the checkout saga on a BullMQ
@@ -61,13 +14,20 @@ export function settlementPart(ctx: Context, provider?: PaymentProvider): Part {
   return {
     name: 'settlement',
     routes: settlementRoutes(ctx, services),
+    api: settlementApi,
+    pages: [{ path: '/orders', script: 'orders', title: 'Your orders' }],
     start: () => startSettlement(services),
   };
 }
 
+export { createSettlementServices, startSettlement, reconcileNow, type SettlementServices } from './services.js';
 export { checkout, type CheckoutRequest, type CheckoutResult } from './checkout.js';
 export { getOrder, listOrders, shipOrder, type OrderView, type OrderPage } from './orders.js';
-export { orderTransitions, canTransition, type OrderStatus } from './order-status.js';
+export { orderStatus, PAID_ORDER_STATUSES, type OrderStatus } from './order-status.js';
 export { reconcileSale, type ReconcileResult } from './reconcile.js';
 export { startSettlementWorker } from './worker.js';
 export { pendingOrdersKey } from './keys.js';
+export { createPaymentProvider, HttpPaymentProvider } from './psp-client.js';
+export { startPspServer, pspOptionsFromEnv, wholeNumber, type PspServer, type PspOptions } from './psp/server.js';
+export { parseFailureRate, parseLatency } from './psp/methods.js';
+export { PaymentRequestError, PaymentTimeoutError, type PaymentProvider, type Charge, type ChargeRequest, type PaymentMethod } from './payments.js';

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { makeUsers } from '../reservation/testing.js';
+import { makeUsers } from '../test/sales.js';
 import { createTestWorld, type TestWorld } from '../test/harness.js';
 import { openSaleNow } from '../test/settlement-helpers.js';
 import { OrderRejectedError, OrderWriter, type OrderRow } from './order-writer.js';
-import { runSaga, SagaAbort } from './saga.js';
+import { runSaga, SagaAbort } from '../infra/saga.js';
 
 let world: TestWorld;
 beforeAll(async () => {

@@ -1,3 +1,4 @@
+import { Batcher } from '../infra/batch.js';
 import type { Db } from '../infra/db.js';
 import type { Logger } from '../infra/logger.js';
 
@@ -79,90 +80,70 @@ export function isDataError(err: unknown): boolean {
 
 export class OrderRejectedError extends Error {}
 
-interface Waiting {
-  row: OrderRow;
-  resolve: () => void;
-  reject: (err: unknown) => void;
-}
-
 /**
- * A micro-batcher (group commit): rows handed to `write` while a batch is being written are collected
- * and go to Postgres together in the next multi-row INSERT, so under load one round trip commits
- * hundreds of orders. Each `write` resolves once its row is committed, or rejects if its batch failed
- * (the caller's job is then retried). A batch that Postgres rejects as data is retried row by row, so
- * one bad row cannot hold back the others.
+ * Group commit on the batching primitive: rows handed to `write` while a batch is being written are
+ * collected and go to Postgres together in the next multi-row INSERT, so under load one round trip commits
+ * hundreds of orders. A lone row waits `lingerMs` for company. Each `write` resolves once its row is
+ * committed, or rejects if its batch failed (the caller's job is then retried). A batch that Postgres
+ * rejects as data is retried row by row, so one bad row cannot hold back the others.
  */
 export class OrderWriter {
-  private queue: Waiting[] = [];
-  private inFlight = 0;
-  private timer: NodeJS.Timeout | undefined;
-  private idle: Array<() => void> = [];
-  private readonly maxBatch: number;
-  private readonly maxInFlight: number;
-  private readonly lingerMs: number;
+  private readonly batcher: Batcher<OrderRow, void>;
 
   constructor(
     private readonly db: Db,
     private readonly log: Logger,
     opts: OrderWriterOptions = {},
   ) {
-    this.maxBatch = opts.maxBatch ?? 500;
-    this.maxInFlight = opts.maxInFlight ?? 2;
-    this.lingerMs = opts.lingerMs ?? 2;
+    this.batcher = new Batcher(
+      { maxSize: opts.maxBatch ?? 500, maxInFlight: opts.maxInFlight ?? 2, schedule: opts.lingerMs ?? 2 },
+      (rows) => this.flush(rows),
+    );
   }
 
   write(row: OrderRow): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.queue.push({ row, resolve, reject });
-      if (this.queue.length >= this.maxBatch) this.pump();
-      else this.timer ??= setTimeout(() => this.pump(), this.lingerMs);
-    });
+    return this.batcher.add(row);
   }
 
   /** Resolves once every row handed in so far has been written (or failed). */
-  async drain(): Promise<void> {
-    this.pump();
-    if (this.queue.length === 0 && this.inFlight === 0) return;
-    await new Promise<void>((resolve) => this.idle.push(resolve));
+  drain(): Promise<void> {
+    return this.batcher.drain();
   }
 
-  private pump(): void {
-    if (this.timer) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
-    }
-    while (this.inFlight < this.maxInFlight && this.queue.length > 0) {
-      const batch = this.queue.splice(0, this.maxBatch);
-      this.inFlight++;
-      void this.flush(batch).finally(() => {
-        this.inFlight--;
-        if (this.queue.length > 0) this.pump();
-        else if (this.inFlight === 0) for (const done of this.idle.splice(0)) done();
-      });
-    }
-  }
-
-  private async flush(batch: Waiting[]): Promise<void> {
+  /** Writes one batch; answers per row: undefined once committed, or the error that row failed with. */
+  private async flush(batch: OrderRow[]): Promise<Array<void | Error>> {
     // One row per reservation per statement (a replay in the same batch would be a no-op anyway).
-    const byRid = new Map<string, Waiting[]>();
-    for (const w of batch) {
-      const same = byRid.get(w.row.reservationId);
-      if (same) same.push(w);
-      else byRid.set(w.row.reservationId, [w]);
+    const byRid = new Map<string, number[]>();
+    for (const [i, row] of batch.entries()) {
+      const same = byRid.get(row.reservationId);
+      if (same) same.push(i);
+      else byRid.set(row.reservationId, [i]);
     }
-    const rows = byRid.size === batch.length ? batch.map((w) => w.row) : [...byRid.values()].map((ws) => ws[0].row);
+    const rows = byRid.size === batch.length ? batch : [...byRid.values()].map((is) => batch[is[0]]);
     try {
       // A named (prepared) statement: Postgres parses and plans it once per connection, not once per batch.
       await this.db.query({ name: 'settlement-order-batch', text: INSERT_SQL, values: params(rows) });
-      for (const w of batch) w.resolve();
+      return batch.map(() => undefined);
     } catch (err) {
       if (!isDataError(err) || rows.length === 1) {
-        const failure = isDataError(err) ? new OrderRejectedError((err as Error).message, { cause: err }) : err;
-        for (const w of batch) w.reject(failure);
-        return;
+        if (!isDataError(err)) throw err;
+        const failure = new OrderRejectedError((err as Error).message, { cause: err });
+        return batch.map(() => failure);
       }
       this.log.warn({ err, rows: rows.length }, 'order batch rejected; writing its rows one by one');
-      await Promise.all([...byRid.values()].map((ws) => this.flush(ws)));
+      const answers: Array<void | Error> = batch.map(() => undefined);
+      await Promise.all(
+        [...byRid.values()].map(async (is) => {
+          try {
+            const [answer] = await this.flush([batch[is[0]]]);
+            for (const i of is) answers[i] = answer;
+          } catch (e) {
+            const failure = e instanceof Error ? e : new Error(String(e));
+            for (const i of is) answers[i] = failure;
+          }
+        }),
+      );
+      return answers;
     }
   }
 }

@@ -1,7 +1,7 @@
 import type { Context } from '../infra/context.js';
 import { AppError, invalid, notFound } from '../infra/errors.js';
 import { pendingOrdersKey } from './keys.js';
-import { statusesBefore, type OrderStatus } from './order-status.js';
+import { orderStatus, type OrderStatus } from './order-status.js';
 import type { PendingOrder } from './checkout.js';
 
 /** What a shopper sees of an order (flash or regular: they share the orders table). */
@@ -97,8 +97,8 @@ export async function listOrders(ctx: Context, userId: string, opts: { cursor?: 
 export async function shipOrder(ctx: Context, orderId: string): Promise<OrderView> {
   if (!UUID.test(orderId)) throw notFound('order');
   const { rows } = await ctx.db.query<{ user_id: number }>(
-    `UPDATE orders SET status = 'shipped', updated_at = now() WHERE id = $1 AND status = ANY($2) RETURNING user_id`,
-    [orderId, statusesBefore('shipped')],
+    `UPDATE orders SET status = $3, updated_at = now() WHERE id = $1 AND status = ANY($2) RETURNING user_id`,
+    [orderId, orderStatus.from('shipped'), 'shipped'],
   );
   if (rows[0]) return getOrder(ctx, String(rows[0].user_id), orderId);
   const cur = await ctx.db.query<{ status: OrderStatus }>('SELECT status FROM orders WHERE id = $1', [orderId]);

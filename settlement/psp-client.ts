@@ -1,3 +1,5 @@
+import { performance } from 'node:perf_hooks';
+import { observePspCall } from './metrics.js';
 import { Pool } from 'undici';
 import type { Config } from '../infra/config.js';
 import { PaymentRequestError, PaymentTimeoutError, type Charge, type ChargeRequest, type PaymentProvider } from './payments.js';
@@ -14,6 +16,7 @@ import { PaymentRequestError, PaymentTimeoutError, type Charge, type ChargeReque
  * - A decline is an answer, not an error: `charge` resolves with status 'declined'.
  * - The PSP refusing the request (409 key reused with other parameters, 400, 404) -> PaymentRequestError.
  */
+
 export interface HttpPaymentProviderOptions {
   url: string;
   timeoutMs?: number;
@@ -91,10 +94,21 @@ export class HttpPaymentProvider implements PaymentProvider {
       body = JSON.stringify(payload);
       headers.push('content-type', 'application/json');
     }
+    const operation = method === 'GET' ? 'lookup' : path === '/v1/refunds' ? 'refund' : 'charge';
+    const startedAt = performance.now();
     return new Promise<Answer>((resolve, reject) => {
       const exchange = new Exchange(method, path, this.timeoutMs, resolve, reject);
       this.pool.dispatch({ method, path, headers, body }, exchange);
-    });
+    }).then(
+      (answer) => {
+        observePspCall(operation, answer.status, startedAt);
+        return answer;
+      },
+      (err) => {
+        observePspCall(operation, 'unreachable', startedAt);
+        throw err;
+      },
+    );
   }
 }
 

@@ -1,6 +1,7 @@
 import type { Context } from '../infra/context.js';
-import { parseHoldRecord } from '../reservation/index.js';
-import { settlementSaleKeys } from './keys.js';
+import { parseHoldRecord, saleKeys, saleStatus } from '../reservation/index.js';
+import { observeReconciliation } from './metrics.js';
+import { PAID_ORDER_STATUSES } from './order-status.js';
 import type { OrderWriter } from './order-writer.js';
 import type { PaymentProvider } from './payments.js';
 import { enqueueSettlement, type SettlementQueue } from './queue.js';
@@ -46,7 +47,7 @@ const LIVE_JOB_STATES = new Set(['active', 'waiting', 'delayed', 'prioritized', 
 
 /** The settlement job a checked-out hold stands for, rebuilt from the hold's record, its checkout and the sale meta. */
 async function jobFromHold(ctx: Context, saleId: string, rid: string, status: 'paying' | 'sold'): Promise<(SettleJob & { jobId: string }) | null> {
-  const k = settlementSaleKeys(ctx.config.redisPrefix, saleId);
+  const k = saleKeys(ctx.config.redisPrefix, saleId);
   const [record, checkout, meta] = await Promise.all([
     ctx.redis.hget(k.records, rid),
     ctx.redis.hgetall(k.checkout(rid)),
@@ -76,7 +77,7 @@ async function repairHold(deps: ReconcileDeps, saleId: string, rid: string): Pro
   const { ctx, provider, queue, writer } = deps;
   const job = await jobFromHold(ctx, saleId, rid, 'paying');
   if (!job) {
-    await ctx.redis.zrem(settlementSaleKeys(ctx.config.redisPrefix, saleId).paying, rid);
+    await ctx.redis.zrem(saleKeys(ctx.config.redisPrefix, saleId).paying, rid);
     return { rid, action: 'dropped_stale' };
   }
   // The job that settles it: its own (id = reservation id), or the batch job its checkout joined.
@@ -123,10 +124,10 @@ async function repairHold(deps: ReconcileDeps, saleId: string, rid: string): Pro
  */
 async function repairSoldWithoutOrder(deps: ReconcileDeps, saleId: string, paying: Set<string>, found: string[]): Promise<Repair[]> {
   const { ctx, provider, writer } = deps;
-  const k = settlementSaleKeys(ctx.config.redisPrefix, saleId);
+  const k = saleKeys(ctx.config.redisPrefix, saleId);
   const [sold, { rows }] = await Promise.all([
     ctx.redis.smembers(k.sold),
-    ctx.db.query<{ reservation_id: string }>(`SELECT reservation_id FROM orders WHERE sale_id = $1 AND status IN ('paid', 'shipped')`, [saleId]),
+    ctx.db.query<{ reservation_id: string }>('SELECT reservation_id FROM orders WHERE sale_id = $1 AND status = ANY($2)', [saleId, PAID_ORDER_STATUSES]),
   ]);
   const soldSet = new Set(sold);
   const paid = new Set(rows.map((r) => r.reservation_id));
@@ -167,7 +168,7 @@ async function settleUnknownPayments(deps: ReconcileDeps, saleId: string): Promi
 
 /** One consistent Redis snapshot of the sale's counters, taken with Redis's clock. */
 async function snapshot(ctx: Context, saleId: string) {
-  const k = settlementSaleKeys(ctx.config.redisPrefix, saleId);
+  const k = saleKeys(ctx.config.redisPrefix, saleId);
   const res = await ctx.redis.multi().time().hget(k.meta, 'quantity').get(k.stock).hmget(k.stats, 'held', 'sold').zrange(k.paying, '0', '-1').exec();
   if (!res) throw new Error('reconciliation snapshot was aborted');
   for (const [err] of res) if (err) throw err;
@@ -188,9 +189,9 @@ async function measure(ctx: Context, saleId: string) {
   const { rows } = await ctx.db.query<{ orders: number; units: number }>(
     `SELECT count(DISTINCT o.id)::int AS orders, COALESCE(sum(i.quantity), 0)::int AS units
      FROM orders o JOIN order_items i ON i.order_id = o.id
-     WHERE o.sale_id = $1 AND o.status IN ('paid', 'shipped') AND o.created_at <= $2
+     WHERE o.sale_id = $1 AND o.status = ANY($4) AND o.created_at <= $2
        AND NOT (o.reservation_id = ANY($3::text[]))`,
-    [saleId, new Date(snap.at).toISOString(), snap.paying],
+    [saleId, new Date(snap.at).toISOString(), snap.paying, PAID_ORDER_STATUSES],
   );
   const pg = { paidOrders: rows[0].orders, paidUnits: rows[0].units };
   const mismatches: string[] = [];
@@ -213,7 +214,7 @@ async function measure(ctx: Context, saleId: string) {
  */
 export async function reconcileSale(deps: ReconcileDeps, saleId: string, opts: ReconcileOptions = {}): Promise<ReconcileResult> {
   const { ctx } = deps;
-  const k = settlementSaleKeys(ctx.config.redisPrefix, saleId);
+  const k = saleKeys(ctx.config.redisPrefix, saleId);
   const stuckBefore = (opts.now ?? Date.now()) - (opts.stuckAfterMs ?? STUCK_AFTER_MS);
   const found: string[] = [];
   const repaired: Repair[] = [];
@@ -263,6 +264,7 @@ export async function reconcileSale(deps: ReconcileDeps, saleId: string, opts: R
     repaired,
   };
   await ctx.redis.set(k.recon, JSON.stringify(result));
+  observeReconciliation(result);
   if (!result.ok) ctx.log.error({ saleId, mismatches, repaired }, 'reconciliation found a mismatch');
   else if (repaired.length) ctx.log.warn({ saleId, found: result.found, repaired }, 'reconciliation repaired mismatches');
   return result;
@@ -271,7 +273,8 @@ export async function reconcileSale(deps: ReconcileDeps, saleId: string, opts: R
 /** Sales worth checking: open ones, and ones closed in the last day (their last checkouts settle late). */
 export async function salesToReconcile(ctx: Context): Promise<string[]> {
   const { rows } = await ctx.db.query<{ id: number }>(
-    `SELECT id FROM sales WHERE status = 'open' OR (status IN ('closed', 'cancelled') AND closed_at > now() - interval '1 day') ORDER BY id`,
+    `SELECT id FROM sales WHERE status = $1 OR (status = ANY($2) AND closed_at > now() - interval '1 day') ORDER BY id`,
+    ['open', saleStatus.finals],
   );
   return rows.map((r) => String(r.id));
 }

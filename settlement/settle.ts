@@ -1,10 +1,10 @@
 import type { Context } from '../infra/context.js';
-import { runScript } from '../reservation/index.js';
+import { failCheckout, markSold as markSoldScript, saleKeys } from '../reservation/index.js';
 import { notifyUser } from '../waiting-room/index.js';
-import { pendingOrdersKey, settlementSaleKeys } from './keys.js';
+import { pendingOrdersKey } from './keys.js';
 import { OrderRejectedError, type OrderRow, type OrderWriter } from './order-writer.js';
 import { PaymentRequestError, type Charge, type PaymentProvider } from './payments.js';
-import { runSaga, SagaAbort, type SagaResult, type SagaStep } from './saga.js';
+import { runSaga, SagaAbort, type SagaResult, type SagaStep } from '../infra/saga.js';
 import type { SoldMarker } from './sold-marker.js';
 
 /** What a settlement job carries: everything needed to settle one checkout without reading the hold. */
@@ -55,15 +55,14 @@ export function orderRow(job: SettleJob, status: OrderRow['status'], payment: Or
 
 /** Hold paying -> sold (idempotent). Returns the script's status for the hold. */
 export async function markSold(ctx: Context, job: Pick<SettleJob, 'rid' | 'saleId'>): Promise<string> {
-  const k = settlementSaleKeys(ctx.config.redisPrefix, job.saleId);
-  const [status] = await runScript<string[]>(ctx.redis, 'mark-sold', [k.meta, k.stats, k.paying, k.events, k.sold], [job.rid]);
+  const k = saleKeys(ctx.config.redisPrefix, job.saleId);
+  const [status] = await markSoldScript(ctx.redis, k, [job.rid]);
   return status;
 }
 
 /** Hold paying -> released, units back to stock (idempotent; never releases a sold hold). */
 export async function releaseHold(ctx: Context, job: Pick<SettleJob, 'rid' | 'saleId'>): Promise<string> {
-  const k = settlementSaleKeys(ctx.config.redisPrefix, job.saleId);
-  return runScript<string>(ctx.redis, 'fail-checkout', [k.meta, k.stock, k.holds, k.users, k.stats, k.events, k.paying], [job.rid]);
+  return failCheckout(ctx.redis, saleKeys(ctx.config.redisPrefix, job.saleId), job.rid);
 }
 
 /** Tells the shopper: an `order` message to their waiting-room socket on any gateway, and the pending entry gone. */

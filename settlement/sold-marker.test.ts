@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { runScript } from '../reservation/index.js';
-import { loadScripts } from '../reservation/scripts.js';
-import { makeUsers } from '../reservation/testing.js';
+import { registeredLua } from '../infra/lua.js';
+import { beginCheckout, saleKeys } from '../reservation/index.js';
+import { makeUsers } from '../test/sales.js';
 import { createTestWorld, type TestWorld } from '../test/harness.js';
 import { holdsFor, openSaleNow } from '../test/settlement-helpers.js';
-import { settlementSaleKeys } from './keys.js';
 import { SoldMarker } from './sold-marker.js';
 
 let world: TestWorld;
@@ -21,9 +20,9 @@ async function payingHolds(n: number): Promise<{ saleId: string; rids: string[] 
   const { saleId } = await openSaleNow(world.ctx, n);
   const users = await makeUsers(world.ctx, n);
   const rids = await holdsFor(world.ctx, saleId, users.map((u) => u.id));
-  const k = settlementSaleKeys(world.config.redisPrefix, saleId);
+  const k = saleKeys(world.config.redisPrefix, saleId);
   for (const [i, rid] of rids.entries()) {
-    const [status] = await runScript<string[]>(world.ctx.redis, 'begin-checkout', [k.meta, k.holds, k.paying], [rid, users[i].id, Date.now(), `key-${rid}`, randomUUID(), 'pm_card_ok']);
+    const { status } = await beginCheckout(world.ctx.redis, k, { rid, userId: users[i].id, nowMs: Date.now(), idempotencyKey: `key-${rid}`, orderId: randomUUID(), paymentMethod: 'pm_card_ok' });
     expect(status).toBe('OK');
   }
   return { saleId, rids };
@@ -32,7 +31,7 @@ async function payingHolds(n: number): Promise<{ saleId: string; rids: string[] 
 it('holds marked in the same turn share one script call per sale (at most maxBatch ids); each caller gets its own status', async () => {
   const a = await payingHolds(25);
   const b = await payingHolds(5);
-  const command = loadScripts().find((s) => s.name === 'mark-sold')!.command;
+  const command = registeredLua('mark-sold')!.command;
   const redis = world.ctx.redis as unknown as Record<string, (...args: unknown[]) => unknown>;
   const original = redis[command];
   const calls: number[] = [];
@@ -54,6 +53,6 @@ it('holds marked in the same turn share one script call per sale (at most maxBat
   } finally {
     redis[command] = original;
   }
-  const stats = await world.ctx.redis.hgetall(settlementSaleKeys(world.config.redisPrefix, a.saleId).stats);
+  const stats = await world.ctx.redis.hgetall(saleKeys(world.config.redisPrefix, a.saleId).stats);
   expect(stats).toMatchObject({ held: '0', sold: '25' });
 });

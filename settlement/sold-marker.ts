@@ -1,59 +1,31 @@
+import { KeyedBatcher } from '../infra/batch.js';
 import type { Context } from '../infra/context.js';
-import { runScript } from '../reservation/index.js';
-import { settlementSaleKeys } from './keys.js';
-
-interface Waiting {
-  rid: string;
-  resolve: (status: string) => void;
-  reject: (err: unknown) => void;
-}
+import { markSold, saleKeys } from '../reservation/index.js';
 
 /**
- * The mark-sold step of many sagas in one script call: holds handed in during the same turn of the event
- * loop (typically every order of the OrderWriter batch that just committed) are marked sold by one
+ * The mark-sold step of many sagas in one script call: holds handed in while the code running now is busy
+ * (typically every order of the OrderWriter batch that just committed) are marked sold by one
  * `mark-sold-5.lua` call per sale (the script takes many ids), instead of one call each. Every caller still
  * gets its own hold's status; if the call fails, every caller in it fails (their jobs are retried, and the
  * script is idempotent).
  */
 export class SoldMarker {
-  private bySale = new Map<string, Waiting[]>();
-  private scheduled = false;
+  private readonly batcher: KeyedBatcher<string, string, string>;
 
   constructor(
     private readonly ctx: Context,
     /** Most ids per script call: a call blocks Redis while it runs (about 10 µs per id, so about 1 ms). */
-    private readonly maxBatch = 100,
-  ) {}
+    maxBatch = 100,
+  ) {
+    this.batcher = new KeyedBatcher({ maxSize: maxBatch, maxInFlight: Infinity, schedule: 'tick' }, (saleId, rids) => this.send(saleId, rids));
+  }
 
   /** Hold paying -> sold; resolves to the script's status for it (SOLD, ALREADY, or the odd state it was in). */
   mark(job: { rid: string; saleId: string }): Promise<string> {
-    return new Promise((resolve, reject) => {
-      let waiting = this.bySale.get(job.saleId);
-      if (!waiting) this.bySale.set(job.saleId, (waiting = []));
-      waiting.push({ rid: job.rid, resolve, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        process.nextTick(() => this.flush());
-      }
-    });
+    return this.batcher.add(job.saleId, job.rid);
   }
 
-  private flush(): void {
-    this.scheduled = false;
-    const bySale = this.bySale;
-    this.bySale = new Map();
-    for (const [saleId, waiting] of bySale) {
-      for (let i = 0; i < waiting.length; i += this.maxBatch) void this.send(saleId, waiting.slice(i, i + this.maxBatch));
-    }
-  }
-
-  private async send(saleId: string, waiting: Waiting[]): Promise<void> {
-    const k = settlementSaleKeys(this.ctx.config.redisPrefix, saleId);
-    try {
-      const statuses = await runScript<string[]>(this.ctx.redis, 'mark-sold', [k.meta, k.stats, k.paying, k.events, k.sold], waiting.map((w) => w.rid));
-      for (let i = 0; i < waiting.length; i++) waiting[i].resolve(statuses[i]);
-    } catch (err) {
-      for (const w of waiting) w.reject(err);
-    }
+  private send(saleId: string, rids: string[]): Promise<string[]> {
+    return markSold(this.ctx.redis, saleKeys(this.ctx.config.redisPrefix, saleId), rids);
   }
 }

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { Worker } from 'bullmq';
 import type { Context } from '../infra/context.js';
 import { SETTLEMENT_QUEUE } from './keys.js';
@@ -6,6 +7,7 @@ import type { PaymentProvider } from './payments.js';
 import { checkoutsOf, type SettlementJobData } from './queue.js';
 import { settle, settlementSteps } from './settle.js';
 import { SoldMarker } from './sold-marker.js';
+import { observeCheckout, observeJob } from './metrics.js';
 
 export interface SettlementWorkerOptions {
   concurrency?: number;
@@ -34,13 +36,16 @@ export function startSettlementWorker(ctx: Context, provider: PaymentProvider, o
     SETTLEMENT_QUEUE,
     async (job) => {
       const finalAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      const startedAt = performance.now();
       const checkouts = checkoutsOf(job.data);
       // The checkouts of one job settle side by side, each its own saga.
       const results = await Promise.allSettled(checkouts.map((c) => settle(deps, c, finalAttempt, steps)));
       const unsettled = checkouts.filter((_, i) => results[i].status === 'rejected');
       for (const [i, r] of results.entries()) {
+        observeCheckout(r.status === 'rejected' ? 'retried' : r.value.outcome === 'completed' ? 'paid' : 'compensated');
         if (r.status === 'fulfilled' && r.value.outcome === 'compensated') ctx.log.info({ rid: checkouts[i].rid, reason: r.value.abort?.reason }, 'checkout failed; hold released');
       }
+      observeJob(unsettled.length === 0 ? 'settled' : 'retried', startedAt);
       if (unsettled.length === 0) return 'settled';
       // Only the checkouts that met a transient error are retried (the others are settled for good).
       if (unsettled.length < checkouts.length) await job.updateData({ checkouts: unsettled });

@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import type { Part } from '../gateway/server.js';
-import { cartRoutes } from '../gateway/routes/cart.js';
+import type { Part } from '../infra/part.js';
+import { cartRoutes } from './cart-routes.js';
 import type { Context } from '../infra/context.js';
 import { runWithLease } from '../infra/lease.js';
-import type { PaymentProvider } from '../settlement/payments.js';
-import { createPaymentProvider } from '../settlement/psp-client.js';
+import { createPaymentProvider, type PaymentProvider } from '../settlement/index.js';
 import { CartService, type CartOptions } from './cart/service.js';
 import { cartIdFromToken } from './cart/token.js';
 import { Checkout } from './checkout.js';
+import { storefrontApi } from './api.js';
 
 export interface CartPartOptions {
   payments?: PaymentProvider;
@@ -20,8 +20,8 @@ export interface CartPartOptions {
 }
 
 /**
- * The storefront's cart part: cart and checkout routes, the shopper pages, the anonymous-cart merge after
- * login or register, and its background work (write-behind flush of carts, settling stuck checkouts).
+ * The storefront's cart part: cart and checkout routes, the cart, checkout and sign-in pages, the
+ * anonymous-cart merge after login or register, and its background work (write-behind flush of carts, settling stuck checkouts).
  */
 export function cartPart(ctx: Context, opts: CartPartOptions = {}): Part {
   const carts = new CartService(ctx, opts.cart);
@@ -43,12 +43,10 @@ export function cartPart(ctx: Context, opts: CartPartOptions = {}): Part {
   return {
     name: 'cart',
     routes: cartRoutes(ctx, carts, checkout),
+    api: storefrontApi,
     pages: [
-      { path: '/', script: 'home', title: 'Search' },
-      { path: '/products/:id', script: 'product', title: 'Product' },
       { path: '/cart', script: 'cart', title: 'Your cart' },
       { path: '/checkout', script: 'checkout', title: 'Checkout' },
-      { path: '/orders', script: 'orders', title: 'Your orders' },
       { path: '/login', script: 'login', title: 'Sign in' },
       { path: '/register', script: 'login', title: 'Create an account' },
     ],

@@ -1,5 +1,5 @@
-import { catalogRoutes } from '../gateway/routes/catalog.js';
-import type { Part } from '../gateway/server.js';
+import { catalogRoutes } from './catalog-routes.js';
+import type { Part } from '../infra/part.js';
 import type { Context } from '../infra/context.js';
 import { createDb } from '../infra/db.js';
 import { startOutboxWorker } from './outbox-worker.js';
@@ -25,6 +25,10 @@ export function catalogPart(ctx: Context): Part {
   return {
     name: 'catalog',
     routes: catalogRoutes(ctx, backend, cache),
+    pages: [
+      { path: '/', script: 'home', title: 'Search' },
+      { path: '/products/:id', script: 'product', title: 'Product' },
+    ],
     start: async () => {
       const db = createDb(ctx.config.databaseUrl!, ctx.config.dbSchema, 3);
       const sink = createSearchBackend({ config: ctx.config, db });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestEngine, type TestEngine } from '../test/engine.js';
 import { startPsp, type PspProcess } from '../test/psp.js';
-import { HttpPaymentProvider } from '../settlement/psp-client.js';
+import { HttpPaymentProvider } from '../settlement/index.js';
 import { CartService } from './cart/service.js';
 import { Checkout } from './checkout.js';
 import { createServer } from 'node:net';

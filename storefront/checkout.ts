@@ -4,8 +4,9 @@ import { inTransaction, type DbClient } from '../infra/db.js';
 import { AppError, type ErrorCode } from '../infra/errors.js';
 import { release, tryAcquire } from '../infra/lease.js';
 import { writeOutbox } from '../infra/outbox.js';
-import { PaymentRequestError, PaymentTimeoutError, type Charge, type PaymentProvider } from '../settlement/payments.js';
-import { runSaga, SagaAbort, type SagaStep } from '../settlement/saga.js';
+import { PaymentRequestError, PaymentTimeoutError, type Charge, type PaymentProvider } from '../settlement/index.js';
+import { runSaga, SagaAbort, type SagaStep } from '../infra/saga.js';
+import { checkoutStatus, type CheckoutStatus } from './checkout-status.js';
 import type { CartService } from './cart/service.js';
 
 /**
@@ -22,13 +23,6 @@ import type { CartService } from './cart/service.js';
  * the checkout `reserved`: a retry with the same Idempotency-Key resumes it, and `recoverStale` settles the
  * ones nobody retries from the PSP's record. The same key never makes a second order.
  */
-export type CheckoutStatus = 'reserved' | 'completed' | 'failed';
-
-export const checkoutTransitions: Readonly<Record<CheckoutStatus, readonly CheckoutStatus[]>> = {
-  reserved: ['completed', 'failed'],
-  completed: [],
-  failed: [],
-};
 
 export interface CheckoutItem {
   productId: number;
@@ -240,7 +234,11 @@ export class Checkout {
     name: 'order',
     run: async (s) => {
       s.orderId = await inTransaction(this.ctx.db, async (c) => {
-        const moved = await c.query(`UPDATE checkouts SET status = 'completed', updated_at = now() WHERE id = $1 AND status = 'reserved'`, [s.checkoutId]);
+        const moved = await c.query('UPDATE checkouts SET status = $2, updated_at = now() WHERE id = $1 AND status = ANY($3)', [
+          s.checkoutId,
+          'completed',
+          checkoutStatus.from('completed'),
+        ]);
         if (moved.rowCount === 0) {
           const { rows } = await c.query('SELECT status, order_id FROM checkouts WHERE id = $1', [s.checkoutId]);
           if (rows[0]?.status === 'completed') return rows[0].order_id as string; // finished by a concurrent resume
@@ -294,9 +292,9 @@ export class Checkout {
   private async giveBack(checkoutId: string, abort: SagaAbort | { reason: string; message: string }): Promise<CheckoutStatus> {
     return inTransaction(this.ctx.db, async (c) => {
       const { rows } = await c.query(
-        `UPDATE checkouts SET status = 'failed', error_code = $2, error_message = $3, updated_at = now()
-          WHERE id = $1 AND status = 'reserved' RETURNING items`,
-        [checkoutId, abort.reason, abort.message],
+        `UPDATE checkouts SET status = $4, error_code = $2, error_message = $3, updated_at = now()
+          WHERE id = $1 AND status = ANY($5) RETURNING items`,
+        [checkoutId, abort.reason, abort.message, 'failed', checkoutStatus.from('failed')],
       );
       if (rows.length === 0) {
         const now = await c.query('SELECT status FROM checkouts WHERE id = $1', [checkoutId]);
@@ -319,8 +317,8 @@ export class Checkout {
   async recoverStale(olderThanMs = 120_000, limit = 50): Promise<number> {
     const { rows } = await this.ctx.db.query(
       `SELECT c.*, c.user_id::text AS uid, c.idempotency_key AS ikey FROM checkouts c
-        WHERE status = 'reserved' AND updated_at < now() - make_interval(secs => $1) ORDER BY updated_at LIMIT $2`,
-      [olderThanMs / 1000, limit],
+        WHERE status = ANY($3) AND updated_at < now() - make_interval(secs => $1) ORDER BY updated_at LIMIT $2`,
+      [olderThanMs / 1000, limit, checkoutStatus.live],
     );
     let settled = 0;
     for (const row of rows) {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { eventually, makeUsers } from '../reservation/testing.js';
+import { eventually, makeUsers } from './sales.js';
 import { saleStats } from '../reservation/index.js';
 import { createSettlementServices, reconcileNow } from '../settlement/index.js';
 import { startTestEngine, type TestEngine } from './engine.js';

@@ -3,7 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../infra/config.js';
 import type { Context } from '../infra/context.js';
-import { createProduct, createSale, openSale, runScript, saleKeys } from '../reservation/index.js';
+import { createSale, openSale, reserveKeys, reserveScript, saleKeys } from '../reservation/index.js';
+import { createProduct } from '../storefront/index.js';
 
 /** Helpers for the settlement tests and benchmark (not a test file itself). */
 
@@ -23,10 +24,10 @@ export async function openSaleNow(ctx: Context, quantity: number, priceCents = 1
 
 /** One hold of `quantity` units per user id, through the reserve script. */
 export async function holdsFor(ctx: Context, saleId: string, userIds: string[], quantity = 1): Promise<string[]> {
-  const k = saleKeys(ctx.config.redisPrefix, saleId);
+  const keys = reserveKeys(saleKeys(ctx.config.redisPrefix, saleId));
   return Promise.all(
     userIds.map(async (userId) => {
-      const [status, rid] = await runScript<[string, string]>(ctx.redis, 'reserve', [k.meta, k.stock, k.holds, k.users, k.idem, k.stats, k.events], [userId, quantity, Date.now(), '', '', 60]);
+      const [status, rid] = await reserveScript(ctx.redis, keys, { userId, quantity, idempotencyKey: '', jti: '', markerSeconds: 60 }, Date.now());
       if (status !== 'OK') throw new Error(`reserve: ${status}`);
       return rid;
     }),

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, makeUsers } from '../reservation/testing.js';
+import { eventually, makeUsers } from './sales.js';
 import { saleStats } from '../reservation/index.js';
 import { createSettlementServices, reconcileNow, startSettlement } from '../settlement/index.js';
 import { startDedicatedPostgres, type DedicatedPostgres } from './dedicated-postgres.js';

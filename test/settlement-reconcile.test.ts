@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { makeUsers } from '../reservation/testing.js';
-import { runScript, saleStats } from '../reservation/index.js';
+import { makeUsers } from './sales.js';
+import { beginCheckout, saleKeys, saleStats } from '../reservation/index.js';
 import { createSettlementServices, reconcileNow, type SettlementServices } from '../settlement/index.js';
-import { settlementSaleKeys } from '../settlement/keys.js';
 import { markSold, orderRow, type SettleJob } from '../settlement/settle.js';
 import { startTestEngine, type TestEngine } from './engine.js';
 import { startPsp, type PspProcess } from './psp.js';
@@ -27,10 +26,11 @@ afterAll(async () => {
 /** A hold checked out (state paying) with no settlement job: what a crash right after the checkout leaves. */
 async function checkedOut(saleId: string, userId: string): Promise<SettleJob> {
   const [rid] = await holdsFor(t.ctx, saleId, [userId]);
-  const k = settlementSaleKeys(t.config.redisPrefix, saleId);
-  const r = await runScript<[string, string, number, number, string, number]>(t.ctx.redis, 'begin-checkout', [k.meta, k.holds, k.paying], [rid, userId, Date.now(), `key-${rid}`, randomUUID(), 'pm_card_ok']);
-  expect(r[0]).toBe('OK');
-  return { rid, saleId, userId, orderId: r[1], quantity: Number(r[2]), unitPriceCents: Number(r[3]), productId: String(r[4]), paymentMethod: 'pm_card_ok', checkoutAt: Number(r[5]) };
+  const k = saleKeys(t.config.redisPrefix, saleId);
+  const r = await beginCheckout(t.ctx.redis, k, { rid, userId, nowMs: Date.now(), idempotencyKey: `key-${rid}`, orderId: randomUUID(), paymentMethod: 'pm_card_ok' });
+  expect(r.status).toBe('OK');
+  const { orderId, quantity, unitPriceCents, productId, checkoutAt } = r;
+  return { rid, saleId, userId, orderId, quantity, unitPriceCents, productId, paymentMethod: 'pm_card_ok', checkoutAt };
 }
 
 const charge = (job: SettleJob) => services.provider.charge({ idempotencyKey: job.rid, amountCents: job.quantity * job.unitPriceCents, paymentMethod: 'pm_card_ok' });
@@ -96,7 +96,7 @@ it('checkouts left stuck in paying by a crash are repaired: from the PSP record,
 
 it('a counter broken on purpose is reported (logged, and shown in GET /admin/sales/:id), not papered over', async () => {
   const { saleId } = await openSaleNow(t.ctx, 3);
-  const k = settlementSaleKeys(t.config.redisPrefix, saleId);
+  const k = saleKeys(t.config.redisPrefix, saleId);
   await t.ctx.redis.hincrby(k.stats, 'held', 1);
   const result = await reconcileNow(services, saleId);
   expect(result.ok).toBe(false);
@@ -120,7 +120,7 @@ it('with payment in flight, the order is pending: GET /api/orders/:id says so, a
   expect(list.body.orders.map((o: { id: string }) => o.id)).toEqual([res.body.orderId]);
   const [other] = await makeUsers(t.ctx, 1);
   expect((await t.api('GET', `/api/orders/${res.body.orderId}`, { token: other.token })).status).toBe(404);
-  const jobId = await t.ctx.redis.hget(settlementSaleKeys(t.config.redisPrefix, saleId).checkout(rid), 'jobId');
+  const jobId = await t.ctx.redis.hget(saleKeys(t.config.redisPrefix, saleId).checkout(rid), 'jobId');
   expect(await services.queue.getJob(jobId!)).toBeTruthy(); // the settlement job the hold recorded
 });
 
@@ -133,7 +133,7 @@ it('200 checkouts at once share batch jobs: each hold is in exactly the job it r
     Promise.all(rids.map((rid, i) => t.api('POST', `/api/reservations/${rid}/checkout`, { token: users[i].token, body: { paymentMethod: 'pm_card_ok' }, headers: { 'idempotency-key': `batch-${rid}` } })));
   const first = await checkoutAll();
   expect(first.every((r) => r.status === 202)).toBe(true);
-  const k = settlementSaleKeys(t.config.redisPrefix, saleId);
+  const k = saleKeys(t.config.redisPrefix, saleId);
   const jobIds = await Promise.all(rids.map((rid) => t.ctx.redis.hget(k.checkout(rid), 'jobId')));
   const settledBy = new Map<string, string[]>();
   for (const id of new Set(jobIds)) {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, makeSale, makeUsers } from '../reservation/testing.js';
+import { eventually, makeSale, makeUsers } from './sales.js';
 import { saleKeys } from '../reservation/index.js';
 import { startTestEngine, type TestEngine } from './engine.js';
 import { holdStatus } from './holds.js';

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestWorld, type TestWorld } from './harness.js';
 import { apiClient } from './engine.js';
-import { eventually, makeUsers } from '../reservation/testing.js';
+import { eventually, makeUsers } from './sales.js';
 import { queueKeys, tickerLeaseKey } from '../waiting-room/keys.js';
 import { spawnGateway, type GatewayProcess } from '../waiting-room/gateways.js';
-import { makeQueueSale, QueueClient, sleep } from '../waiting-room/testing.js';
+import { makeQueueSale, QueueClient, sleep } from './waiting-room.js';
 
 /** Several real gateway processes against one Redis and one Postgres schema. */
 let world: TestWorld;

@@ -1,7 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import type { Reply, Route } from '../gateway/http.js';
+import type { Reply, Route } from '../infra/http.js';
+import type { Page } from '../infra/part.js';
 
 /**
  * The shopper pages: each `ui/pages/<name>.ts` is bundled by esbuild (in memory, at start-up) to
@@ -9,14 +10,6 @@ import type { Reply, Route } from '../gateway/http.js';
  * HTML shell that loads one bundle. No framework: pages render with the DOM and `ui/lib/*.ts` helpers.
  */
 const uiDir = fileURLToPath(new URL('./', import.meta.url));
-
-export interface Page {
-  /** uWS route pattern, e.g. `/sales/:id`. */
-  path: string;
-  /** Bundle name: ui/pages/<script>.ts */
-  script: string;
-  title: string;
-}
 
 export type Assets = Map<string, { type: string; body: Buffer }>;
 

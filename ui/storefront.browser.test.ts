@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { seedCatalog } from '../scripts/seed-catalog.js';
-import { bumpGeneration, PostgresSearch } from '../storefront/search/index.js';
+import { bumpGeneration, PostgresSearch } from '../storefront/index.js';
 import { startTestEngine, type TestEngine } from '../test/engine.js';
 import { startPsp, type PspProcess } from '../test/psp.js';
 

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestEngine, type TestEngine } from '../test/engine.js';
-import { makeUsers } from '../reservation/testing.js';
+import { makeUsers } from '../test/sales.js';
 import { signToken } from '../infra/tokens.js';
-import { issueAdmissionToken } from './admission-token.js';
-import { makeQueueSale, QueueClient } from './testing.js';
+import { issueAdmissionToken } from '../reservation/index.js';
+import { makeQueueSale, QueueClient } from '../test/waiting-room.js';
 
 let t: TestEngine;
 beforeAll(async () => {

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestEngine, type TestEngine } from '../test/engine.js';
-import { makeUsers } from '../reservation/testing.js';
+import { makeUsers } from '../test/sales.js';
 import { queueKeys } from './keys.js';
-import { makeQueueSale, QueueClient, sleep } from './testing.js';
+import { makeQueueSale, QueueClient, sleep } from '../test/waiting-room.js';
 
 let t: TestEngine;
 beforeAll(async () => {

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestEngine, type TestEngine } from '../test/engine.js';
-import { makeUsers } from '../reservation/testing.js';
+import { makeUsers } from '../test/sales.js';
 import { solvePow } from './pow.js';
 import { notifyUser } from './index.js';
-import { makeQueueSale, QueueClient, sleep } from './testing.js';
+import { makeQueueSale, QueueClient, sleep } from '../test/waiting-room.js';
 
 let t: TestEngine;
 beforeAll(async () => {

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestEngine, type TestEngine } from '../test/engine.js';
 import { createGateway, listen, type Gateway } from '../gateway/app.js';
-import { makeUsers } from '../reservation/testing.js';
+import { makeUsers } from '../test/sales.js';
 import { Hub } from './hub.js';
 import { queueKeys } from './keys.js';
-import { makeQueueSale, QueueClient } from './testing.js';
+import { makeQueueSale, QueueClient } from '../test/waiting-room.js';
 import { mountQueueSocket } from './ws.js';
 
 /**

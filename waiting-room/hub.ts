@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { Context } from '../infra/context.js';
 import type { Redis } from '../infra/redis.js';
-import { getSale, saleStatusChannel } from '../reservation/index.js';
-import type { TemplatedApp, WebSocket } from '../gateway/uws.js';
+import { getSale, saleEnded, saleStatusChannel } from '../reservation/index.js';
+import type { TemplatedApp, WebSocket } from '../infra/uws.js';
 import { channels, queueKeys, queueSalesKey, saleTopic } from './keys.js';
 import { CLOSE, msg } from './messages.js';
 import { Pinger } from './pinger.js';
+import { moveSocket, type SocketState } from './socket-state.js';
 import { etaSeconds, graceMs, perSecond, positionOf, refreshSeen, ticketsOf, type Grant, type Place } from './queue.js';
 
 /** What a waiting-room socket carries (kept small: one per queued shopper). */
@@ -16,7 +17,7 @@ export interface Conn {
   ip: string;
   pow: string | null;
   /** joining: before the join script answered; pre: in line without a ticket yet. */
-  state: 'joining' | 'pow' | 'pre' | 'waiting' | 'admitted' | 'done';
+  state: SocketState;
   ticket: number | null;
   closed: boolean;
   strikes: number;
@@ -73,6 +74,13 @@ export class Hub {
 
   nextConnId(): string {
     return `${this.gatewayId}:${++this.seq}`;
+  }
+
+  /** Open sockets on this gateway (counted by their IP slots). */
+  get connectionCount(): number {
+    let n = 0;
+    for (const c of this.perIp.values()) n += c;
+    return n;
   }
 
   /** Takes a connection slot for `ip`; false when the IP is at its cap. */
@@ -153,22 +161,22 @@ export class Hub {
     const topic = saleTopic(c.saleId);
     switch (place.kind) {
       case 'closed':
-        c.state = 'done';
+        moveSocket(c, 'done');
         this.end(ws, msg.closed(), CLOSE.saleClosed, 'sale closed');
         return;
       case 'admitted':
-        c.state = 'admitted';
+        moveSocket(c, 'admitted');
         c.ticket = place.ticket;
         ws.unsubscribe(topic);
         this.send(ws, msg.admitted(place.admissionToken!, place.admissionExpiresAt!));
         return;
       case 'none':
-        c.state = 'done';
+        moveSocket(c, 'done');
         ws.unsubscribe(topic);
         this.send(ws, msg.error('not_queued', 'you have no place in this queue (admission used or expired); send {"type":"join"} to queue again'));
         return;
       default:
-        c.state = place.kind;
+        moveSocket(c, place.kind);
         c.ticket = place.ticket;
         if (place.kind === 'pre') {
           let set = this.pending.get(c.saleId);
@@ -186,7 +194,7 @@ export class Hub {
     const users = this.sales.get(saleId);
     if (!users) return;
     for (const ws of [...users.values()]) {
-      ws.getUserData().state = 'done';
+      moveSocket(ws.getUserData(), 'done');
       this.end(ws, msg.closed(), CLOSE.saleClosed, 'sale closed');
     }
     this.sales.delete(saleId);
@@ -212,7 +220,7 @@ export class Hub {
       const c = ws.getUserData();
       set.delete(ws);
       if (c.closed || c.state !== 'pre') continue;
-      c.state = 'waiting';
+      moveSocket(c, 'waiting');
       c.ticket = ticket;
       const position = positionOf(ticket, step.serving);
       this.send(ws, msg.queued({ ticket, position, etaSeconds: step.soldOut ? null : etaSeconds(position, step.perSecond) }));
@@ -245,7 +253,7 @@ export class Hub {
           const ticket = r.tickets[j];
           if (c.closed || c.state !== 'pre' || ticket === null) return;
           set.delete(ws);
-          c.state = 'waiting';
+          moveSocket(c, 'waiting');
           c.ticket = ticket;
           const position = positionOf(ticket, r.serving);
           this.send(ws, msg.queued({ ticket, position, etaSeconds: r.soldOut ? null : etaSeconds(position, rate) }));
@@ -281,7 +289,7 @@ export class Hub {
         const c = ws.getUserData();
         // admitted in the very tick that gave a pre-start joiner their ticket: tell the ticket first
         if (c.state === 'pre') this.send(ws, msg.queued({ ticket, position: 1, etaSeconds: 0 }));
-        c.state = 'admitted';
+        moveSocket(c, 'admitted');
         c.ticket = ticket;
         ws.unsubscribe(saleTopic(saleId));
         this.send(ws, msg.admitted(token, expiresAt));
@@ -337,7 +345,7 @@ export class Hub {
   async catchUp(): Promise<void> {
     for (const [saleId, users] of this.sales) {
       const sale = await getSale(this.ctx, saleId);
-      if (!sale || sale.status === 'closed' || sale.status === 'cancelled' || Date.now() >= sale.endsAt.getTime()) {
+      if (!sale || saleEnded(sale, Date.now())) {
         this.closeSale(saleId);
         continue;
       }
@@ -349,7 +357,7 @@ export class Hub {
           const grant = grants[j];
           if (!grant || ws.getUserData().closed) return;
           const [token, expiresAt] = grant.split('|');
-          ws.getUserData().state = 'admitted';
+          moveSocket(ws.getUserData(), 'admitted');
           ws.unsubscribe(saleTopic(saleId));
           this.send(ws, msg.admitted(token, expiresAt));
         });

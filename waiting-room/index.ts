@@ -1,10 +1,12 @@
 import type { Context } from '../infra/context.js';
-import type { Part } from '../gateway/server.js';
-import { waitingRoomRoutes } from '../gateway/routes/waiting-room.js';
+import type { Part } from '../infra/part.js';
+import { waitingRoomRoutes } from './routes.js';
 import { Hub } from './hub.js';
 import { channels } from './keys.js';
 import { startTicker } from './ticker.js';
+import { sampleQueues, websocketConnections } from './metrics.js';
 import { mountQueueSocket } from './ws.js';
+import { waitingRoomApi } from './api.js';
 
 /**
  * The waiting room: a live WebSocket queue in front of waiting-room sales, with fair, inventory-aware batch
@@ -15,13 +17,16 @@ import { mountQueueSocket } from './ws.js';
 export function waitingRoomPart(ctx: Context): Part {
   const hub = new Hub(ctx);
   let started: Promise<void> | undefined;
+  const unsample = [websocketConnections.add(() => [[{}, hub.connectionCount]]), sampleQueues(ctx)];
   ctx.onClose(async () => {
+    for (const stop of unsample) stop();
     await started?.catch(() => {});
     await hub.stop();
   });
   return {
     name: 'waiting-room',
     routes: waitingRoomRoutes(ctx),
+    api: waitingRoomApi,
     mounts: [
       (app) => {
         mountQueueSocket(ctx, hub, app);
@@ -45,7 +50,6 @@ export async function notifyUser(ctx: Context, userId: string, message: Record<s
   await ctx.redis.publish(channels(ctx.config.redisPrefix).user, JSON.stringify({ userId: String(userId), message }));
 }
 
-export { issueAdmissionToken, verifyAdmissionToken, type AdmissionClaims } from './admission-token.js';
-export { checkPow, solvePow, powStamp } from './pow.js';
+export { checkPow, solvePow } from './pow.js';
 export { joinQueue, type Place } from './queue.js';
 export { queueKeys, queueSalesKey } from './keys.js';

@@ -1,8 +1,10 @@
 import { randomInt } from 'node:crypto';
 import type { Context } from '../infra/context.js';
-import { runScript, type Sale } from '../reservation/index.js';
-import { issueAdmissionToken } from './admission-token.js';
+import { issueAdmissionToken, type Sale } from '../reservation/index.js';
 import { queueKeys } from './keys.js';
+import { queueJoin, queueLeave, queueSeen, queueTick, type TickResult } from './scripts.js';
+
+export type { TickResult };
 
 /**
  * The queue's Redis operations (each one Lua script, atomic, on Redis' clock). The gateway (WebSocket and
@@ -30,8 +32,6 @@ export interface Place {
   previousConn?: string;
 }
 
-type JoinReply = [kind: string, ticket: number, serving: number, grant: string, windowEnd: number, soldOut: number, rateMilli: number, previousConn?: string];
-
 export const graceMs = (ctx: Context) => ctx.config.disconnectGraceSeconds * 1000;
 
 /** Places per second: measured by the ticks when there is a measurement, else the sale's nominal pace. */
@@ -54,12 +54,15 @@ export const positionOf = (ticket: number, serving: number) => Math.max(1, ticke
  */
 export async function joinQueue(ctx: Context, sale: Sale, userId: string, connId: string, join: boolean): Promise<Place> {
   const k = queueKeys(ctx.config.redisPrefix, sale.id);
-  const [kind, ticket, serving, grant, windowEnd, soldOut, rateMilli, previousConn] = await runScript<JoinReply>(
-    ctx.redis,
-    'queue-join',
-    [k.sale.meta, k.state, k.tickets, k.line, k.pre, k.late, k.admitted, k.grants, k.seen, k.conn],
-    [userId, connId, randomInt(2 ** 47), sale.startsAt.getTime(), sale.endsAt.getTime(), graceMs(ctx), join ? '1' : '0'],
-  );
+  const { kind, ticket, serving, grant, windowEnd, soldOut, rateMilli, previousConn } = await queueJoin(ctx.redis, k, {
+    userId,
+    connId,
+    shuffleKey: randomInt(2 ** 47),
+    startsAt: sale.startsAt.getTime(),
+    endsAt: sale.endsAt.getTime(),
+    graceMs: graceMs(ctx),
+    join,
+  });
   const rate = perSecond(sale, rateMilli);
   const base = { soldOut, serving, perSecond: rateMilli >= 0 ? rate : null, ...(previousConn ? { previousConn } : {}) };
   switch (kind) {
@@ -113,14 +116,14 @@ export async function grantAll(ctx: Context, sale: Sale, admitted: Array<[string
 /** A WebSocket closed: the grace period starts if it was the user's current connection. */
 export async function leaveQueue(ctx: Context, saleId: string, userId: string, connId: string): Promise<void> {
   const k = queueKeys(ctx.config.redisPrefix, saleId);
-  await runScript(ctx.redis, 'queue-leave', [k.conn, k.seen], [userId, connId]);
+  await queueLeave(ctx.redis, k, userId, connId);
 }
 
 /** Heartbeat for users connected to this gateway. */
 export async function refreshSeen(ctx: Context, saleId: string, userIds: string[]): Promise<void> {
   const k = queueKeys(ctx.config.redisPrefix, saleId);
   for (let i = 0; i < userIds.length; i += 1000) {
-    await runScript(ctx.redis, 'queue-seen', [k.seen], userIds.slice(i, i + 1000));
+    await queueSeen(ctx.redis, k, userIds.slice(i, i + 1000));
   }
 }
 
@@ -139,64 +142,22 @@ export async function ticketsOf(ctx: Context, saleId: string, userIds: string[])
   };
 }
 
-export interface TickResult {
-  status: 'CLOSED' | 'WAITING' | 'OPEN';
-  /** CLOSED: true the first time. Otherwise: an admission tick happened in this step. */
-  ticked: boolean;
-  slot: number;
-  serving: number;
-  rateMilli: number;
-  soldOut: number;
-  soldOutChanged: boolean;
-  shuffled: boolean;
-  skipped: number;
-  /** Users admitted in this tick, with their tickets. */
-  admitted: Array<[userId: string, ticket: number]>;
-  /** Users the pre-start shuffle gave a ticket in this step. */
-  handed: Array<[userId: string, ticket: number]>;
-}
-
 export const RATE_WINDOW_MS = 10_000;
 const SHUFFLE_CHUNK = 5000;
 const MAX_SCAN = 20_000;
 
 export async function tickSale(ctx: Context, sale: Sale): Promise<TickResult> {
   const k = queueKeys(ctx.config.redisPrefix, sale.id);
-  const r = await runScript<Array<string | number>>(
-    ctx.redis,
-    'queue-tick',
-    [k.sale.meta, k.sale.stock, k.sale.stats, k.sale.events, k.state, k.tickets, k.line, k.pre, k.late, k.admitted, k.grants, k.seen, k.rate],
-    [
-      sale.startsAt.getTime(),
-      sale.endsAt.getTime(),
-      sale.admission.intervalMs,
-      sale.admission.batchSize,
-      sale.admission.overAdmissionFactor,
-      graceMs(ctx),
-      sale.admission.windowSeconds * 1000,
-      SHUFFLE_CHUNK,
-      MAX_SCAN,
-      RATE_WINDOW_MS,
-    ],
-  );
-  const status = r[0] as TickResult['status'];
-  if (status === 'CLOSED') {
-    return { status, ticked: r[1] === 1, slot: 0, serving: 0, rateMilli: -1, soldOut: 0, soldOutChanged: false, shuffled: false, skipped: 0, admitted: [], handed: [] };
-  }
-  const n = Number(r[9]);
-  const m = Number(r[10]);
-  const pairs = (from: number, count: number) => Array.from({ length: count }, (_, i): [string, number] => [String(r[from + 2 * i]), Number(r[from + 1 + 2 * i])]);
-  return {
-    status,
-    ticked: r[1] === 1,
-    slot: Number(r[2]),
-    serving: Number(r[3]),
-    rateMilli: Number(r[4]),
-    soldOut: Number(r[5]),
-    soldOutChanged: r[6] === 1,
-    shuffled: Number(r[7]) > 0,
-    skipped: Number(r[8]),
-    admitted: pairs(11, n),
-    handed: pairs(11 + 2 * n, m),
-  };
+  return queueTick(ctx.redis, k, {
+    startsAt: sale.startsAt.getTime(),
+    endsAt: sale.endsAt.getTime(),
+    intervalMs: sale.admission.intervalMs,
+    batchSize: sale.admission.batchSize,
+    overAdmissionFactor: sale.admission.overAdmissionFactor,
+    graceMs: graceMs(ctx),
+    windowMs: sale.admission.windowSeconds * 1000,
+    shuffleChunk: SHUFFLE_CHUNK,
+    maxScan: MAX_SCAN,
+    rateWindowMs: RATE_WINDOW_MS,
+  });
 }

@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestWorld, type TestWorld } from '../test/harness.js';
-import { runScript, saleKeys, type Sale } from '../reservation/index.js';
+import { openSaleScript, reserveBatchScript, reserveKeys, saleKeys, type Sale } from '../reservation/index.js';
 import { queueKeys } from './keys.js';
 import { joinQueue, tickSale } from './queue.js';
-import { sleep } from './testing.js';
+import { queueLeave } from './scripts.js';
+import { sleep } from '../test/waiting-room.js';
 
 /** The queue scripts on real Redis, driven directly (no gateway, no ticker loop). */
 let world: TestWorld;
@@ -26,8 +27,8 @@ async function openSale(o: { stock: number; startsInMs?: number; batchSize?: num
     queueOpensAt: new Date(now - 600_000), powDifficulty: 0, status: 'open',
   };
   const k = saleKeys(world.config.redisPrefix, id);
-  await runScript(world.ctx.redis, 'open-sale', [k.meta, k.stock, k.stats], [
-    o.stock, 'id', id, 'perUserLimit', 1, 'holdSeconds', 60, 'waitingRoom', 1, 'startsAt', sale.startsAt.getTime(), 'endsAt', sale.endsAt.getTime(),
+  await openSaleScript(world.ctx.redis, k, o.stock, [
+    'id', id, 'perUserLimit', 1, 'holdSeconds', 60, 'waitingRoom', 1, 'startsAt', sale.startsAt.getTime(), 'endsAt', sale.endsAt.getTime(),
   ]);
   return sale;
 }
@@ -59,9 +60,8 @@ describe('queue Lua scripts', () => {
     for (const u of ['u1', 'u2', 'u3', 'u4']) await joinQueue(world.ctx, sale, u, '', true);
     expect((await tick(sale)).admitted.map(([u]) => u)).toEqual(['u1', 'u2', 'u3']);
     const k = saleKeys(world.config.redisPrefix, sale.id);
-    const argv: Array<string | number> = [Date.now()];
-    for (const u of ['u1', 'u2']) argv.push(u, 1, '', '', 60);
-    await runScript(world.ctx.redis, 'reserve-batch', [k.meta, k.stock, k.holds, k.users, k.idem, k.stats, k.events], argv);
+    const batch = ['u1', 'u2'].map((userId) => ({ userId, quantity: 1, idempotencyKey: '', jti: '', markerSeconds: 60 }));
+    await reserveBatchScript(world.ctx.redis, reserveKeys(k), batch, Date.now());
     expect(await world.ctx.redis.xlen(k.events)).toBe(1);
     await tick(sale);
     expect(await world.ctx.redis.zrange(queueKeys(world.config.redisPrefix, sale.id).admitted, '0', '-1')).toEqual(['u3']);
@@ -119,12 +119,12 @@ describe('queue Lua scripts', () => {
     for (const u of ['a', 'b', 'c']) await joinQueue(world.ctx, sale, u, `conn-${u}`, true);
     const k = queueKeys(world.config.redisPrefix, sale.id);
     await world.ctx.redis.zadd(k.seen, Date.now() - 61_000, 'a'); // a left 61 s ago (grace is 60 s)
-    await runScript(world.ctx.redis, 'queue-leave', [k.conn, k.seen], ['b', 'conn-b']); // b just left
+    await queueLeave(world.ctx.redis, k, 'b', 'conn-b'); // b just left
     const r = await tick(sale);
     expect(r.admitted.map(([u]) => u)).toEqual(['b', 'c']);
     expect(r.skipped).toBe(1);
     expect(r.serving).toBe(3);
-    expect(await runScript(world.ctx.redis, 'queue-leave', [k.conn, k.seen], ['c', 'old-conn'])).toBe(0); // not the current socket
+    expect(await queueLeave(world.ctx.redis, k, 'c', 'old-conn')).toBe(false); // not the current socket
     expect(await joinQueue(world.ctx, sale, 'a', '', true)).toMatchObject({ kind: 'waiting', ticket: 4, position: 1 });
   });
 

@@ -4,6 +4,7 @@ import { release, tryAcquire } from '../infra/lease.js';
 import { getSale } from '../reservation/index.js';
 import { allQueueKeys, channels, queueKeys, queueSalesKey, tickerLeaseKey } from './keys.js';
 import { msg } from './messages.js';
+import { countAdmissions } from './metrics.js';
 import { grantAll, perSecond, tickSale, type TickResult } from './queue.js';
 
 /** How often the lease holder steps every queue; admission itself happens once per sale's intervalMs. */
@@ -49,6 +50,7 @@ export function startTicker(ctx: Context, onTick?: (saleId: string, r: TickResul
     }
     // The admission tokens first (one round trip), then every message of this step at once: Redis runs them
     // in order (admitted before the tick) without the ticker waiting for each reply in between.
+    countAdmissions(saleId, r.admitted.length);
     const grants = r.admitted.length > 0 ? await grantAll(ctx, sale, r.admitted) : [];
     const sends: Array<Promise<unknown>> = [];
     if (grants.length > 0) sends.push(ctx.redis.publish(ch.admitted, JSON.stringify({ saleId, grants })));

@@ -1,13 +1,15 @@
 import { STATUS_CODES } from 'node:http';
 import type { Context } from '../infra/context.js';
 import { AppError } from '../infra/errors.js';
-import { userFromToken } from '../gateway/auth.js';
+import { parseId } from '../infra/http.js';
+import { userFromToken } from '../infra/auth.js';
 import type { us_socket_context_t } from 'uWebSockets.js';
-import uws, { type HttpResponse, type TemplatedApp } from '../gateway/uws.js';
-import { getSale, isId } from '../reservation/index.js';
+import uws, { type HttpResponse, type TemplatedApp } from '../infra/uws.js';
+import { getSale, saleEnded } from '../reservation/index.js';
 import type { Conn, Hub, Socket } from './hub.js';
 import { CLOSE, msg } from './messages.js';
 import { checkPow } from './pow.js';
+import { moveSocket } from './socket-state.js';
 import { joinQueue, leaveQueue } from './queue.js';
 
 /** Limits of a waiting-room socket. */
@@ -52,23 +54,23 @@ async function join(ctx: Context, hub: Hub, ws: Socket): Promise<void> {
   const sale = await getSale(ctx, c.saleId);
   if (c.closed) return;
   const now = Date.now();
-  if (!sale || sale.status === 'closed' || sale.status === 'cancelled' || now >= sale.endsAt.getTime()) {
-    c.state = 'done';
+  if (!sale || saleEnded(sale, now)) {
+    moveSocket(c, 'done');
     hub.end(ws, msg.closed(), CLOSE.saleClosed, 'sale closed');
     return;
   }
   if (now < sale.queueOpensAt.getTime()) {
-    c.state = 'done';
+    moveSocket(c, 'done');
     hub.end(ws, msg.error('queue_not_open', `the queue opens at ${sale.queueOpensAt.toISOString()}`), CLOSE.notOpen, 'queue not open');
     return;
   }
   if (!checkPow(sale.id, c.userId, c.pow, sale.powDifficulty)) {
-    c.state = 'pow';
+    moveSocket(c, 'pow');
     const text = `send {"type":"join","pow":"<nonce>"} where sha256("fs-pow:${sale.id}:${c.userId}:<nonce>") starts with ${sale.powDifficulty} zero bits`;
     hub.send(ws, msg.error('pow_required', text, { difficulty: sale.powDifficulty }));
     return;
   }
-  c.state = 'joining';
+  moveSocket(c, 'joining');
   const [place] = await Promise.all([joinQueue(ctx, sale, c.userId, c.connId, true), hub.noteSale(sale.id)]);
   if (c.closed) {
     // closed while joining: make sure the grace period starts
@@ -152,7 +154,7 @@ export function mountQueueSocket(ctx: Context, hub: Hub, app: TemplatedApp): voi
       const ip = Buffer.from(res.getRemoteAddressAsText()).toString();
       const userId = userFromToken(ctx.config, query.get('token') ?? undefined);
       if (!userId) return refuse(res, state, new AppError('unauthorized', 'a valid user token is required as ?token='));
-      if (!isId(saleId)) return refuse(res, state, new AppError('not_found', 'sale not found'));
+      if (!parseId(saleId)) return refuse(res, state, new AppError('not_found', 'sale not found'));
       if (!hub.takeIp(ip)) return refuse(res, state, new AppError('too_many_requests', 'too many connections from this address'));
       getSale(ctx, saleId).then(
         (sale) => {

@@ -30,7 +30,7 @@ if c[1] then
   if c[1] ~= key then return {'CONFLICT', '', 0, 0, '', 0, h.status, ''} end
   return {'DUPLICATE', c[2], qty, price, productId, tonumber(c[3]), h.status, c[4], c[5] or rid}
 end
-if h.status ~= 'held' or tonumber(h.expiresAt) <= now then return {'EXPIRED', '', 0, 0, '', 0, h.status, ''} end
+if not holdCan(h.status, 'paying') or tonumber(h.expiresAt) <= now then return {'EXPIRED', '', 0, 0, '', 0, h.status, ''} end
 local jobId = ARGV[7] or rid
 setHoldStatus(recordsKey, rid, h, 'paying')
 redis.call('HSET', checkoutHash, 'checkoutKey', key, 'orderId', ARGV[5], 'checkoutAt', now,

@@ -9,6 +9,7 @@
   (held, released, expired, or MISSING when there is no such hold); those are left untouched.
 ]]
 --- @include "includes/hold-record"
+--- @include "includes/capped-append"
 local base = string.sub(KEYS[1], 1, -5)
 local recordsKey = base .. 'records'
 local out = {}
@@ -20,14 +21,14 @@ for i, rid in ipairs(ARGV) do
     redis.call('ZREM', KEYS[3], rid)
     redis.call('SADD', KEYS[5], rid)
     out[i] = 'ALREADY'
-  elseif h.status == 'paying' then
+  elseif holdCan(h.status, 'sold') then
     local q = tonumber(h.quantity)
     setHoldStatus(recordsKey, rid, h, 'sold')
     redis.call('ZREM', KEYS[3], rid)
     redis.call('SADD', KEYS[5], rid)
     redis.call('HINCRBY', KEYS[2], 'held', -q)
     redis.call('HINCRBY', KEYS[2], 'sold', q)
-    redis.call('XADD', KEYS[4], 'MAXLEN', '~', 100000, '*', 'type', 'sold', 'rid', rid, 'userId', h.userId, 'quantity', q)
+    cappedAppend(KEYS[4], 'type', 'sold', 'rid', rid, 'userId', h.userId, 'quantity', q)
     out[i] = 'SOLD'
   else
     out[i] = h.status

@@ -1,6 +1,6 @@
 import { STATUS_CODES } from 'node:http';
-import type { HttpResponse } from '../../gateway/uws.js';
-import { errorReply } from '../../gateway/http.js';
+import type { HttpResponse } from '../../infra/uws.js';
+import { errorReply } from '../../infra/http.js';
 import { AppError } from '../../infra/errors.js';
 import type { Logger } from '../../infra/logger.js';
 

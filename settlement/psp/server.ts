@@ -1,11 +1,12 @@
 import { createServer, type AddressInfo } from 'node:net';
 import { z } from 'zod';
-import uws, { type HttpResponse, type TemplatedApp, type us_listen_socket } from '../../gateway/uws.js';
+import uws, { type HttpResponse, type TemplatedApp, type us_listen_socket } from '../../infra/uws.js';
 import { AppError } from '../../infra/errors.js';
 import type { Logger } from '../../infra/logger.js';
 import { createLogger } from '../../infra/logger.js';
 import { open as openConn, type Conn, send, fail, drop, readBody, holdUntilAbort } from './conn.js';
 import { behaviourOf, parseFailureRate, parseLatency, pickLatency, PAYMENT_METHODS, type Latency } from './methods.js';
+import { chargeBody, pspOpenApi, refundBody } from './api.js';
 import { PspStats } from './stats.js';
 import { PspStore, type ChargeRecord, type RefundRecord } from './store.js';
 
@@ -63,13 +64,6 @@ export function wholeNumber(raw: string | undefined, name: string, fallback: num
 }
 
 const key = z.string().min(1).max(255);
-const chargeBody = z.object({
-  amountCents: z.number().int().min(0).max(100_000_000),
-  currency: z.string().regex(/^[a-z]{3}$/, 'must be a 3-letter lower-case ISO code').default('usd'),
-  paymentMethod: z.string().min(1).max(100),
-  metadata: z.record(z.string(), z.string().max(500)).optional(),
-});
-const refundBody = z.object({ chargeId: z.string().min(1).max(100) });
 
 export function chargeJson(c: ChargeRecord) {
   return {
@@ -270,6 +264,7 @@ export async function startPspServer(opts: PspOptions): Promise<PspServer> {
     send(c, 200, stats.toJSON({ key: q.get('key') ?? undefined, perKey: q.get('perKey') === '1' || q.get('perKey') === 'true' }));
   });
   app.get('/healthz', (res) => send(open(res, 'GET', '/healthz'), 200, { ok: true }));
+  app.get('/openapi.json', (res) => send(open(res, 'GET', '/openapi.json'), 200, JSON.parse(pspOpenApi())));
   app.any('/*', (res, req) => {
     const c = open(res, req.getMethod().toUpperCase(), req.getUrl());
     if (c.done) return;

@@ -1,11 +1,10 @@
 import type { Db } from '../../infra/db.js';
+import { PRODUCT_SELECT, productFromRow, type Product, type ProductRow } from '../catalog.js';
 
-/** What a cart line shows about its product: the current name, price and stock. */
-export interface ProductInfo {
+/** What a cart line shows about its product (catalog.ts Product): the current name, price and stock. */
+export interface ProductInfo extends Pick<Product, 'name' | 'priceCents' | 'stock'> {
+  /** The product id as a number (carts keep numeric ids in Redis). */
   id: number;
-  name: string;
-  priceCents: number;
-  stock: number;
   /** The start of the product's line in a cart answer, `{"productId":"<id>","name":<name>,"quantity":` (view.ts). */
   lineStart: string;
 }
@@ -108,20 +107,16 @@ export class ProductLookup {
   private load(ids: number[]): Promise<void> {
     const at = Date.now();
     const loading = this.db
-      .query(
-        `SELECT p.id, p.name, p.price_cents, coalesce(i.quantity, 0) AS stock
-           FROM products p LEFT JOIN inventory i ON i.product_id = p.id
-          WHERE p.id = ANY($1::bigint[])`,
-        [ids],
-      )
+      .query<ProductRow>(`${PRODUCT_SELECT} WHERE p.id = ANY($1::bigint[])`, [ids])
       .then(({ rows }) => {
         if (this.cache.size > this.maxEntries) this.cache.clear();
         const found = new Set<number>();
         for (const r of rows) {
-          const id = Number(r.id);
+          const p = productFromRow(r);
+          const id = Number(p.id);
           found.add(id);
-          const lineStart = `{"productId":"${id}","name":${JSON.stringify(r.name)},"quantity":`;
-          this.cache.set(id, { info: { id, name: r.name, priceCents: r.price_cents, stock: r.stock, lineStart }, at });
+          const lineStart = `{"productId":"${p.id}","name":${JSON.stringify(p.name)},"quantity":`;
+          this.cache.set(id, { info: { id, name: p.name, priceCents: p.priceCents, stock: p.stock, lineStart }, at });
         }
         for (const id of ids) if (!found.has(id)) this.cache.set(id, { info: null, at });
       })

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runScript } from '../../reservation/scripts.js';
+import { cartApply, cartBatch, type ApplyMode } from '../scripts.js';
 import { createTestWorld, type TestWorld } from '../../test/harness.js';
 import { bucketOf, cartKeys } from './keys.js';
 import { ProductLookup } from './products.js';
@@ -104,7 +104,7 @@ describe('cart store', () => {
 
 describe('cart-batch-n.lua', () => {
   const settings = () => `${30 * 24 * 3600 * 1000}:3:99:${Math.floor(Date.now() / 86_400_000)}`;
-  type Change = { cart: 'u1' | 'u2' | 'a1' | 'a2'; mode: string; values: number[] };
+  type Change = { cart: 'u1' | 'u2' | 'a1' | 'a2'; mode: ApplyMode; values: number[] };
   // Line limit 3; u1 holds 2 lines, u2's cart is gone from Redis, a1 is new, a2 holds one line.
   const changes: Change[] = [
     { cart: 'u1', mode: 'set', values: [12, 3] },
@@ -148,19 +148,16 @@ describe('cart-batch-n.lua', () => {
     const expected: string[] = [];
     for (const c of changes) {
       const [key, dirty, user] = one.where[c.cart];
-      expected.push(await runScript<string>(t.ctx.redis, 'cart-apply', [key, dirty], [settings(), c.mode, user, ...c.values]));
+      expected.push(await cartApply(t.ctx.redis, settings(), { key, dirty, mode: c.mode, user, values: c.values }));
     }
     expect(expected.map((a) => a.split(',')[0])).toEqual(['OK', 'FULL', 'MISSING', 'OK', 'OK', 'OK', 'OK', 'MISSING', 'OK', 'OK', 'OK', 'FULL', 'OK']);
 
     const many = await world('many');
-    const keys: string[] = [];
-    const argv: Array<string | number> = [settings()];
-    for (const c of changes) {
+    const batch = changes.map((c) => {
       const [key, dirty, user] = many.where[c.cart];
-      keys.push(key, dirty);
-      argv.push(c.mode, user, c.values.length, ...c.values);
-    }
-    const got = (await runScript<string>(t.ctx.redis, 'cart-batch', keys, argv)).split('|');
+      return { key, dirty, mode: c.mode, user, values: c.values };
+    });
+    const got = await cartBatch(t.ctx.redis, settings(), batch);
     expect(got).toEqual(expected);
     expect(await many.state()).toEqual(await one.state());
   });
@@ -168,18 +165,13 @@ describe('cart-batch-n.lua', () => {
   it('a change Redis refuses (a cart key of the wrong type) fails alone: the changes around it are made', async () => {
     const keys = cartKeys(`${t.config.redisPrefix}wrongtype:`);
     await t.ctx.redis.set(keys.anon('bad'), 'x');
-    const got = (
-      await runScript<string>(
-        t.ctx.redis,
-        'cart-batch',
-        [keys.anon('x'), keys.anonNoDirty('x'), keys.anon('bad'), keys.anonNoDirty('bad'), keys.anon('y'), keys.anonNoDirty('y')],
-        [settings(), 'set', '', 2, 1, 1, 'set', '', 2, 1, 1, 'set', '', 2, 2, 2],
-      )
-    ).split('|');
+    const change = (cart: string, values: number[]) => ({ key: keys.anon(cart), dirty: keys.anonNoDirty(cart), mode: 'set' as const, user: '', values });
+    const got = await cartBatch(t.ctx.redis, settings(), [change('x', [1, 1]), change('bad', [1, 1]), change('y', [2, 2])]);
     expect(got[0]).toBe('OK,1,1,1');
-    expect(got[1]).toMatch(/^ERR .*WRONGTYPE/);
+    expect(got[1]).toBeInstanceOf(Error);
+    expect(String(got[1])).toMatch(/cart-batch: .*WRONGTYPE/);
     expect(got[2]).toBe('OK,1,2,2');
-    await expect(runScript(t.ctx.redis, 'cart-apply', [keys.anon('bad'), keys.anonNoDirty('bad')], [settings(), 'set', '', 1, 1])).rejects.toThrow(/WRONGTYPE/);
+    await expect(cartApply(t.ctx.redis, settings(), change('bad', [1, 1]))).rejects.toThrow(/WRONGTYPE/);
   });
 
   it('200 changes at once through the store (batched) give each caller its own answer and the carts of the same changes made one by one', async () => {

@@ -1,7 +1,7 @@
 import type { Context } from '../../infra/context.js';
 import { AppError } from '../../infra/errors.js';
-import { runScript } from '../../reservation/scripts.js';
-import { CartBatcher, type ApplyMode } from './batch.js';
+import { cartClean, cartLoad, cartTake, type ApplyMode } from '../scripts.js';
+import { CartBatcher } from './batch.js';
 import { bucketOf, cartKeys, type CartKeys } from './keys.js';
 
 /** Which cart: a signed-in user's (persisted) or an anonymous one (Redis only). */
@@ -157,7 +157,7 @@ export class CartStore {
 
   /** Takes an anonymous cart whole (read and delete in one step). */
   async take(cartId: string): Promise<Lines> {
-    return linesFrom((await runScript<string>(this.ctx.redis, 'cart-take', [this.keys.anon(cartId)], [])).split(','));
+    return linesFrom((await cartTake(this.ctx.redis, this.keys.anon(cartId))).split(','));
   }
 
   /**
@@ -207,8 +207,13 @@ export class CartStore {
     const items: Record<string, number> = rows[0]?.items ?? {};
     const version = rows[0]?.version ?? 0;
     const pairs = Object.entries(items).flatMap(([id, qty]) => [id, qty]);
-    const keys = [this.keys.user(userId), this.keys.dirty(bucketOf(userId))];
-    const loaded = await runScript<number>(this.ctx.redis, 'cart-load', keys, [this.limits.ttlMs, version, userId, today(), ...pairs]);
+    const loaded = await cartLoad(this.ctx.redis, this.keys.user(userId), this.keys.dirty(bucketOf(userId)), {
+      ttlMs: this.limits.ttlMs,
+      version,
+      userId,
+      today: today(),
+      pairs,
+    });
     if (loaded && rows.length) this.ctx.log.debug({ userId, version }, 'cart reloaded from Postgres');
   }
 
@@ -264,7 +269,7 @@ export class CartStore {
         [ids, itemsJson, versions],
       );
     }
-    await Promise.all([...clean].map(([b, pairs]) => runScript(redis, 'cart-clean', [buckets[b]], pairs)));
+    await Promise.all([...clean].map(([b, pairs]) => cartClean(redis, buckets[b], pairs)));
     return { carts: users.length, more };
   }
 

@@ -1,20 +1,22 @@
 import type { Db, DbClient } from '../../infra/db.js';
+import { PRODUCT_SELECT, productFromRow, type ProductRow } from '../catalog.js';
 import type { SearchDocument } from './types.js';
 
-/** A product as the search index sees it: in stock when its inventory row has quantity > 0. */
-const select = `SELECT p.id, p.name, p.description, p.category, p.price_cents, p.seller_id,
-  coalesce(i.quantity, 0) > 0 AS in_stock
-  FROM products p LEFT JOIN inventory i ON i.product_id = p.id`;
+const select = PRODUCT_SELECT;
 
-const toDocument = (r: any): SearchDocument => ({
-  id: Number(r.id),
-  name: r.name,
-  description: r.description,
-  category: r.category,
-  priceCents: r.price_cents,
-  sellerId: Number(r.seller_id),
-  inStock: r.in_stock,
-});
+/** A product (catalog.ts) as the search index sees it: in stock when its inventory row has quantity > 0. */
+const toDocument = (r: ProductRow): SearchDocument => {
+  const p = productFromRow(r);
+  return {
+    id: Number(p.id),
+    name: p.name,
+    description: p.description,
+    category: p.category,
+    priceCents: p.priceCents,
+    sellerId: Number(p.sellerId),
+    inStock: p.stock > 0,
+  };
+};
 
 /** Current documents for these product ids (ids with no product left are simply absent). */
 export async function loadDocuments(db: Db | DbClient, ids: number[]): Promise<SearchDocument[]> {

@@ -13,7 +13,7 @@ const bool = z.preprocess(blankToUndefined, z.enum(['true', 'false', '1', '0']).
 // Postgres text cannot hold NUL, and no category or query needs control characters.
 const printable = (s: string) => !/[\u0000-\u001f\u007f]/.test(s);
 
-const schema = z
+export const searchQuery = z
   .object({
     q: z.string().max(maxQueryLength, `must be at most ${maxQueryLength} characters`).default(''),
     category: z.preprocess(blankToUndefined, z.string().max(100).refine(printable, 'must not contain control characters').optional()),
@@ -33,7 +33,7 @@ const schema = z
 /** Parses the query string of GET /api/products/search; throws ZodError (-> 400 naming the field). */
 export function parseSearchParams(query: URLSearchParams): SearchParams {
   const get = (k: string) => query.get(k) ?? undefined;
-  return schema.parse({
+  return searchQuery.parse({
     q: (get('q') ?? '').trim(),
     category: get('category'),
     minPrice: get('minPrice'),

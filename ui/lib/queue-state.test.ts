@@ -99,7 +99,7 @@ describe('queue page state', () => {
 describe('proof of work', () => {
   it('the page finds a nonce the waiting room accepts', async () => {
     const { solve } = await import('./queue-pow.js');
-    const { checkPow } = await import('../../waiting-room/pow.js');
+    const { checkPow } = await import('../../waiting-room/index.js');
     const nonce = await solve('42', '7', 12, 500);
     expect(checkPow('42', '7', nonce, 12)).toBe(true);
     expect(checkPow('42', '8', nonce, 12)).toBe(false);

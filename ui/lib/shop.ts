@@ -2,13 +2,13 @@
  * Shared pieces of the shopper pages: the top bar (search box, cart count, orders, sign in/out), cart calls
  * that recover from a stale cart token, and small render helpers. Pages render with the DOM, no framework.
  */
-import type { CartView } from '../../storefront/cart/view.js';
+import type { CartView } from '../../storefront/index.js';
 import { api, ApiError, cents, h, session } from './api.js';
 
 export { api, ApiError, cents, h, session };
 
 /** The cart as the API answers it: the server's own types (type-only, nothing of the server is bundled). */
-export type { CartLine } from '../../storefront/cart/view.js';
+export type { CartLine } from '../../storefront/index.js';
 export type Cart = CartView;
 
 /** A cart call; a cart token the server no longer accepts is dropped and the call made again. */

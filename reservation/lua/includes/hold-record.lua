@@ -3,8 +3,10 @@
   reservation id -> "userId|quantity|expiresAt|status|createdAt". User ids are numbers, so "|" never
   occurs inside a value. A field rather than a hash per hold: a batch of reservations writes all its
   records with one HSET, where a hash per hold cost a key and a command each.
-  readHold returns {userId, quantity, expiresAt, status, createdAt} (all text) or nil.
+  readHold returns {userId, quantity, expiresAt, status, createdAt} (all text) or nil. setHoldStatus writes
+  a new state; its callers check holdCan (includes/hold-status) first.
 ]]
+--- @include "includes/hold-status"
 local function readHold(recordsKey, rid)
   local v = redis.call('HGET', recordsKey, rid)
   if not v then return nil end

@@ -17,6 +17,7 @@
   SOLD_OUT, LIMIT (per-user limit), OK.
 ]]
 --- @include "includes/hold-record"
+--- @include "includes/capped-append"
 local function reserveMany(K, now, A, first)
   local meta = redis.call('HMGET', K[1], 'id', 'status', 'perUserLimit', 'holdSeconds', 'startsAt', 'endsAt')
   local base = string.sub(K[1], 1, -5) -- strip "meta"
@@ -119,8 +120,8 @@ local function reserveMany(K, now, A, first)
     redis.call('SET', base .. 'seq', seq)
     redis.call('ZADD', K[3], unpack(zadd))
     redis.call('HSET', base .. 'records', unpack(records))
-    redis.call('XADD', K[7], 'MAXLEN', '~', '100000', '*', 'type', 'reserved', 'rid', table.concat(eventRids, ' '),
-      'userId', table.concat(eventUsers, ' '), 'quantity', table.concat(eventQtys, ' '))
+    cappedAppend(K[7], 'type', 'reserved', 'rid', table.concat(eventRids, ' '), 'userId', table.concat(eventUsers, ' '),
+      'quantity', table.concat(eventQtys, ' '))
     local hset = {}
     for u in pairs(userWrites) do
       hset[#hset + 1] = u
