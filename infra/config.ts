@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import type { ClusterNode } from 'ioredis';
+import { parseClusterNodes } from './redis.js';
 
 /** Everything the engine reads from the environment, parsed once. */
 export interface Config {
@@ -6,6 +8,8 @@ export interface Config {
   port: number;
   host: string;
   redisUrl: string | undefined;
+  /** REDIS_CLUSTER_NODES=host:port,...: a Redis Cluster for every use (wins over redisUrl). */
+  redisClusterNodes: ClusterNode[] | undefined;
   databaseUrl: string | undefined;
   /** Prefix for every Redis key and channel this process touches (tests give each file its own). */
   redisPrefix: string;
@@ -62,6 +66,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     port: num(env, 'PORT', 3000),
     host: env.HOST ?? '0.0.0.0',
     redisUrl: env.REDIS_URL || undefined,
+    redisClusterNodes: env.REDIS_CLUSTER_NODES ? parseClusterNodes(env.REDIS_CLUSTER_NODES) : undefined,
     databaseUrl: env.DATABASE_URL || undefined,
     redisPrefix: env.REDIS_PREFIX ?? 'fs:',
     dbSchema: env.DB_SCHEMA ?? 'public',

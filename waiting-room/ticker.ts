@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Context } from '../infra/context.js';
 import { release, tryAcquire } from '../infra/lease.js';
+import { publish as publishTo } from '../infra/redis.js';
 import { getSale } from '../reservation/index.js';
 import { allQueueKeys, channels, queueKeys, queueSalesKey, tickerLeaseKey } from './keys.js';
 import { msg } from './messages.js';
@@ -27,7 +28,7 @@ export function startTicker(ctx: Context, onTick?: (saleId: string, r: TickResul
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> = Promise.resolve();
 
-  const publish = (saleId: string, kind: string, payload = '') => ctx.redis.publish(ch.broadcast, `${saleId}|${kind}|${payload}`);
+  const publish = (saleId: string, kind: string, payload = '') => publishTo(ctx.redis, ch.broadcast, `${saleId}|${kind}|${payload}`);
 
   async function stepSale(saleId: string): Promise<void> {
     const sale = await getSale(ctx, saleId);
@@ -53,7 +54,7 @@ export function startTicker(ctx: Context, onTick?: (saleId: string, r: TickResul
     countAdmissions(saleId, r.admitted.length);
     const grants = r.admitted.length > 0 ? await grantAll(ctx, sale, r.admitted) : [];
     const sends: Array<Promise<unknown>> = [];
-    if (grants.length > 0) sends.push(ctx.redis.publish(ch.admitted, JSON.stringify({ saleId, grants })));
+    if (grants.length > 0) sends.push(publishTo(ctx.redis, ch.admitted, JSON.stringify({ saleId, grants })));
     if (r.soldOutChanged && r.soldOut > 0) sends.push(publish(saleId, 'sold_out', msg.soldOut(r.soldOut === 2)));
     // one broadcast per admission tick (and at once when stock comes back)
     if (r.status === 'OPEN' && r.soldOut === 0 && (r.ticked || r.soldOutChanged)) {
