@@ -32,7 +32,7 @@ export function createContext(config: Config): Context {
   const log = createLogger(config.logLevel);
   const extra: Redis[] = [];
   const newRedis = (purpose: 'queue' | 'subscriber' | 'plain') => {
-    const r = createRedis(config, { forQueues: purpose !== 'plain', name: `fs-${purpose}` });
+    const r = createRedis(config, { forQueues: purpose !== 'plain', subscriber: purpose === 'subscriber', name: `fs-${purpose}` });
     extra.push(r);
     return r;
   };

@@ -15,7 +15,7 @@ export interface RedisTarget {
  * share a hash slot there; `isCluster` tells the few places that must act differently (pub/sub, SCAN,
  * CONFIG, BullMQ prefixes, cross-slot batches).
  */
-export function createRedis(target: RedisTarget | string, opts: { forQueues?: boolean; name?: string } = {}): Redis {
+export function createRedis(target: RedisTarget | string, opts: { forQueues?: boolean; subscriber?: boolean; name?: string } = {}): Redis {
   const t: RedisTarget = typeof target === 'string' ? { redisUrl: target, redisClusterNodes: undefined } : target;
   const options: RedisOptions = {
     connectionName: opts.name,
@@ -26,8 +26,9 @@ export function createRedis(target: RedisTarget | string, opts: { forQueues?: bo
   if (t.redisClusterNodes?.length) {
     const cluster = new Cluster(t.redisClusterNodes, {
       enableAutoPipelining: !opts.forQueues,
-      // each sharded channel is subscribed on the master of its slot, and re-subscribed after a fail-over
-      shardedSubscribers: true,
+      // a subscriber takes each sharded channel on the master of its slot, and again after a fail-over
+      // (it keeps one connection per master, so only subscriber clients get it)
+      shardedSubscribers: opts.subscriber === true,
       redisOptions: { connectionName: opts.name, maxRetriesPerRequest: opts.forQueues ? null : 3 },
       // a fail-over takes a few seconds (cluster-node-timeout plus the election): keep retrying meanwhile
       retryDelayOnFailover: 200,
@@ -74,10 +75,23 @@ export function publish(redis: Redis, channel: string, message: string): Promise
 export async function subscribe(sub: Redis, channels: string[], onMessage: (channel: string, message: string) => void): Promise<void> {
   if (isCluster(sub)) {
     sub.on('smessage', onMessage);
-    for (const c of channels) await sub.ssubscribe(c);
+    for (const c of channels) await ssubscribe(sub, c);
   } else {
     sub.on('message', onMessage);
     await sub.subscribe(...channels);
+  }
+}
+
+/** SSUBSCRIBE, retried while the client is still starting its per-master subscribers (ioredis starts them after 'ready'). */
+async function ssubscribe(sub: Redis, channel: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await sub.ssubscribe(channel);
+      return;
+    } catch (err) {
+      if (attempt >= 100 || !/No sharded subscriber/.test(String(err))) throw err;
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
 }
 

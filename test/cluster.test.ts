@@ -76,7 +76,7 @@ describe('the engine on a 3-master Redis Cluster', () => {
     expect((await psp.stats()).charges.created).toBe(15);
   }, 120_000);
 
-  it('a waiting-room sale admits shoppers over WebSocket, and an admitted shopper reserves', async () => {
+  it('a waiting-room sale admits shoppers over WebSocket, an admitted shopper reserves, and closing the sale tells every socket', async () => {
     const saleId = await makeQueueSale(t.api, t.config.adminApiKey, { quantity: 5, batchSize: 5, intervalMs: 100 });
     const users = await makeUsers(t.ctx, 5);
     const clients = await Promise.all(users.map((u) => QueueClient.connect(t.url, saleId, u.token)));
@@ -86,6 +86,9 @@ describe('the engine on a 3-master Redis Cluster', () => {
       const r = await reserve(users[0], saleId, { 'admission-token': grants[0].admissionToken as string });
       expect(r.status).toBe(201);
       expect(await stats(saleId)).toMatchObject({ held: 1 });
+      // closing the sale reaches every socket (sale status channel and broadcasts, over sharded pub/sub)
+      expect((await t.api('POST', `/admin/sales/${saleId}/close`, { token: t.config.adminApiKey })).status).toBe(200);
+      await Promise.all(clients.map((c) => c.waitType('closed', 30_000)));
     } finally {
       clients.forEach((c) => c.close());
     }
