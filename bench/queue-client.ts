@@ -29,14 +29,20 @@ export interface ClientJob {
   client: 'lite' | 'ws';
   /** Open this many sockets, report `half` and wait for `resume` before opening the rest (0: no pause). */
   pauseAt: number;
+  /** The head tier's reach (waiting-room/tiers.ts bounds[0]): sockets this close to the serving position get every tick. */
+  headBound: number;
 }
 
 /** What one client saw of one tick: the tick's key, the server's send time (ms) if it carries one, arrivals by gateway. */
 export interface TickSeen {
   key: string;
   serverTs: number | null;
-  /** byGateway[g]: arrival times (ms) on the sockets of gateway g. */
+  /** byGateway[g]: arrival times (ms) on the sockets of gateway g (every tier). */
   byGateway: number[][];
+  /** Arrival times on the sockets of the head tier (0 < ticket - serving <= headBound). */
+  head: number[];
+  /** Sockets of this process in the head tier at this tick (filled in at the report): who should have it. */
+  headExpected: number;
 }
 
 interface Shopper {
@@ -47,6 +53,8 @@ interface Shopper {
   /** -1 not joined yet, -2 joined before the start (no ticket yet), else the ticket. */
   ticket: number;
   admitted: boolean;
+  /** Broadcast arrival times (ms) while measuring. */
+  arrivals: number[] | null;
 }
 
 const send = (m: unknown) => process.send?.(m);
@@ -127,8 +135,11 @@ const TICK_HEAD = '{"type":"position","serving":';
 
 function recordTick(s: Shopper, key: string, serverTs: number | null, now: number): void {
   let seen = ticks.get(key);
-  if (!seen) ticks.set(key, (seen = { key, serverTs, byGateway: job.gateways.map(() => []) }));
+  if (!seen) ticks.set(key, (seen = { key, serverTs, byGateway: job.gateways.map(() => []), head: [], headExpected: 0 }));
   seen.byGateway[s.gateway].push(now);
+  const d = s.ticket - Number(key);
+  if (s.ticket > 0 && d > 0 && d <= job.headBound) seen.head.push(now);
+  (s.arrivals ??= []).push(now);
 }
 
 function open(i: number, config: Config): Promise<void> {
@@ -138,7 +149,7 @@ function open(i: number, config: Config): Promise<void> {
     const gw = job.gateways[g];
     const token = issueUserToken(config, userId);
     const startedAt = Date.now();
-    const s: Shopper = { gateway: g, open: false, close: null, ticket: -1, admitted: false };
+    const s: Shopper = { gateway: g, open: false, close: null, ticket: -1, admitted: false, arrivals: null };
     shoppers[i] = s;
     let done = false;
     const settle = (ok: boolean) => {
@@ -180,6 +191,8 @@ function open(i: number, config: Config): Promise<void> {
 let resume: () => void = () => {};
 let cpuAtStart = 0;
 let cpuAtMeasure = 0;
+/** When measuring started (ms). */
+let cpuAtMeasureAt = 0;
 let sysAtStart = 0;
 let sysAtMeasure = 0;
 
@@ -233,13 +246,24 @@ process.on('message', (m: { cmd: string; job?: ClientJob }) => {
   } else if (m.cmd === 'measure') {
     cpuAtMeasure = cpuNow();
     sysAtMeasure = sysNow();
+    cpuAtMeasureAt = Date.now();
     ticks.clear();
+    for (const s of shoppers) if (s) s.arrivals = null;
     measuring = true;
   } else if (m.cmd === 'report') {
     measuring = false;
     const open = shoppers.filter((s) => s?.open).length;
-    const waiting = shoppers.filter((s) => s?.open && !s.admitted).length;
-    send({ type: 'report', ticks: [...ticks.values()], pings, open, waiting, admitted: admittedCount, counts, cpuSeconds: cpuNow() - cpuAtMeasure, sysSeconds: sysNow() - sysAtMeasure });
+    const waitingNow = shoppers.filter((s) => s?.open && !s.admitted);
+    const waiting = waitingNow.length;
+    // who should have had each tick in the head tier: open sockets 1..headBound places behind its serving position
+    for (const t of ticks.values()) {
+      const serving = Number(t.key);
+      t.headExpected = shoppers.filter((s) => s?.open && s.ticket > serving && s.ticket - serving <= job.headBound).length;
+    }
+    // every refresh of every socket still waiting at the end (offsets from `base`, to keep the message small)
+    const base = cpuAtMeasureAt;
+    const arrivals = waitingNow.map((s) => (s.arrivals ?? []).map((a) => a - base));
+    send({ type: 'report', ticks: [...ticks.values()], pings, open, waiting, admitted: admittedCount, counts, cpuSeconds: cpuNow() - cpuAtMeasure, sysSeconds: sysNow() - sysAtMeasure, base, arrivals });
   } else if (m.cmd === 'close') {
     for (const s of shoppers) s?.close?.();
     send({ type: 'closed' });

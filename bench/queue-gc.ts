@@ -12,7 +12,7 @@
  * swings (20-35 MB) are 1-2 KB per socket at 18,000 sockets, in either direction, depending on when the
  * reading falls. Readings taken right after a full collection compare the same state.
  */
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import v8 from 'node:v8';
 
 const dir = process.env.QUEUE_GC_DIR;
@@ -48,6 +48,12 @@ if (dir && gc) {
       };
       writeFileSync(`${dir}/gc-${process.pid}.tmp`, JSON.stringify(reading));
       renameSync(`${dir}/gc-${process.pid}.tmp`, `${dir}/gc-${process.pid}.json`);
+      // a heap snapshot when the benchmark asks for one (--snapshots): the request file names the output
+      const req = `${dir}/snapshot-${process.pid}.req`;
+      if (existsSync(req)) {
+        v8.writeHeapSnapshot(readFileSync(req, 'utf8'));
+        rmSync(req);
+      }
     }, 1500);
   });
 }

@@ -35,7 +35,7 @@ async function main(): Promise<number> {
   if (mode === 'lua') return (await startEngine(ctx, { host: '127.0.0.1', port: 0, background: false })).port;
   const product = Number(process.env.BENCH_PRODUCT);
   const lock: Route['handler'] = async (req) => {
-    const userId = requireUser(ctx.config, req);
+    const userId = requireUser(ctx, req);
     const { quantity } = body.parse(req.body);
     const id = await inTransaction(ctx.db, async (c) => {
       const { rows } = await c.query('SELECT quantity FROM bench_inventory WHERE product_id = $1 FOR UPDATE', [product]);
@@ -48,7 +48,7 @@ async function main(): Promise<number> {
     return { status: 201, body: { reservationId: String(id), quantity } };
   };
   const optimistic: Route['handler'] = async (req) => {
-    const userId = requireUser(ctx.config, req);
+    const userId = requireUser(ctx, req);
     const { quantity } = body.parse(req.body);
     for (let attempt = 0; attempt < 5; attempt++) {
       const { rows } = await ctx.db.query('SELECT quantity, version FROM bench_inventory WHERE product_id = $1', [product]);

@@ -1,15 +1,18 @@
 /**
  * The search half of `npm run bench:storefront`: GET /api/products/search through the real gateway on
- * 100,000 seeded products (Postgres backend), 50 concurrent clients (autocannon), a mix of shopper queries
- * (brand and model words, typos, single generic words, category browsing with price sorts and pages, text
- * with filters). Scenarios, each BENCH_RUNS times (default 3), medians reported:
+ * 100,000 seeded products (Postgres backend), 50 concurrent clients (autocannon), each request a random one of
+ * 1,200 distinct searches generated from the catalog's words (bench/storefront-search-mix.ts: words, phrases,
+ * broad and narrow words, typos, prefixes, filters, all sorts, later pages, browsing). Scenarios, each
+ * BENCH_RUNS times (default 3), on the same mix, medians reported side by side with their ratios:
  *   cached         the engine as shipped: results cached per index generation
  *   cached+writes  the same while 20 stock changes a second go through the outbox, so the cache is emptied
  *                  at every drain; it also measures how long a change takes to show in search (freshness)
- *   uncached       SEARCH_CACHE=off: every request is a Postgres query (ranking, facets, page)
- * Writes bench/results/storefront-search.json. Target: p95 < 30 ms at 50 clients.
- * The bench schema (`bench_search`) is kept between runs and reseeded only when its catalog is not the
- * 100k one (BENCH_FRESH=1 forces it).
+ *   uncached       SEARCH_CACHE=off: every request is a Postgres query (postings path)
+ *   uncached-scan  SEARCH_CACHE=off SEARCH_PG_PATH=scan: the first design (every match ranked over its row)
+ * Writes bench/results/storefront-search.json, the query mix included. Target: uncached p95 < 30 ms at 50
+ * clients. BENCH_COMPARE=1 also checks that the two Postgres paths answer the whole mix identically.
+ * The bench schema (BENCH_SCHEMA, default `bench_search`) is kept between runs and reseeded only when its
+ * catalog is not the 100k one (BENCH_FRESH=1 forces it).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import os from 'node:os';
@@ -23,6 +26,7 @@ import { progressBar } from '../scripts/progress.js';
 import { seedCatalog } from '../scripts/seed-catalog.js';
 import { bumpGeneration, PostgresSearch } from '../storefront/search/index.js';
 import { benchNumber, useServices, writeResults } from './settings.js';
+import { compareSearches, searchMix } from './storefront-search-mix.js';
 
 const env = process.env;
 await useServices('storefront-search');
@@ -33,7 +37,7 @@ const CONNECTIONS = benchNumber('BENCH_CONNECTIONS', 50);
 const PRODUCTS = benchNumber('BENCH_PRODUCTS', 100_000);
 const WRITES_PER_SEC = 20;
 const TARGET_P95_MS = 30;
-const SCHEMA = 'bench_search';
+const SCHEMA = env.BENCH_SCHEMA ?? 'bench_search';
 const PREFIX = 'bench-search:';
 
 const config = loadConfig({ ...env, DB_SCHEMA: SCHEMA, REDIS_PREFIX: PREFIX, LOG_LEVEL: 'error' });
@@ -45,7 +49,8 @@ await ctx.db.query(`DELETE FROM products WHERE sku LIKE 'fresh-%'`);
 await ctx.db.query('DELETE FROM outbox');
 const have = (await ctx.db.query(`SELECT count(*)::int AS n FROM products WHERE sku LIKE 'SEED-%'`)).rows[0].n;
 const indexed = (await ctx.db.query('SELECT count(*)::int AS n FROM product_search')).rows[0].n;
-if (env.BENCH_FRESH === '1' || have !== PRODUCTS || indexed !== PRODUCTS) {
+const posted = (await ctx.db.query('SELECT count(*)::int AS n FROM search_counts')).rows[0].n;
+if (env.BENCH_FRESH === '1' || have !== PRODUCTS || indexed !== PRODUCTS || posted === 0) {
   const started = Date.now();
   await ctx.db.query(`DELETE FROM products WHERE sku NOT LIKE 'SEED-%' OR substring(sku from 6)::int > $1`, [PRODUCTS]);
   await seedCatalog(ctx.db, PRODUCTS, progressBar('seed'));
@@ -53,38 +58,25 @@ if (env.BENCH_FRESH === '1' || have !== PRODUCTS || indexed !== PRODUCTS) {
   process.stderr.write(`seeded and indexed ${PRODUCTS} products in ${((Date.now() - started) / 1000).toFixed(1)}s\n`);
 }
 await ctx.db.query('VACUUM ANALYZE product_search');
+await ctx.db.query('VACUUM ANALYZE search_postings');
 await bumpGeneration(ctx.redis, PREFIX);
 
-/** The query mix: what shoppers type, misspell, browse and filter. */
-function mix(): string[] {
-  const text = ['iphone 15', 'iphone 15 pro', 'galaxy s24', 'galaxy s24 ultra', 'pixel 8', 'macbook air', 'macbook pro', 'thinkpad',
-    'dell xps', 'sony headphones', 'airpods pro', 'bose quietcomfort', 'noise cancelling headphones', 'oled tv', 'samsung qled 65 inch',
-    'canon eos', 'sony alpha', 'gopro', 'kitchenaid mixer', 'air fryer', 'espresso machine', 'dutch oven', 'nike pegasus',
-    'adidas ultraboost', 'new balance 990', 'running shoes', 'levis jeans', 'fleece jacket', 'playstation 5', 'nintendo switch',
-    'steam deck', 'lego star wars', 'lego technic', 'barbie dreamhouse', 'garmin watch', 'yoga mat', 'dumbbells', 'mountain bike',
-    'office chair', 'standing desk', 'robot vacuum', 'cordless drill', 'tool set', 'electric toothbrush', 'hair dryer', 'mystery paperback'];
-  const typos = ['iphnoe', 'iphone 15 prp', 'samsng galaxy', 'galxy s24', 'macbok air', 'headphnes', 'labtop', 'playstaton 5',
-    'nintedo switch', 'kitchenaid mixr', 'espreso machine', 'addidas', 'snoy headphones', 'camra', 'televison', 'dumbels'];
-  const words = ['black', 'wireless', 'jacket', 'kettle', 'bluetooth', 'white', 'pro', 'kit', 'size 10', '256gb', 'set', 'blue', 'apple', 'sony'];
-  const categories = ['phones', 'laptops', 'headphones', 'tvs', 'cameras', 'kitchen', 'shoes', 'clothing', 'gaming', 'toys', 'sports', 'home', 'tools', 'beauty', 'books'];
-  const out: string[] = [];
-  const qs = (o: Record<string, string | number | boolean>) => `/api/products/search?${new URLSearchParams(Object.entries(o).map(([k, v]) => [k, String(v)]))}`;
-  for (const q of text) out.push(qs({ q }), qs({ q }), qs({ q, page: 2 }));
-  for (const q of typos) out.push(qs({ q }), qs({ q }));
-  for (const q of words) out.push(qs({ q }), qs({ q, inStock: true }));
-  for (const c of categories)
-    for (const sort of ['price_asc', 'price_desc', 'relevance'])
-      out.push(qs({ category: c, sort }), qs({ category: c, sort, page: 2 }), qs({ category: c, sort, inStock: true }));
-  for (const [i, q] of text.entries())
-    out.push(qs({ q, minPrice: 1000 * (i % 5), maxPrice: 50_000 + 20_000 * (i % 7), inStock: true, sort: i % 2 ? 'price_asc' : 'relevance' }));
-  out.push(qs({}), qs({ sort: 'price_asc' }), qs({ inStock: true, sort: 'price_desc' }));
-  return out;
-}
-const paths = mix();
+const mix = searchMix(1200, PRODUCTS);
+const paths = mix.map((m) => m.path);
 
-function startServer(cache: boolean): Promise<ChildProcess & { port: number }> {
+// Both Postgres paths answer every search of the mix the same way (also storefront/search/equivalence.test.ts).
+let equivalence: { searches: number; differences: Array<{ path: string }> } | undefined;
+if (env.BENCH_COMPARE === '1') {
+  const started = Date.now();
+  const differences = await compareSearches(new PostgresSearch(ctx.db, 'postings'), new PostgresSearch(ctx.db, 'scan'), mix);
+  equivalence = { searches: mix.length, differences: differences.map((d) => ({ path: d.path })) };
+  process.stderr.write(`postings vs scan on ${mix.length} searches: ${differences.length} differences (${Date.now() - started} ms)\n`);
+}
+
+
+function startServer(cache: boolean, path: 'postings' | 'scan'): Promise<ChildProcess & { port: number }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'bench/storefront-search-server.ts'], {
-    env: { ...env, DB_SCHEMA: SCHEMA, REDIS_PREFIX: PREFIX, SEARCH_CACHE: cache ? 'on' : 'off', SEARCH_SYNC_INTERVAL_MS: '200' },
+    env: { ...env, DB_SCHEMA: SCHEMA, REDIS_PREFIX: PREFIX, SEARCH_CACHE: cache ? 'on' : 'off', SEARCH_PG_PATH: path, SEARCH_SYNC_INTERVAL_MS: '200' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {
@@ -208,16 +200,17 @@ function writer(port: number) {
   };
 }
 
-type Scenario = 'cached' | 'cached+writes' | 'uncached';
+type Scenario = 'cached' | 'cached+writes' | 'uncached' | 'uncached-scan';
 const runs: Record<Scenario, Array<Awaited<ReturnType<typeof load>> & { freshnessMs?: { changes: number; p50: number; max: number; indexP50: number; indexMax: number } }>> = {
   cached: [],
   'cached+writes': [],
   uncached: [],
+  'uncached-scan': [],
 };
 const only = env.BENCH_SCENARIOS?.split(',');
 for (let run = 1; run <= RUNS; run++) {
   for (const scenario of (Object.keys(runs) as Scenario[]).filter((s) => !only || only.includes(s))) {
-    const server = await startServer(scenario !== 'uncached');
+    const server = await startServer(!scenario.startsWith('uncached'), scenario === 'uncached-scan' ? 'scan' : 'postings');
     try {
       // Writes start after the warm-up: the cold-cache storm of the first seconds is not the steady state.
       await load(server.port, WARMUP);
@@ -232,7 +225,10 @@ for (let run = 1; run <= RUNS; run++) {
   }
 }
 await ctx.db.query(`DELETE FROM products WHERE sku LIKE 'fresh-%'`);
-await ctx.db.query(`DELETE FROM product_search WHERE product_id NOT IN (SELECT id FROM products)`);
+// The marker product leaves the index through the backend, so its postings and counts go with it.
+const stale = (await ctx.db.query('SELECT product_id FROM product_search WHERE product_id NOT IN (SELECT id FROM products)')).rows.map((r) => Number(r.product_id));
+const version = Number((await ctx.db.query(`SELECT nextval('search_sync_version')::bigint AS v`)).rows[0].v);
+if (stale.length) await new PostgresSearch(ctx.db).apply({ upserts: [], deletes: stale, version });
 
 const summary = Object.fromEntries(
   (Object.keys(runs) as Scenario[]).map((s) => {
@@ -251,10 +247,15 @@ const report = {
     uncachedOverCachedP95: round(summary.uncached.p95 / summary.cached.p95),
     cachedOverUncachedRps: round(summary.cached.rps / summary.uncached.rps),
     writesOverCachedP95: round(summary['cached+writes'].p95 / summary.cached.p95),
+    scanOverPostingsP95: round(summary['uncached-scan'].p95 / summary.uncached.p95),
+    postingsOverScanRps: round(summary.uncached.rps / summary['uncached-scan'].rps),
   },
   freshnessMs: runs['cached+writes'].map((r) => r.freshnessMs),
   meetsTarget: Object.fromEntries((Object.keys(summary) as Scenario[]).map((s) => [s, summary[s].p95 < TARGET_P95_MS])),
+  equivalence,
   runs,
+  mix: Object.fromEntries(['word', 'broad', 'phrase', 'narrow', 'typo', 'prefix', 'browse'].map((k) => [k, mix.filter((m) => m.kind === k).length])),
+  queries: paths,
 };
 if (!only) {
   writeResults('storefront-search', report, [
@@ -265,5 +266,5 @@ if (!only) {
     ...(Object.keys(summary) as Scenario[]).map((s) => `| ${s} | ${summary[s].rps} | ${summary[s].p50} | ${summary[s].p95} | ${summary[s].p99} | ${summary[s].errors} | ${report.meetsTarget[s] ? 'yes' : 'no'} |`),
   ]);
 }
-console.log(JSON.stringify({ medians: report.medians, ratios: report.ratios, freshnessMs: report.freshnessMs, meetsTarget: report.meetsTarget }, null, 2));
+console.log(JSON.stringify({ medians: report.medians, ratios: report.ratios, freshnessMs: report.freshnessMs, meetsTarget: report.meetsTarget, equivalence: equivalence && { searches: equivalence.searches, differences: equivalence.differences.length } }, null, 2));
 await ctx.close();

@@ -2,6 +2,7 @@ import type { Context } from '../infra/context.js';
 import { AppError } from '../infra/errors.js';
 import type { Route } from '../infra/http.js';
 import type { Mount } from '../infra/part.js';
+import { framingProblem, rejectFraming } from './framing.js';
 import { register, sendReply } from './http.js';
 import { metricsRoute, timed } from './metrics.js';
 import { apiDocRoutes, gatewayApi } from './openapi.js';
@@ -36,7 +37,9 @@ export function createGateway(ctx: Context, routes: Route[], mounts: Mount[] = [
   const all = [healthRoute(ctx), metricsRoute(ctx.config), ...routes];
   for (const route of [...all, ...apiDocRoutes(all, { ...gatewayApi, ...api })]) register(app, timed(route), opts);
   for (const mount of mounts) mount(app);
-  app.any('/*', (res) => {
+  app.any('/*', (res, req) => {
+    const framing = framingProblem(req, req.getHeader('content-length') || undefined);
+    if (framing !== null) return rejectFraming(res, framing);
     sendReply(res, { status: 404, body: new AppError('not_found', 'no such route').toJSON() }, { aborted: false });
   });
   return app;

@@ -2,6 +2,8 @@ import { STATUS_CODES } from 'node:http';
 import { AppError } from '../infra/errors.js';
 import { errorReply, type Reply, type Request, type Route } from '../infra/http.js';
 import type { Logger } from '../infra/logger.js';
+import { framingProblem, rejectFraming } from './framing.js';
+import { checkBodyText, checkLineText, controlCharIn } from './input.js';
 import type { HttpRequest, HttpResponse, TemplatedApp } from '../infra/uws.js';
 
 /**
@@ -21,10 +23,33 @@ const statusLine = (status: number) => {
   return line;
 };
 
-/** Writes a reply; call inside cork when after an await. */
-function writeReply(res: HttpResponse, reply: Reply): void {
+/**
+ * Headers of every page (HTML): scripts and styles from this origin only (the pages have no inline script
+ * or style), never framed by another site, and no referrer sent with links off the site.
+ */
+export const PAGE_HEADERS: Readonly<Record<string, string>> = {
+  'content-security-policy':
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+};
+
+/**
+ * Writes a reply; call inside cork when after an await. Every answer says `nosniff`; pages get PAGE_HEADERS;
+ * an answer to a request that carried credentials (`authenticated`) is never stored by a cache.
+ */
+function writeReply(res: HttpResponse, reply: Reply, authenticated = false): void {
   res.writeStatus(statusLine(reply.status));
-  if (reply.headers) for (const k in reply.headers) res.writeHeader(k, reply.headers[k]);
+  res.writeHeader('x-content-type-options', 'nosniff');
+  const headers = reply.headers;
+  if (headers) {
+    for (const k in headers) res.writeHeader(k, headers[k]);
+    if (reply.raw !== undefined && headers['content-type']?.startsWith('text/html')) {
+      for (const k in PAGE_HEADERS) res.writeHeader(k, PAGE_HEADERS[k]);
+    }
+  }
+  if (authenticated && headers?.['cache-control'] === undefined) res.writeHeader('cache-control', 'no-store');
   if (reply.raw !== undefined) {
     res.end(reply.raw);
     return;
@@ -37,10 +62,11 @@ function writeReply(res: HttpResponse, reply: Reply): void {
   res.end(JSON.stringify(reply.body));
 }
 
-export function sendReply(res: HttpResponse, reply: Reply, state: { aborted: boolean }): void {
+export function sendReply(res: HttpResponse, reply: Reply, state: { aborted: boolean; headers?: Record<string, string> }): void {
   if (state.aborted) return;
   state.aborted = true; // a response is sent once
-  res.cork(() => writeReply(res, reply));
+  const authenticated = state.headers?.authorization !== undefined;
+  res.cork(() => writeReply(res, reply, authenticated));
 }
 
 /**
@@ -108,8 +134,14 @@ class IncomingRequest implements Request {
     readonly headers: Record<string, string>,
   ) {}
 
+  /** The parsed query; a value or name holding a control character is a 400 naming it. */
   get query(): URLSearchParams {
-    return (this.#query ??= new URLSearchParams(this.rawQuery));
+    if (this.#query === undefined) {
+      const query = new URLSearchParams(this.rawQuery);
+      if (this.rawQuery !== '') checkLineText(query);
+      this.#query = query;
+    }
+    return this.#query;
   }
 
   get ip(): string {
@@ -151,18 +183,29 @@ export function register(app: TemplatedApp, route: Route, opts: HttpOptions): vo
       const value = uwsReq.getHeader(name);
       if (value !== '') headers[name] = value;
     }
+    const framing = framingProblem(uwsReq, headers['content-length']);
+    if (framing !== null) return rejectFraming(res, framing);
     let params = NO_PARAMS;
     if (names.length > 0) {
       params = {};
       for (let i = 0; i < names.length; i++) params[names[i]] = safeDecode(uwsReq.getParameter(i) ?? '');
     }
     const req = new IncomingRequest(res, method, uwsReq.getUrl(), uwsReq.getQuery() ?? '', params, headers);
+    const badText = controlCharIn(headers) ?? (names.length > 0 ? controlCharIn(params) : null);
+    if (badText !== null) {
+      return sendReply(res, { status: 400, body: new AppError('invalid_request', `${badText}: must not contain control characters`, badText).toJSON() }, req);
+    }
     res.onAborted(() => {
       req.aborted = true;
     });
     if (!hasBody) return runHandler(route, req, opts.log);
     readJson(res, opts.maxBodyBytes, Number(headers['content-length'] ?? 0), (err, body) => {
       if (err) return sendReply(res, errorReply(err, opts.log, req), req);
+      try {
+        checkBodyText(body);
+      } catch (bad) {
+        return sendReply(res, errorReply(bad, opts.log, req), req);
+      }
       req.body = body;
       runHandler(route, req, opts.log);
     });

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import type { Route } from '../infra/http.js';
 import { openApiDocument, type ApiDocs } from '../infra/openapi.js';
-import { credentials } from './auth.js';
+import { credentials, passwordChange } from './auth.js';
 
 const session = z.object({ userId: z.string(), token: z.string().describe('the shopper token: Authorization: Bearer <token>') });
 
@@ -17,7 +17,7 @@ export const gatewayApi: ApiDocs = {
     headers: [{ name: 'X-Cart-Token', description: 'an anonymous cart to merge into the new account' }],
     body: credentials,
     responses: { 201: { description: 'the account and its token', body: session } },
-    errors: ['invalid_request', 'email_taken'],
+    errors: ['invalid_request', 'weak_password', 'email_taken', 'too_many_requests'],
   },
   'POST /api/auth/login': {
     summary: 'Sign in',
@@ -26,7 +26,30 @@ export const gatewayApi: ApiDocs = {
     headers: [{ name: 'X-Cart-Token', description: 'an anonymous cart to merge into the account' }],
     body: credentials,
     responses: { 200: { description: 'the account and a new token', body: session } },
-    errors: ['invalid_request', 'unauthorized'],
+    errors: ['invalid_request', 'unauthorized', 'too_many_requests'],
+  },
+  'POST /api/auth/logout': {
+    summary: 'Sign out: revoke the presented token',
+    tag: 'auth',
+    auth: 'user',
+    responses: { 204: { description: 'the token no longer works' } },
+    errors: ['unauthorized'],
+  },
+  'POST /api/auth/logout-all': {
+    summary: "Revoke every token of the user",
+    tag: 'auth',
+    auth: 'user',
+    responses: { 204: { description: "none of the user's tokens works any more" } },
+    errors: ['unauthorized'],
+  },
+  'POST /api/auth/password': {
+    summary: 'Change the password',
+    description: "Checks the current password, sets the new one and revokes the user's other tokens (the presented one keeps working).",
+    tag: 'auth',
+    auth: 'user',
+    body: passwordChange,
+    responses: { 204: { description: 'changed' } },
+    errors: ['invalid_request', 'weak_password', 'unauthorized', 'too_many_requests'],
   },
   'GET /healthz': {
     summary: 'Health',

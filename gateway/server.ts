@@ -4,7 +4,7 @@ import type { ApiDocs } from '../infra/openapi.js';
 import type { Part } from '../infra/part.js';
 import { reservationPart } from '../reservation/index.js';
 import { settlementPart } from '../settlement/index.js';
-import { cartPart, catalogPart, loginUser, registerUser } from '../storefront/index.js';
+import { cartPart, catalogPart, changePassword, loginUser, registerUser, userEmail } from '../storefront/index.js';
 import { buildUi, uiRoutes } from '../ui/build.js';
 import { waitingRoomPart } from '../waiting-room/index.js';
 import { createGateway, listen, type Gateway } from './app.js';
@@ -40,10 +40,11 @@ export async function startEngine(ctx: Context, opts: EngineOptions = {}): Promi
   const parts = await buildParts(ctx);
   const assets = await buildUi();
   const routes: Route[] = [
-    ...authRoutes(ctx, { register: registerUser, login: loginUser }, parts.flatMap((p) => p.afterAuth ?? [])),
+    ...authRoutes(ctx, { register: registerUser, login: loginUser, changePassword, email: userEmail }, parts.flatMap((p) => p.afterAuth ?? [])),
     ...parts.flatMap((p) => p.routes ?? []),
     ...uiRoutes(assets, parts.flatMap((p) => p.pages ?? [])),
   ];
+  const stopSessions = await ctx.sessions.start(); // before the first request: revoked tokens are known
   const api: ApiDocs = Object.assign({}, gatewayApi, ...parts.map((p) => p.api ?? {}));
   const app = createGateway(ctx, routes, parts.flatMap((p) => p.mounts ?? []), api);
   const gateway = await listen(app, opts.host ?? ctx.config.host, opts.port ?? ctx.config.port);
@@ -62,6 +63,7 @@ export async function startEngine(ctx: Context, opts: EngineOptions = {}): Promi
       stopped = true;
       gateway.close();
       for (const stop of stops.reverse()) await stop().catch((err) => ctx.log.warn({ err }, 'stop failed'));
+      await stopSessions();
     },
   };
 }

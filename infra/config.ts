@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { chmodSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { ClusterNode } from 'ioredis';
 import { parseClusterNodes } from './redis.js';
 
@@ -19,7 +21,13 @@ export interface Config {
   /** True when the admin key was generated at start because ADMIN_API_KEY was unset. */
   adminApiKeyGenerated: boolean;
   tokenSecret: string;
+  /** Where the token secret came from: TOKEN_SECRET, or the data directory's file (`created`: made this run). */
+  tokenSecretSource: 'env' | 'file' | 'created';
   userTokenTtlSeconds: number;
+  /** Accounts one client address may create per hour (429 beyond). */
+  registerPerIpPerHour: number;
+  /** Anonymous carts one client address may create per hour (429 beyond). */
+  anonCartsPerIpPerHour: number;
   logLevel: string;
   dataDir: string;
   sweepIntervalMs: number;
@@ -55,12 +63,48 @@ function num(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   return n;
 }
 
+/**
+ * Outside production, with TOKEN_SECRET unset: a random secret made once and kept in the data directory
+ * (`token-secret`, mode 0600), so tokens survive a restart and every process sharing the directory agrees.
+ * There is no default secret in the source: one printed there would let anyone forge tokens.
+ */
+export function devTokenSecret(dataDir: string): { value: string; source: 'file' | 'created' } {
+  const file = join(dataDir, 'token-secret');
+  const read = () => {
+    const value = readFileSync(file, 'utf8').trim();
+    if (value.length < 32) throw new Error(`${file} holds no usable secret (32+ characters); delete it to make a new one`);
+    return value;
+  };
+  try {
+    return { value: read(), source: 'file' };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  mkdirSync(dataDir, { recursive: true });
+  // Written whole to a private temporary file, then linked into place: a process starting at the same time
+  // sees either no file or the whole secret, and exactly one link wins.
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  writeFileSync(tmp, `${randomBytes(32).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' });
+  chmodSync(tmp, 0o600); // whatever the umask
+  let created = true;
+  try {
+    linkSync(tmp, file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    created = false; // another process made it first
+  } finally {
+    unlinkSync(tmp);
+  }
+  return { value: read(), source: created ? 'created' : 'file' };
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
   const mode = (env.NODE_ENV === 'production' || env.NODE_ENV === 'test' ? env.NODE_ENV : 'development') as Config['env'];
   const adminFromEnv = env.ADMIN_API_KEY;
   if (!adminFromEnv && mode === 'production') throw new Error('ADMIN_API_KEY must be set in production');
-  const tokenSecret = env.TOKEN_SECRET ?? (mode === 'production' ? undefined : 'dev-only-token-secret-change-me');
-  if (!tokenSecret) throw new Error('TOKEN_SECRET must be set in production');
+  if (!env.TOKEN_SECRET && mode === 'production') throw new Error('TOKEN_SECRET must be set in production');
+  const dataDir = env.DATA_DIR ?? '.data';
+  const secret = env.TOKEN_SECRET ? { value: env.TOKEN_SECRET, source: 'env' as const } : devTokenSecret(dataDir);
   return {
     env: mode,
     port: num(env, 'PORT', 3000),
@@ -72,10 +116,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     dbSchema: env.DB_SCHEMA ?? 'public',
     adminApiKey: adminFromEnv || randomBytes(18).toString('base64url'),
     adminApiKeyGenerated: !adminFromEnv,
-    tokenSecret,
+    tokenSecret: secret.value,
+    tokenSecretSource: secret.source,
     userTokenTtlSeconds: num(env, 'USER_TOKEN_TTL_SECONDS', 7 * 24 * 3600),
+    registerPerIpPerHour: num(env, 'REGISTER_PER_IP_PER_HOUR', 30),
+    anonCartsPerIpPerHour: num(env, 'ANON_CARTS_PER_IP_PER_HOUR', 300),
     logLevel: env.LOG_LEVEL ?? (mode === 'test' ? 'warn' : 'info'),
-    dataDir: env.DATA_DIR ?? '.data',
+    dataDir,
     sweepIntervalMs: num(env, 'SWEEP_INTERVAL_MS', 1000),
     maxBodyBytes: num(env, 'MAX_BODY_BYTES', 64 * 1024),
     pspUrl: env.PSP_URL || undefined,

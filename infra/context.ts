@@ -3,6 +3,7 @@ import { createDb, type Db } from './db.js';
 import { createLogger, type Logger } from './logger.js';
 import { defineLua } from './lua.js';
 import { createRedis, type Redis } from './redis.js';
+import { Sessions } from './sessions.js';
 
 /**
  * What every part of the engine is built from. One per process in production; one per test file in tests
@@ -16,6 +17,8 @@ export interface Context {
   /** Subscriber connection for pub/sub (created lazily by whoever needs it via `newRedis`). */
   newRedis: (purpose: 'queue' | 'subscriber' | 'plain') => Redis;
   db: Db;
+  /** Revoked shopper tokens (a local copy kept in step through Redis; the gateway starts it). */
+  sessions: Sessions;
   /**
    * Connection for BullMQ queues and workers, and the prefix of each queue (under `config.redisPrefix`).
    * On a cluster each queue's prefix carries its own hash tag (`<prefix>bull:{<queue>}`): a BullMQ script
@@ -47,12 +50,14 @@ export function createContext(config: Config): Context {
     prefixFor: (queue: string) => (config.redisClusterNodes ? `${config.redisPrefix}bull:{${queue}}` : `${config.redisPrefix}bull`),
   };
   const closers: Array<() => Promise<void> | void> = [];
+  const sessions = new Sessions(redis, () => newRedis('subscriber'), config.redisPrefix, log, config.userTokenTtlSeconds * 1000);
   return {
     config,
     log,
     redis,
     newRedis,
     db,
+    sessions,
     bull,
     onClose: (fn) => {
       closers.push(fn);

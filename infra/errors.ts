@@ -4,9 +4,12 @@
  */
 export const errorStatus = {
   invalid_request: 400,
+  weak_password: 400,
   unauthorized: 401,
   not_admitted: 403,
   pow_required: 403,
+  account_too_new: 403,
+  ip_limit_reached: 403,
   not_found: 404,
   conflict: 409,
   sold_out: 409,
@@ -20,6 +23,7 @@ export const errorStatus = {
   invalid_state: 409,
   out_of_stock: 409,
   email_taken: 409,
+  checkout_in_progress: 409,
   payment_declined: 402,
   payload_too_large: 413,
   too_many_requests: 429,
@@ -31,6 +35,8 @@ export type ErrorCode = keyof typeof errorStatus;
 
 export class AppError extends Error {
   readonly status: number;
+  /** Seconds the client should wait before trying again (sent as `Retry-After`; with 429). */
+  retryAfterSeconds?: number;
   constructor(
     readonly code: ErrorCode,
     message: string,
@@ -52,3 +58,10 @@ export class AppError extends Error {
 
 export const notFound = (what: string) => new AppError('not_found', `${what} not found`);
 export const invalid = (field: string, message: string) => new AppError('invalid_request', `${field}: ${message}`, field);
+
+/** 429 with a Retry-After of `ms` (rounded up to whole seconds, at least 1). */
+export function tooManyRequests(message: string, ms: number): AppError {
+  const err = new AppError('too_many_requests', message);
+  err.retryAfterSeconds = Math.max(1, Math.ceil(ms / 1000));
+  return err;
+}

@@ -37,7 +37,10 @@ export interface Route {
 
 /** The reply for an error: its own status for an AppError, 400 for a failed zod parse, else a logged 500. */
 export function errorReply(err: unknown, log: Logger, req?: Pick<Request, 'method' | 'path'>): Reply {
-  if (err instanceof AppError) return { status: err.status, body: err.toJSON() };
+  if (err instanceof AppError) {
+    if (err.retryAfterSeconds !== undefined) return { status: err.status, body: err.toJSON(), headers: { 'retry-after': String(err.retryAfterSeconds) } };
+    return { status: err.status, body: err.toJSON() };
+  }
   if (err instanceof ZodError) {
     const issue = err.issues[0];
     const field = issue?.path.join('.') || 'body';

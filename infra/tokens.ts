@@ -28,11 +28,19 @@ export function signToken(payload: TokenPayload, secret: string): string {
 const verified = new Map<string, { secret: string; payload: TokenPayload }>();
 const VERIFIED_MAX = 20_000;
 
+const SIGNATURE = /^[A-Za-z0-9_-]{43}$/;
+
 function checkSignature(token: string, secret: string): TokenPayload | null {
   const dot = token.indexOf('.');
   if (dot <= 0) return null;
   const body = token.slice(0, dot);
-  const sig = Buffer.from(token.slice(dot + 1), 'base64url');
+  // Only the canonical spelling of the signature counts: unpadded base64url of exactly 32 bytes, whose last
+  // character carries no stray bits. Node's decoder would also take `=` padding, the `+/` alphabet and
+  // non-zero trailing bits, which gives one token several spellings.
+  const sigText = token.slice(dot + 1);
+  if (!SIGNATURE.test(sigText)) return null;
+  const sig = Buffer.from(sigText, 'base64url');
+  if (sig.toString('base64url') !== sigText) return null;
   const expected = mac(secret, body);
   if (sig.length !== expected.length || !timingSafeEqual(sig, expected)) return null;
   try {

@@ -29,6 +29,8 @@ function saleView(sale: Sale) {
     admission: sale.admission,
     queueOpensAt: sale.queueOpensAt.toISOString(),
     powDifficulty: sale.powDifficulty,
+    accountsCreatedBefore: sale.accountsCreatedBefore?.toISOString() ?? null,
+    maxAdmissionsPerIp: sale.maxAdmissionsPerIp,
   };
 }
 

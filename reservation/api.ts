@@ -40,6 +40,8 @@ const adminSale = z.object({
   admission,
   queueOpensAt: isoTime,
   powDifficulty: z.number().int(),
+  accountsCreatedBefore: isoTime.nullable().describe('only accounts created before this time may queue or reserve'),
+  maxAdmissionsPerIp: z.number().int().nullable().describe('at most this many different shoppers per client address'),
 });
 
 const saleDetail = adminSale.extend({
@@ -117,7 +119,7 @@ export const reservationApi: ApiDocs = {
     responses: {
       201: { description: 'the hold', body: z.object({ reservationId: idString, quantity: z.number().int(), expiresAt: isoTime }), headers: replayedHeader },
     },
-    errors: ['invalid_request', 'unauthorized', 'not_admitted', 'not_found', 'sold_out', 'limit_reached', 'sale_not_open', 'idempotency_conflict'],
+    errors: ['invalid_request', 'unauthorized', 'not_admitted', 'account_too_new', 'ip_limit_reached', 'not_found', 'sold_out', 'limit_reached', 'sale_not_open', 'idempotency_conflict'],
   },
   'GET /api/reservations/:id': {
     summary: "The caller's hold",

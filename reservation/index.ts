@@ -53,4 +53,5 @@ export {
   type ReserveReply,
 } from './scripts.js';
 export { issueAdmissionToken, verifyAdmissionToken, type AdmissionClaims } from './admission-token.js';
+export { checkAccountAge, takeAddressPlace } from './anti-bot.js';
 export { ReserveBatcher } from './batcher.js';

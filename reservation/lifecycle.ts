@@ -37,6 +37,8 @@ export const saleInput = z.object({
     .optional(),
   queueOpensAt: iso.optional(),
   powDifficulty: z.number().int().min(0).max(32).default(0),
+  accountsCreatedBefore: iso.optional(),
+  maxAdmissionsPerIp: z.number().int().min(1).max(1_000_000).optional(),
 });
 export type SaleInput = z.infer<typeof saleInput>;
 
@@ -61,10 +63,10 @@ export async function createSale(ctx: Context, input: SaleInput, nowMs = Date.no
     }
     const { rows } = await c.query(
       `INSERT INTO sales (product_id, quantity, price_cents, starts_at, ends_at, per_user_limit, hold_seconds, waiting_room,
-         admission, queue_opens_at, pow_difficulty)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
+         admission, queue_opens_at, pow_difficulty, accounts_created_before, max_admissions_per_ip)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,
       [input.productId, input.quantity, input.priceCents, input.startsAt, input.endsAt, input.perUserLimit, input.holdSeconds,
-        input.waitingRoom, admission, input.queueOpensAt ?? null, input.powDifficulty],
+        input.waitingRoom, admission, input.queueOpensAt ?? null, input.powDifficulty, input.accountsCreatedBefore ?? null, input.maxAdmissionsPerIp ?? null],
     );
     return String(rows[0].id);
   });

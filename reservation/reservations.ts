@@ -1,4 +1,5 @@
 import type { Context } from '../infra/context.js';
+import { checkAccountAge, takeAddressPlace } from './anti-bot.js';
 import { AppError, invalid, notFound } from '../infra/errors.js';
 import { verifyAdmissionToken } from './admission-token.js';
 import { parseHoldRecord, saleIdOfReservation, saleKeys } from './keys.js';
@@ -14,6 +15,8 @@ export interface ReserveInput {
   /** Already checked by the route (infra/http.ts idempotencyKey). */
   idempotencyKey?: string;
   admissionToken?: string;
+  /** The client's address (for a sale with maxAdmissionsPerIp). */
+  ip?: string;
 }
 
 export interface Reservation {
@@ -74,6 +77,8 @@ async function reserveIn(ctx: Context, batcher: ReserveBatcher, sale: Sale, inpu
     jti = claims.jti;
     markerSeconds = Math.max(1, Math.ceil(claims.exp - nowMs / 1000)) + MARKER_MARGIN_S;
   }
+  if (sale.accountsCreatedBefore) await checkAccountAge(ctx, sale, userId);
+  if (sale.maxAdmissionsPerIp && !sale.waitingRoom) await takeAddressPlace(ctx, sale, userId, input.ip ?? '');
   const [status, rid, q, expiresAt] = await batcher.reserve(saleId, { userId, quantity, idempotencyKey: idem, jti, markerSeconds });
   if (status === 'OK' || status === 'DUPLICATE') {
     if (status === 'DUPLICATE' && q !== quantity) {

@@ -26,7 +26,7 @@ export function reservationRoutes(ctx: Context, batcher: ReserveBatcher): Route[
       method: 'post',
       path: '/api/sales/:id/reservations',
       handler: async (req) => {
-        const userId = requireUser(ctx.config, req);
+        const userId = requireUser(ctx, req);
         const { quantity } = reserveBody.parse(req.body);
         const saleId = parseId(req.params.id);
         if (!saleId) throw notFound('sale');
@@ -36,6 +36,7 @@ export function reservationRoutes(ctx: Context, batcher: ReserveBatcher): Route[
           quantity,
           idempotencyKey: idempotencyKey(req, 'optional'),
           admissionToken: req.headers['admission-token'],
+          ip: req.ip,
         });
         return {
           status: 201,
@@ -48,7 +49,7 @@ export function reservationRoutes(ctx: Context, batcher: ReserveBatcher): Route[
       method: 'get',
       path: '/api/reservations/:id',
       handler: async (req) => {
-        const userId = requireUser(ctx.config, req);
+        const userId = requireUser(ctx, req);
         const hold = await getHold(ctx, req.params.id, userId);
         if (!hold) throw notFound('reservation');
         return { status: 200, body: hold };
@@ -58,7 +59,7 @@ export function reservationRoutes(ctx: Context, batcher: ReserveBatcher): Route[
       method: 'del',
       path: '/api/reservations/:id',
       handler: async (req) => {
-        const userId = requireUser(ctx.config, req);
+        const userId = requireUser(ctx, req);
         return { status: 200, body: await releaseHold(ctx, req.params.id, userId) };
       },
     },

@@ -20,6 +20,10 @@ export interface Sale {
   admission: { batchSize: number; intervalMs: number; windowSeconds: number; overAdmissionFactor: number };
   queueOpensAt: Date;
   powDifficulty: number;
+  /** Anti-bot (reservation/anti-bot.ts): only accounts created before this may queue or reserve. */
+  accountsCreatedBefore: Date | null;
+  /** Anti-bot: at most this many shoppers per client address (null: no limit). */
+  maxAdmissionsPerIp: number | null;
   status: SaleStatus;
 }
 
@@ -58,6 +62,8 @@ export function rowToSale(row: any, overAdmissionFactor: number): Sale {
     },
     queueOpensAt: row.queue_opens_at ?? new Date(row.starts_at.getTime() - QUEUE_OPENS_BEFORE_MS),
     powDifficulty: row.pow_difficulty,
+    accountsCreatedBefore: row.accounts_created_before ?? null,
+    maxAdmissionsPerIp: row.max_admissions_per_ip ?? null,
     status: row.status,
   };
 }

@@ -11,6 +11,7 @@ import { loadConfig } from '../infra/config.js';
 import { createContext, type Context } from '../infra/context.js';
 import { createLogger } from '../infra/logger.js';
 import { migrate } from '../infra/migrate.js';
+import { redactUrl } from '../infra/redact.js';
 import { ensureServices, recordedPsp, recordProcess, type Services } from '../infra/services.js';
 import { failed, onStopSignal, within } from '../infra/shutdown.js';
 import { startEngine, type Engine } from '../gateway/server.js';
@@ -39,7 +40,7 @@ try {
   services = await ensureServices({ dataDir, command: 'npm start' });
   const config = loadConfig({ ...process.env, REDIS_URL: services.redisUrl, DATABASE_URL: services.databaseUrl });
   const log = createLogger(config.logLevel);
-  const redact = (url: string) => url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
+  const redact = redactUrl;
   const redis = process.env.REDIS_CLUSTER_NODES ? `cluster ${process.env.REDIS_CLUSTER_NODES}` : redact(services.redisUrl);
   log.info(
     { redis, redisSource: services.redisSource, postgres: redact(services.databaseUrl), postgresSource: services.postgresSource },
@@ -60,6 +61,11 @@ try {
   ctx = createContext(config);
   const applied = await migrate(ctx.db, config.dbSchema);
   if (applied.length) ctx.log.info({ applied }, 'migrations applied');
+  if (config.tokenSecretSource !== 'env') {
+    ctx.log.warn(
+      `TOKEN_SECRET is unset; tokens are signed with a random secret ${config.tokenSecretSource === 'created' ? 'made now and kept' : 'kept'} in ${config.dataDir}/token-secret (set TOKEN_SECRET in production, where it is required)`,
+    );
+  }
   if (config.adminApiKeyGenerated) ctx.log.warn(`ADMIN_API_KEY is unset; generated one for this run: ${config.adminApiKey}`);
 
   engine = await startEngine(ctx, { background: !args.has('--no-background') });

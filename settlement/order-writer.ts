@@ -36,7 +36,7 @@ export interface OrderWriterOptions {
  */
 const INSERT_SQL = `
 WITH input AS (
-  SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::text[], $5::bigint[], $6::int[], $7::int[],
+  SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::text[], $5::bigint[], $6::int[], $7::bigint[],
                        $8::text[], $9::timestamptz[], $10::text[], $11::text[])
     AS t(id, user_id, sale_id, reservation_id, product_id, quantity, unit_price_cents, status, created_at,
          charge_id, payment_status)

@@ -20,7 +20,7 @@ export function settlementRoutes(ctx: Context, services: SettlementServices): Ro
       method: 'post',
       path: '/api/reservations/:id/checkout',
       handler: async (req) => {
-        const userId = requireUser(ctx.config, req);
+        const userId = requireUser(ctx, req);
         const key = idempotencyKey(req);
         const { paymentMethod } = checkoutBody.parse(req.body);
         const r = await checkout(services, { reservationId: req.params.id, userId, idempotencyKey: key, paymentMethod });
@@ -35,7 +35,7 @@ export function settlementRoutes(ctx: Context, services: SettlementServices): Ro
       method: 'get',
       path: '/api/orders',
       handler: async (req) => {
-        const userId = requireUser(ctx.config, req);
+        const userId = requireUser(ctx, req);
         const q = listQuery.parse(Object.fromEntries(req.query));
         return { status: 200, body: await listOrders(ctx, userId, q) };
       },
@@ -44,7 +44,7 @@ export function settlementRoutes(ctx: Context, services: SettlementServices): Ro
       method: 'get',
       path: '/api/orders/:id',
       handler: async (req) => {
-        const userId = requireUser(ctx.config, req);
+        const userId = requireUser(ctx, req);
         return { status: 200, body: await getOrder(ctx, userId, req.params.id) };
       },
     },

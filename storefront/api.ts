@@ -104,7 +104,7 @@ export const storefrontApi: ApiDocs = {
     headers: cartHeaders,
     body: quantityBody,
     responses: { 200: cartReply },
-    errors: ['invalid_request', 'unauthorized', 'not_found', 'conflict'],
+    errors: ['invalid_request', 'unauthorized', 'not_found', 'conflict', 'too_many_requests'],
   },
   'DELETE /api/cart/items/:productId': {
     summary: 'Remove a line',
@@ -125,6 +125,6 @@ export const storefrontApi: ApiDocs = {
     responses: {
       201: { description: 'the order', body: z.object({ orderId: idString, status: z.enum(['paid', 'pending']), totalCents: cents }), headers: replayedHeader },
     },
-    errors: ['invalid_request', 'unauthorized', 'payment_declined', 'out_of_stock', 'conflict', 'idempotency_conflict'],
+    errors: ['invalid_request', 'unauthorized', 'payment_declined', 'out_of_stock', 'conflict', 'idempotency_conflict', 'checkout_in_progress'],
   },
 };

@@ -5,7 +5,7 @@ import type { Context } from '../infra/context.js';
 import { runWithLease } from '../infra/lease.js';
 import { createPaymentProvider, type PaymentProvider } from '../settlement/index.js';
 import { CartService, type CartOptions } from './cart/service.js';
-import { cartIdFromToken } from './cart/token.js';
+import { CART_TOKEN_TTL_SECONDS, cartIdFromToken } from './cart/token.js';
 import { Checkout } from './checkout.js';
 import { storefrontApi } from './api.js';
 
@@ -33,7 +33,7 @@ export function cartPart(ctx: Context, opts: CartPartOptions = {}): Part {
     const cartId = cartIdFromToken(ctx.config, headers['x-cart-token']);
     if (!cartId) return; // no token, or a stale one: signing in never fails because of a cart
     try {
-      const merged = await carts.mergeAnonymous(userId, cartId);
+      const merged = await carts.mergeAnonymous(userId, cartId, Date.now() + CART_TOKEN_TTL_SECONDS * 1000);
       if (merged) log.debug({ userId, merged }, 'anonymous cart merged');
     } catch (err) {
       log.warn({ err, userId }, 'could not merge the anonymous cart');

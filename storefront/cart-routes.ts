@@ -1,11 +1,12 @@
 import { z } from 'zod';
 import { optionalUser, requireUser } from '../infra/auth.js';
 import type { Context } from '../infra/context.js';
-import { invalid } from '../infra/errors.js';
+import { AppError, invalid } from '../infra/errors.js';
 import { idempotencyKey, parseId, type Reply, type Request, type Route } from '../infra/http.js';
+import { Throttle } from '../infra/throttle.js';
 import type { CartService } from './cart/service.js';
 import type { CartRef } from './cart/store.js';
-import { issueCartToken, requireCartToken } from './cart/token.js';
+import { cartTokenFor, issueCartToken, requireCartToken } from './cart/token.js';
 import type { Checkout } from './checkout.js';
 
 export const quantityBody = z.object({ quantity: z.number().int().min(1).max(99) });
@@ -31,17 +32,28 @@ function productIdOf(req: Request): number {
 
 /**
  * Cart and regular checkout routes. A signed-in caller (Bearer token) uses their own cart; anyone else uses
- * the anonymous cart of their `X-Cart-Token`, and the first call without one gets a new token (header and
- * `cartToken` in the body). A malformed or forged cart token is a 400.
+ * the anonymous cart of their `X-Cart-Token`. An anonymous cart (and its token) is made only when a line is
+ * first added, at most `anonCartsPerIpPerHour` per client address (429 beyond); reading or removing without
+ * a token answers an empty cart and makes nothing. Every answer about an anonymous cart carries a fresh
+ * token (header and `cartToken` in the body). A malformed or forged token, or one whose cart was merged into
+ * an account at sign-in, is a 400 (the client drops it).
  */
-export function cartRoutes(ctx: Context, carts: CartService, checkout: Checkout): Route[] {
-  const whose = (req: Request): { ref: CartRef; token?: string } => {
-    const userId = optionalUser(ctx.config, req);
+export function cartRoutes(ctx: Context, carts: CartService, checkout: Checkout, throttle = new Throttle(ctx)): Route[] {
+  ctx.onClose(() => throttle.close());
+  /** The caller's cart; null for an anonymous caller without a token. */
+  const whose = (req: Request): { ref: CartRef; token?: string } | null => {
+    const userId = optionalUser(ctx, req);
     if (userId) return { ref: { kind: 'user', userId } };
     const given = req.headers['x-cart-token'];
-    if (given !== undefined) return { ref: { kind: 'anon', cartId: requireCartToken(ctx.config, given) }, token: given };
-    const fresh = issueCartToken(ctx.config);
-    return { ref: { kind: 'anon', cartId: fresh.cartId }, token: fresh.token };
+    if (given === undefined) return null;
+    const cartId = requireCartToken(ctx.config, given);
+    return { ref: { kind: 'anon', cartId }, token: cartTokenFor(ctx.config, cartId) };
+  };
+  /** Refuses the token of a merged cart (a user's cart needs no look). */
+  const live = async (cart: { ref: CartRef }) => {
+    if (cart.ref.kind === 'anon' && (await carts.merged(cart.ref.cartId))) {
+      throw new AppError('invalid_request', 'X-Cart-Token: this cart was merged into an account at sign-in; drop the token', 'x-cart-token');
+    }
   };
   // The cart comes as JSON text (storefront/cart/view.ts), with `cartToken` in it for an anonymous cart.
   const reply = (json: string, token?: string): Reply => ({
@@ -54,33 +66,44 @@ export function cartRoutes(ctx: Context, carts: CartService, checkout: Checkout)
     {
       method: 'get',
       path: '/api/cart',
-      handler: (req) => {
-        const { ref, token } = whose(req);
-        return carts.view(ref, token).then((json) => reply(json, token));
+      handler: async (req) => {
+        const cart = whose(req);
+        if (!cart) return reply(carts.empty());
+        await live(cart);
+        return reply(await carts.view(cart.ref, cart.token), cart.token);
       },
     },
     {
       method: 'put',
       path: '/api/cart/items/:productId',
-      handler: (req) => {
-        const { ref, token } = whose(req);
+      handler: async (req) => {
+        let cart = whose(req);
         const productId = productIdOf(req);
-        return carts.setQuantity(ref, productId, quantityOf(req.body), token).then((json) => reply(json, token));
+        const quantity = quantityOf(req.body);
+        if (!cart) {
+          await throttle.anonCart(req.ip);
+          const fresh = issueCartToken(ctx.config);
+          cart = { ref: { kind: 'anon', cartId: fresh.cartId }, token: fresh.token };
+        } else await live(cart);
+        return reply(await carts.setQuantity(cart.ref, productId, quantity, cart.token), cart.token);
       },
     },
     {
       method: 'del',
       path: '/api/cart/items/:productId',
-      handler: (req) => {
-        const { ref, token } = whose(req);
-        return carts.remove(ref, productIdOf(req), token).then((json) => reply(json, token));
+      handler: async (req) => {
+        const cart = whose(req);
+        const productId = productIdOf(req);
+        if (!cart) return reply(carts.empty());
+        await live(cart);
+        return reply(await carts.remove(cart.ref, productId, cart.token), cart.token);
       },
     },
     {
       method: 'post',
       path: '/api/checkout',
       handler: async (req) => {
-        const userId = requireUser(ctx.config, req);
+        const userId = requireUser(ctx, req);
         const key = idempotencyKey(req);
         const { paymentMethod } = cartCheckoutBody.parse(req.body);
         const result = await checkout.checkout(userId, key, paymentMethod);

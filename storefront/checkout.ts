@@ -96,7 +96,31 @@ export class Checkout {
     try {
       const existing = await this.find(userId, idempotencyKey);
       if (existing) return await this.replayOrResume(userId, idempotencyKey, existing);
-      const cart = await this.carts.store.read({ kind: 'user', userId });
+      return await this.checkoutCartOnce(userId, idempotencyKey, paymentMethod);
+    } finally {
+      await release(this.ctx.redis, lockKey, owner).catch(() => {});
+    }
+  }
+
+  /**
+   * A cart checks out once, whatever the Idempotency-Keys (two tabs each send their own): one checkout of a
+   * user's cart runs at a time (the others get 409 checkout_in_progress), and a checkout of a cart that has
+   * not changed since the last completed one answers that order (replayed) instead of buying it again.
+   * `checkout:{u:<id>}:last` holds "<cart version before>,<version after>,<order id>,<total>" for an hour.
+   */
+  private async checkoutCartOnce(userId: string, idempotencyKey: string, paymentMethod: string): Promise<CheckoutResult> {
+    const keys = this.carts.store.keys;
+    const cartLock = keys.checkoutLock(userId, 'cart');
+    const owner = randomUUID();
+    if (!(await tryAcquire(this.ctx.redis, cartLock, owner, this.lockMs))) {
+      throw new AppError('checkout_in_progress', 'this cart is being checked out already; wait for that order');
+    }
+    try {
+      const [cart, last] = await Promise.all([this.carts.store.read({ kind: 'user', userId }), this.ctx.redis.get(keys.checkoutLock(userId, 'last'))]);
+      if (last) {
+        const [before, after, orderId, total] = last.split(',');
+        if (String(cart.version) === before || String(cart.version) === after) return { orderId, status: 'paid', totalCents: Number(total), replayed: true };
+      }
       if (cart.lines.size === 0) throw new AppError('invalid_state', 'the cart is empty');
       const state: SagaState = {
         checkoutId: randomUUID(),
@@ -107,9 +131,9 @@ export class Checkout {
         items: [],
         totalCents: 0,
       };
-      return await this.run([this.takeStock, this.chargeStep, this.orderStep], state);
+      return await this.run([this.takeStock, this.chargeStep, this.orderStep], state, cart.version);
     } finally {
-      await release(this.ctx.redis, lockKey, owner).catch(() => {});
+      await release(this.ctx.redis, cartLock, owner).catch(() => {});
     }
   }
 
@@ -135,7 +159,8 @@ export class Checkout {
     return { ...result, replayed: true };
   }
 
-  private async run(steps: SagaStep<SagaState>[], state: SagaState): Promise<CheckoutResult> {
+  /** Runs the saga; `cartVersion` (a new checkout of the cart at that version) records it as the cart's last. */
+  private async run(steps: SagaStep<SagaState>[], state: SagaState, cartVersion?: number): Promise<CheckoutResult> {
     let outcome;
     try {
       outcome = await runSaga(steps, state);
@@ -149,9 +174,15 @@ export class Checkout {
       throw new AppError(abort.reason as ErrorCode, abort.message);
     }
     // The order exists; emptying the cart is best effort (the lines bought come off, newer ones stay).
-    await this.carts.store
+    const after = await this.carts.store
       .subtract({ kind: 'user', userId: state.userId }, state.items.map((i) => [i.productId, i.quantity]))
       .catch((err) => this.ctx.log.warn({ err, userId: state.userId }, 'could not empty the cart after checkout'));
+    if (cartVersion !== undefined) {
+      const last = `${cartVersion},${after ? after.version : cartVersion},${state.orderId},${state.totalCents}`;
+      await this.ctx.redis
+        .set(this.carts.store.keys.checkoutLock(state.userId, 'last'), last, 'EX', 3600)
+        .catch((err) => this.ctx.log.warn({ err, userId: state.userId }, 'could not record the cart checkout'));
+    }
     return { orderId: state.orderId!, status: 'paid', totalCents: state.totalCents, replayed: false };
   }
 
@@ -209,7 +240,11 @@ export class Checkout {
           metadata: { checkoutId: s.checkoutId, userId: s.userId },
         });
       } catch (err) {
-        if (err instanceof PaymentRequestError) throw new SagaAbort('payment_declined', `the payment was refused: ${err.message}`);
+        if (err instanceof PaymentRequestError) {
+          // The PSP's own words stay in our log: they can name its internals or other customers' data.
+          this.ctx.log.info({ checkoutId: s.checkoutId, psp: err.message }, 'the PSP refused the payment request');
+          throw new SagaAbort('payment_declined', 'the payment was refused');
+        }
         if (!(err instanceof PaymentTimeoutError)) throw err;
         charge = await this.payments.findByKey(key);
         if (!charge) throw err;
@@ -251,7 +286,7 @@ export class Checkout {
         const orderId: string = order.rows[0].id;
         await c.query(
           `INSERT INTO order_items (order_id, product_id, quantity, unit_price_cents)
-           SELECT $1, * FROM unnest($2::bigint[], $3::int[], $4::int[])`,
+           SELECT $1, * FROM unnest($2::bigint[], $3::int[], $4::bigint[])`,
           [orderId, s.items.map((i) => i.productId), s.items.map((i) => i.quantity), s.items.map((i) => i.unitPriceCents)],
         );
         await c.query(

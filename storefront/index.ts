@@ -5,6 +5,6 @@
 export { catalogPart } from './catalog-part.js';
 export { createProduct, getProduct, getProducts, productInput, type Product, type ProductInput } from './catalog.js';
 export { cartPart, type CartPartOptions } from './cart-part.js';
-export { registerUser, loginUser } from './users.js';
+export { registerUser, loginUser, changePassword, userEmail } from './users.js';
 export type { CartView, CartLine } from './cart/view.js';
 export { createSearchBackend, bumpGeneration, PostgresSearch } from './search/index.js';

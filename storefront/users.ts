@@ -32,9 +32,31 @@ export async function registerUser(db: Db, email: string, password: string): Pro
   return String(rows[0].id);
 }
 
+/**
+ * A hash of a random password no one knows, checked when the email is unknown: that answer then costs the
+ * same scrypt as a wrong password for a real account, so timing does not tell which emails have accounts.
+ */
+let dummyHash: Promise<string> | undefined;
+
 export async function loginUser(db: Db, email: string, password: string): Promise<string> {
   const { rows } = await db.query('SELECT id, password_hash FROM users WHERE lower(email) = lower($1)', [email]);
-  const ok = rows.length === 1 && (await checkPassword(password, rows[0].password_hash));
+  const stored = rows.length === 1 ? (rows[0].password_hash as string) : await (dummyHash ??= hashPassword(randomBytes(18).toString('base64')));
+  const ok = (await checkPassword(password, stored)) && rows.length === 1;
   if (!ok) throw new AppError('unauthorized', 'wrong email or password');
   return String(rows[0].id);
+}
+
+/** The email of a user (null when there is no such user). */
+export async function userEmail(db: Db, userId: string): Promise<string | null> {
+  const { rows } = await db.query('SELECT email FROM users WHERE id = $1', [userId]);
+  return rows[0]?.email ?? null;
+}
+
+/** Changes a password after checking the current one (401 when it is wrong). */
+export async function changePassword(db: Db, userId: string, currentPassword: string, newPassword: string): Promise<void> {
+  const { rows } = await db.query('SELECT password_hash FROM users WHERE id = $1', [userId]);
+  if (rows.length === 0 || !(await checkPassword(currentPassword, rows[0].password_hash))) {
+    throw new AppError('unauthorized', 'currentPassword: wrong password', 'currentPassword');
+  }
+  await db.query('UPDATE users SET password_hash = $2 WHERE id = $1', [userId, await hashPassword(newPassword)]);
 }

@@ -18,7 +18,9 @@ export async function createTestWorld(overrides: Partial<Config> = {}): Promise<
   const id = randomBytes(4).toString('hex');
   const config = loadConfig(
     { ...process.env, NODE_ENV: 'test', ADMIN_API_KEY: 'test-admin-key' },
-    { redisPrefix: `t${id}:`, dbSchema: `t_${id}`, sweepIntervalMs: 200, ...overrides },
+    // Tests sign up hundreds of shoppers and carts from 127.0.0.1: the per-address limits are loosened here
+    // (test/security/ sets them back where it tests them).
+    { redisPrefix: `t${id}:`, dbSchema: `t_${id}`, sweepIntervalMs: 200, registerPerIpPerHour: 100_000, anonCartsPerIpPerHour: 100_000, ...overrides },
   );
   const ctx = createContext(config);
   await migrate(ctx.db, config.dbSchema);

@@ -14,7 +14,7 @@ export const waitingRoomApi: ApiDocs = {
     responses: {
       202: { description: 'the place in line', body: z.object({ ticket: z.number().int().nullable(), position: z.number().int().nullable(), etaSeconds: z.number().nullable() }) },
     },
-    errors: ['invalid_request', 'unauthorized', 'pow_required', 'not_found', 'no_waiting_room', 'sale_closed', 'queue_not_open'],
+    errors: ['invalid_request', 'unauthorized', 'pow_required', 'account_too_new', 'ip_limit_reached', 'not_found', 'no_waiting_room', 'sale_closed', 'queue_not_open'],
   },
   'GET /api/sales/:id/queue': {
     summary: 'The caller’s place in the waiting room',

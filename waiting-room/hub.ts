@@ -1,26 +1,37 @@
 import { randomBytes } from 'node:crypto';
 import type { Context } from '../infra/context.js';
 import { publish, subscribe, type Redis } from '../infra/redis.js';
-import { getSale, saleEnded, saleStatusChannel } from '../reservation/index.js';
+import { getSale, saleEnded, saleStatusChannel, type Sale } from '../reservation/index.js';
 import type { TemplatedApp, WebSocket } from '../infra/uws.js';
-import { channels, queueKeys, queueSalesKey, saleTopic } from './keys.js';
+import { channels, queueKeys, queueSalesKey } from './keys.js';
 import { CLOSE, msg } from './messages.js';
 import { Pinger } from './pinger.js';
 import { moveSocket, type SocketState } from './socket-state.js';
 import { etaSeconds, graceMs, perSecond, positionOf, refreshSeen, ticketsOf, type Grant, type Place } from './queue.js';
+import { PRE_TIER, Room, type Round } from './room.js';
+import { tierLayout } from './tiers.js';
 
-/** What a waiting-room socket carries (kept small: one per queued shopper). */
+/**
+ * What a waiting-room socket carries, one per queued shopper, so kept small: the sale's id and the client
+ * address are the room's and the per-IP table's shared strings, the connection id is a number (its string
+ * form, `connIdOf`, is built when Redis needs it), and the rate-limit window counts in whole seconds
+ * (small integers are not heap objects).
+ */
 export interface Conn {
-  saleId: string;
+  room: Room;
   userId: string;
-  connId: string;
+  /** This gateway's connection number (see Hub.connIdOf). */
+  seq: number;
   ip: string;
   pow: string | null;
   /** joining: before the join script answered; pre: in line without a ticket yet. */
   state: SocketState;
   ticket: number | null;
+  /** The tier whose topic the socket is subscribed to (room.ts: NO_TIER, PRE_TIER, or 0..). */
+  tier: number;
   closed: boolean;
   strikes: number;
+  /** The second (epoch seconds) the message count belongs to. */
   windowStart: number;
   messages: number;
   /** A message was dropped under backpressure: send a fresh status once the socket drains. */
@@ -38,13 +49,13 @@ export class Hub {
   app: TemplatedApp | undefined;
   readonly gatewayId = randomBytes(6).toString('hex');
   private seq = 0;
-  readonly sales = new Map<string, Map<string, Socket>>();
-  private readonly perIp = new Map<string, number>();
+  /** One room per sale with sockets here (room.ts): the sockets by user, their tiers and topics. */
+  readonly rooms = new Map<string, Room>();
+  /** Open sockets per client address; the key is the one string every Conn of that address shares. */
+  private readonly perIp = new Map<string, { ip: string; n: number }>();
   private subscriber: Redis | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private readonly resolving = new Set<string>();
-  /** Sockets in line without a ticket yet (joined before the start), by sale. */
-  private readonly pending = new Map<string, Set<Socket>>();
   /** Liveness pings for every open queue socket here, kept off the broadcasts (pinger.ts). */
   readonly pinger = new Pinger<Socket>();
   /** Set while the gateway stops: closing sockets then is not the shoppers leaving. */
@@ -72,29 +83,43 @@ export class Hub {
     }
   }
 
-  nextConnId(): string {
-    return `${this.gatewayId}:${++this.seq}`;
+  nextSeq(): number {
+    return ++this.seq;
+  }
+
+  /** The connection id recorded in Redis (wr:conn): unique across gateways. */
+  connIdOf(c: Conn): string {
+    return `${this.gatewayId}:${c.seq}`;
+  }
+
+  /** The sale's room here, made on first use. */
+  room(sale: Sale): Room {
+    let room = this.rooms.get(sale.id);
+    if (!room) this.rooms.set(sale.id, (room = new Room(sale.id, tierLayout(sale.admission.batchSize, sale.admission.intervalMs))));
+    return room;
   }
 
   /** Open sockets on this gateway (counted by their IP slots). */
   get connectionCount(): number {
     let n = 0;
-    for (const c of this.perIp.values()) n += c;
+    for (const slot of this.perIp.values()) n += slot.n;
     return n;
   }
 
-  /** Takes a connection slot for `ip`; false when the IP is at its cap. */
-  takeIp(ip: string): boolean {
-    const n = this.perIp.get(ip) ?? 0;
-    if (n >= this.ctx.config.maxConnectionsPerIp) return false;
-    this.perIp.set(ip, n + 1);
-    return true;
+  /** Takes a connection slot for `ip`; null when the IP is at its cap, else the shared string for `ip`. */
+  takeIp(ip: string): string | null {
+    const slot = this.perIp.get(ip);
+    if (slot && slot.n >= this.ctx.config.maxConnectionsPerIp) return null;
+    if (slot) slot.n += 1;
+    else this.perIp.set(ip, { ip, n: 1 });
+    return slot ? slot.ip : ip;
   }
 
   releaseIp(ip: string): void {
-    const n = (this.perIp.get(ip) ?? 1) - 1;
-    if (n <= 0) this.perIp.delete(ip);
-    else this.perIp.set(ip, n);
+    const slot = this.perIp.get(ip);
+    if (!slot) return;
+    slot.n -= 1;
+    if (slot.n <= 0) this.perIp.delete(ip);
   }
 
   /** Sends one message; notes a drop under backpressure so the socket is resynced when it drains. */
@@ -120,15 +145,20 @@ export class Hub {
    */
   register(ws: Socket, previousConn?: string): void {
     const c = ws.getUserData();
-    let users = this.sales.get(c.saleId);
-    if (!users) this.sales.set(c.saleId, (users = new Map()));
+    const saleId = c.room.saleId;
+    if (this.rooms.get(saleId) !== c.room) this.rooms.set(saleId, c.room); // the sale closed here and a join came back
+    const users = c.room.users;
     const old = users.get(c.userId);
-    if (old && old !== ws) this.end(old, msg.error('replaced', 'a newer connection took this place'), CLOSE.replaced, 'replaced');
+    if (old && old !== ws) {
+      c.room.unplace(old);
+      this.end(old, msg.error('replaced', 'a newer connection took this place'), CLOSE.replaced, 'replaced');
+    }
     users.set(c.userId, ws);
-    const claimed = this.claims.get(`${c.saleId}|${c.userId}`);
-    if (claimed && claimed !== c.connId) void this.checkCurrent(ws);
-    if (!previousConn || (old && old.getUserData().connId === previousConn)) return;
-    void publish(this.ctx.redis, channels(this.ctx.config.redisPrefix).claim, `${c.saleId}|${c.userId}|${c.connId}`).catch(() => {});
+    const connId = this.connIdOf(c);
+    const claimed = this.claims.get(`${saleId}|${c.userId}`);
+    if (claimed && claimed !== connId) void this.checkCurrent(ws);
+    if (!previousConn || (old && this.connIdOf(old.getUserData()) === previousConn)) return;
+    void publish(this.ctx.redis, channels(this.ctx.config.redisPrefix).claim, `${saleId}|${c.userId}|${connId}`).catch(() => {});
   }
 
   /**
@@ -137,8 +167,8 @@ export class Hub {
    */
   private async checkCurrent(ws: Socket): Promise<void> {
     const c = ws.getUserData();
-    const current = await this.ctx.redis.hget(queueKeys(this.ctx.config.redisPrefix, c.saleId).conn, c.userId);
-    if (current && current !== c.connId && this.unregister(ws)) {
+    const current = await this.ctx.redis.hget(queueKeys(this.ctx.config.redisPrefix, c.room.saleId).conn, c.userId);
+    if (current && current !== this.connIdOf(c) && this.unregister(ws)) {
       this.end(ws, msg.error('replaced', 'a newer connection took this place'), CLOSE.replaced, 'replaced');
     }
   }
@@ -146,11 +176,9 @@ export class Hub {
   /** Removes `ws` if it is still the user's socket here; true when it was. */
   unregister(ws: Socket): boolean {
     const c = ws.getUserData();
-    const users = this.sales.get(c.saleId);
-    if (!users || users.get(c.userId) !== ws) return false;
-    users.delete(c.userId);
-    if (users.size === 0) this.sales.delete(c.saleId);
-    this.pending.get(c.saleId)?.delete(ws);
+    c.room.unplace(ws);
+    if (c.room.users.get(c.userId) !== ws) return false;
+    c.room.users.delete(c.userId);
     return true;
   }
 
@@ -158,32 +186,33 @@ export class Hub {
   deliver(ws: Socket, place: Place, first: boolean): void {
     const c = ws.getUserData();
     if (c.closed) return;
-    const topic = saleTopic(c.saleId);
+    const room = c.room;
+    room.advance(place.serving);
     switch (place.kind) {
       case 'closed':
         moveSocket(c, 'done');
+        room.unplace(ws);
         this.end(ws, msg.closed(), CLOSE.saleClosed, 'sale closed');
         return;
       case 'admitted':
         moveSocket(c, 'admitted');
+        room.unplace(ws);
         c.ticket = place.ticket;
-        ws.unsubscribe(topic);
         this.send(ws, msg.admitted(place.admissionToken!, place.admissionExpiresAt!));
         return;
       case 'none':
         moveSocket(c, 'done');
-        ws.unsubscribe(topic);
+        room.unplace(ws);
         this.send(ws, msg.error('not_queued', 'you have no place in this queue (admission used or expired); send {"type":"join"} to queue again'));
         return;
       default:
         moveSocket(c, place.kind);
-        c.ticket = place.ticket;
-        if (place.kind === 'pre') {
-          let set = this.pending.get(c.saleId);
-          if (!set) this.pending.set(c.saleId, (set = new Set()));
-          set.add(ws);
+        if (place.kind === 'pre' || place.ticket === null) {
+          if (c.tier !== PRE_TIER) room.placePre(ws);
+          c.ticket = null;
+        } else if (c.tier < 0 || c.ticket !== place.ticket) {
+          room.place(ws, place.ticket);
         }
-        if (!ws.isSubscribed(topic)) ws.subscribe(topic);
         this.send(ws, first ? msg.queued(place) : msg.position(place.position, place.etaSeconds));
         if (place.soldOut) this.send(ws, msg.soldOut(place.soldOut === 2));
     }
@@ -191,41 +220,40 @@ export class Hub {
 
   /** Closes every local socket of a sale with {"type":"closed"}. */
   closeSale(saleId: string): void {
-    const users = this.sales.get(saleId);
-    if (!users) return;
-    for (const ws of [...users.values()]) {
+    const room = this.rooms.get(saleId);
+    if (!room) return;
+    this.rooms.delete(saleId);
+    const sockets = [...room.users.values()];
+    room.clear();
+    for (const ws of sockets) {
       moveSocket(ws.getUserData(), 'done');
       this.end(ws, msg.closed(), CLOSE.saleClosed, 'sale closed');
     }
-    this.sales.delete(saleId);
-    this.pending.delete(saleId);
   }
 
   /** Sends `text` to every socket of a user here (any sale). */
   toUser(userId: string, text: string): void {
-    for (const users of this.sales.values()) {
-      const ws = users.get(userId);
+    for (const room of this.rooms.values()) {
+      const ws = room.users.get(userId);
       if (ws) this.send(ws, text);
     }
   }
 
   /** The shuffle gave these users their tickets: tell the ones connected here. */
   private handOut(saleId: string, step: { serving: number; perSecond: number; soldOut: number; tickets: Array<[string, number]> }): void {
-    const users = this.sales.get(saleId);
-    const set = this.pending.get(saleId);
-    if (!users || !set) return;
+    const room = this.rooms.get(saleId);
+    if (!room || room.pending.size === 0) return;
+    room.advance(step.serving);
     for (const [userId, ticket] of step.tickets) {
-      const ws = users.get(userId);
+      const ws = room.users.get(userId);
       if (!ws) continue;
       const c = ws.getUserData();
-      set.delete(ws);
       if (c.closed || c.state !== 'pre') continue;
       moveSocket(c, 'waiting');
-      c.ticket = ticket;
+      room.place(ws, ticket);
       const position = positionOf(ticket, step.serving);
       this.send(ws, msg.queued({ ticket, position, etaSeconds: step.soldOut ? null : etaSeconds(position, step.perSecond) }));
     }
-    if (set.size === 0) this.pending.delete(saleId);
   }
 
   /**
@@ -233,11 +261,10 @@ export class Hub {
    * registered after their `shuffled` step went by); runs on ticks while any are left.
    */
   async resolvePending(saleId: string): Promise<void> {
-    const set = this.pending.get(saleId);
-    if (!set || this.resolving.has(saleId)) return;
-    for (const ws of set) if (ws.getUserData().closed || ws.getUserData().state !== 'pre') set.delete(ws);
-    if (set.size === 0) return void this.pending.delete(saleId);
-    const pending = [...set];
+    const room = this.rooms.get(saleId);
+    if (!room || room.pending.size === 0 || this.resolving.has(saleId)) return;
+    const pending = [...room.pending].filter((ws) => !ws.getUserData().closed && ws.getUserData().state === 'pre');
+    if (pending.length === 0) return;
     this.resolving.add(saleId);
     try {
       const sale = await getSale(this.ctx, saleId);
@@ -252,9 +279,9 @@ export class Hub {
           const c = ws.getUserData();
           const ticket = r.tickets[j];
           if (c.closed || c.state !== 'pre' || ticket === null) return;
-          set.delete(ws);
           moveSocket(c, 'waiting');
-          c.ticket = ticket;
+          room.advance(r.serving);
+          room.place(ws, ticket);
           const position = positionOf(ticket, r.serving);
           this.send(ws, msg.queued({ ticket, position, etaSeconds: r.soldOut ? null : etaSeconds(position, rate) }));
         });
@@ -273,25 +300,30 @@ export class Hub {
       const kind = message.slice(a + 1, b);
       const payload = message.slice(b + 1);
       if (kind === 'closed') return this.closeSale(saleId);
-      if (kind === 'tick' || kind === 'sold_out') {
+      const room = this.rooms.get(saleId);
+      if ((kind === 'tick' || kind === 'refresh') && room && this.app) {
         this.pinger.noteBroadcast();
-        this.app?.publish(saleTopic(saleId), payload);
+        room.round(this.app, JSON.parse(payload) as Round, kind === 'refresh');
+      }
+      if (kind === 'sold_out' && room && this.app) {
+        this.pinger.noteBroadcast();
+        room.publishAll(this.app, payload);
       }
       if (kind === 'shuffled') this.handOut(saleId, JSON.parse(payload));
       if (kind === 'tick') void this.resolvePending(saleId).catch((err) => this.ctx.log.warn({ err, saleId }, 'resolving tickets failed'));
     } else if (channel === ch.admitted) {
       const { saleId, grants } = JSON.parse(message) as { saleId: string; grants: Grant[] };
-      const users = this.sales.get(saleId);
-      if (!users) return;
+      const room = this.rooms.get(saleId);
+      if (!room) return;
       for (const [userId, token, expiresAt, ticket] of grants) {
-        const ws = users.get(userId);
+        const ws = room.users.get(userId);
         if (!ws) continue;
         const c = ws.getUserData();
         // admitted in the very tick that gave a pre-start joiner their ticket: tell the ticket first
         if (c.state === 'pre') this.send(ws, msg.queued({ ticket, position: 1, etaSeconds: 0 }));
         moveSocket(c, 'admitted');
+        room.unplace(ws);
         c.ticket = ticket;
-        ws.unsubscribe(saleTopic(saleId));
         this.send(ws, msg.admitted(token, expiresAt));
       }
     } else if (channel === ch.claim) {
@@ -300,8 +332,8 @@ export class Hub {
       this.claims.set(key, connId);
       if (this.claims.size > 10_000) this.claims.delete(this.claims.keys().next().value!);
       setTimeout(() => this.claims.get(key) === connId && this.claims.delete(key), 10_000).unref();
-      const ws = this.sales.get(saleId)?.get(userId);
-      if (ws && ws.getUserData().connId !== connId) {
+      const ws = this.rooms.get(saleId)?.users.get(userId);
+      if (ws && this.connIdOf(ws.getUserData()) !== connId) {
         this.unregister(ws);
         this.end(ws, msg.error('replaced', 'a newer connection took this place'), CLOSE.replaced, 'replaced');
       }
@@ -330,8 +362,8 @@ export class Hub {
     this.subscriber.on('ready', () => void this.catchUp().catch((err) => this.ctx.log.warn({ err }, 'waiting-room catch-up failed')));
     const every = Math.min(10_000, Math.max(100, Math.floor(graceMs(this.ctx) / 4)));
     this.heartbeat = setInterval(() => {
-      for (const [saleId, users] of this.sales) {
-        void refreshSeen(this.ctx, saleId, [...users.keys()]).catch((err) => this.ctx.log.warn({ err, saleId }, 'heartbeat failed'));
+      for (const [saleId, room] of this.rooms) {
+        if (room.users.size > 0) void refreshSeen(this.ctx, saleId, [...room.users.keys()]).catch((err) => this.ctx.log.warn({ err, saleId }, 'heartbeat failed'));
       }
     }, every);
     this.heartbeat.unref();
@@ -343,13 +375,13 @@ export class Hub {
    * closed sales, admissions of users connected here, tickets of pre-start joiners.
    */
   async catchUp(): Promise<void> {
-    for (const [saleId, users] of this.sales) {
+    for (const [saleId, room] of this.rooms) {
       const sale = await getSale(this.ctx, saleId);
       if (!sale || saleEnded(sale, Date.now())) {
         this.closeSale(saleId);
         continue;
       }
-      const waiting = [...users.values()].filter((ws) => ['pre', 'waiting'].includes(ws.getUserData().state));
+      const waiting = [...room.users.values()].filter((ws) => ['pre', 'waiting'].includes(ws.getUserData().state));
       for (let i = 0; i < waiting.length; i += 1000) {
         const part = waiting.slice(i, i + 1000);
         const grants = await this.ctx.redis.hmget(queueKeys(this.ctx.config.redisPrefix, saleId).grants, ...part.map((ws) => ws.getUserData().userId));
@@ -358,7 +390,7 @@ export class Hub {
           if (!grant || ws.getUserData().closed) return;
           const [token, expiresAt] = grant.split('|');
           moveSocket(ws.getUserData(), 'admitted');
-          ws.unsubscribe(saleTopic(saleId));
+          room.unplace(ws);
           this.send(ws, msg.admitted(token, expiresAt));
         });
       }
@@ -371,10 +403,11 @@ export class Hub {
     this.stopping = true;
     if (this.heartbeat) clearInterval(this.heartbeat);
     this.pinger.stop();
-    for (const users of this.sales.values()) {
-      for (const ws of [...users.values()]) this.end(ws, null, CLOSE.goingAway, 'server stopping');
+    for (const room of this.rooms.values()) {
+      for (const ws of [...room.users.values()]) this.end(ws, null, CLOSE.goingAway, 'server stopping');
+      room.clear();
     }
-    this.sales.clear();
+    this.rooms.clear();
     await this.subscriber?.quit().catch(() => {});
     this.subscriber = undefined;
   }

@@ -54,3 +54,4 @@ export async function notifyUser(ctx: Context, userId: string, message: Record<s
 export { checkPow, solvePow } from './pow.js';
 export { joinQueue, type Place } from './queue.js';
 export { queueKeys, queueSalesKey } from './keys.js';
+export { MAX_REFRESH_MS, tierLayout, type TierLayout } from './tiers.js';

@@ -49,7 +49,10 @@ export const tickerLeaseKey = (prefix: string) => `${prefix}wr:ticker`;
 
 /** Pub/sub channels: every gateway subscribes and forwards into its local uWS topics and sockets. */
 export const channels = (prefix: string) => ({
-  /** "<saleId>|<kind>|<payload>": kind tick, sold_out, closed (payload = the client message), shuffled. */
+  /**
+   * "<saleId>|<kind>|<payload>": kind tick or refresh (payload JSON {serving, perSecond, slot}: each gateway
+   * sends its tiers' broadcasts, room.ts), sold_out (payload = the client message), closed, shuffled.
+   */
   broadcast: `${prefix}wr:broadcast`,
   /** JSON {saleId, grants: [[userId, token, expiresAt], ...]} */
   admitted: `${prefix}wr:admitted`,
@@ -58,6 +61,3 @@ export const channels = (prefix: string) => ({
   /** JSON {userId, message}: a message for one shopper on whichever gateway holds their socket. */
   user: `${prefix}wr:user`,
 });
-
-/** The uWS topic of a sale's queue on one gateway. */
-export const saleTopic = (saleId: string) => `wr/${saleId}`;

@@ -9,10 +9,13 @@ export const msg = {
     JSON.stringify({ type: 'queued', ticket: p.ticket, position: p.position, etaSeconds: p.etaSeconds }),
   position: (position: number | null, etaSeconds: number | null) => JSON.stringify({ type: 'position', position, etaSeconds }),
   /**
-   * The one broadcast per admission tick (the same bytes for every socket of the sale): clients work out
+   * The broadcast (the same bytes for every socket of a tier): clients work out
    * position = max(1, ticket - serving) and etaSeconds = ceil(position / perSecond) (none when perSecond is 0).
+   * `nextRefreshMs`: the next broadcast to this socket comes within this long (its tier's period, tiers.ts);
+   * in between the page interpolates from perSecond.
    */
-  serving: (serving: number, perSecond: number) => JSON.stringify({ type: 'position', serving, perSecond: Math.round(perSecond * 100) / 100 }),
+  serving: (serving: number, perSecond: number, nextRefreshMs: number) =>
+    `{"type":"position","serving":${serving},"perSecond":${Math.round(perSecond * 100) / 100},"nextRefreshMs":${nextRefreshMs}}`,
   admitted: (admissionToken: string, expiresAt: string) => JSON.stringify({ type: 'admitted', admissionToken, expiresAt }),
   soldOut: (final: boolean) => JSON.stringify({ type: 'sold_out', final }),
   closed: () => JSON.stringify({ type: 'closed' }),

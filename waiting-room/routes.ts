@@ -3,7 +3,7 @@ import type { Context } from '../infra/context.js';
 import { requireUser } from '../infra/auth.js';
 import { AppError, notFound } from '../infra/errors.js';
 import { parseId, type Request, type Route } from '../infra/http.js';
-import { getSale, saleEnded, type Sale } from '../reservation/index.js';
+import { checkAccountAge, getSale, saleEnded, takeAddressPlace, type Sale } from '../reservation/index.js';
 import { queueSalesKey } from './keys.js';
 import { checkPow } from './pow.js';
 import { joinQueue } from './queue.js';
@@ -30,9 +30,11 @@ export function waitingRoomRoutes(ctx: Context): Route[] {
       method: 'post',
       path: '/api/sales/:id/queue',
       handler: async (req) => {
-        const userId = requireUser(ctx.config, req);
+        const userId = requireUser(ctx, req);
         const body = joinBody.parse(req.body);
+        const ip = req.ip; // before the first await
         const sale = await queueSale(ctx, req);
+        await checkAccountAge(ctx, sale, userId);
         if (saleEnded(sale)) throw new AppError('sale_closed', 'the sale has closed');
         if (Date.now() < sale.queueOpensAt.getTime()) throw new AppError('queue_not_open', `the queue opens at ${sale.queueOpensAt.toISOString()}`);
         if (!checkPow(sale.id, userId, body?.pow, sale.powDifficulty)) {
@@ -41,6 +43,7 @@ export function waitingRoomRoutes(ctx: Context): Route[] {
             `proof of work required: send {"pow":"<nonce>"} where sha256("fs-pow:${sale.id}:${userId}:<nonce>") starts with ${sale.powDifficulty} zero bits`,
           );
         }
+        await takeAddressPlace(ctx, sale, userId, ip);
         const [place] = await Promise.all([joinQueue(ctx, sale, userId, '', true), ctx.redis.sadd(queueSalesKey(ctx.config.redisPrefix), sale.id)]);
         if (place.kind === 'closed') throw new AppError('sale_closed', 'the sale has closed');
         return { status: 202, body: { ticket: place.ticket, position: place.position, etaSeconds: place.etaSeconds } };
@@ -50,7 +53,7 @@ export function waitingRoomRoutes(ctx: Context): Route[] {
       method: 'get',
       path: '/api/sales/:id/queue',
       handler: async (req) => {
-        const userId = requireUser(ctx.config, req);
+        const userId = requireUser(ctx, req);
         const sale = await queueSale(ctx, req);
         const place = await joinQueue(ctx, sale, userId, '', false);
         switch (place.kind) {

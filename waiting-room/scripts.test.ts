@@ -24,7 +24,7 @@ async function openSale(o: { stock: number; startsInMs?: number; batchSize?: num
     startsAt: new Date(now + (o.startsInMs ?? -1000)), endsAt: new Date(now + 3_600_000),
     perUserLimit: 1, holdSeconds: 60, waitingRoom: true,
     admission: { batchSize: o.batchSize ?? 10, intervalMs: o.intervalMs ?? 50, windowSeconds: o.windowSeconds ?? 60, overAdmissionFactor: o.factor ?? 1 },
-    queueOpensAt: new Date(now - 600_000), powDifficulty: 0, status: 'open',
+    queueOpensAt: new Date(now - 600_000), powDifficulty: 0, accountsCreatedBefore: null, maxAdmissionsPerIp: null, status: 'open',
   };
   const k = saleKeys(world.config.redisPrefix, id);
   await openSaleScript(world.ctx.redis, k, o.stock, [

@@ -7,6 +7,7 @@ import { allQueueKeys, channels, queueKeys, queueSalesKey, tickerLeaseKey } from
 import { msg } from './messages.js';
 import { countAdmissions } from './metrics.js';
 import { grantAll, perSecond, tickSale, type TickResult } from './queue.js';
+import { MAX_REFRESH_MS } from './tiers.js';
 
 /** How often the lease holder steps every queue; admission itself happens once per sale's intervalMs. */
 export const STEP_MS = 50;
@@ -27,6 +28,8 @@ export function startTicker(ctx: Context, onTick?: (saleId: string, r: TickResul
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> = Promise.resolve();
+  /** When each sale's sockets last got a broadcast from this ticker (for the refreshes of slow sales). */
+  const lastRound = new Map<string, number>();
 
   const publish = (saleId: string, kind: string, payload = '') => publishTo(ctx.redis, ch.broadcast, `${saleId}|${kind}|${payload}`);
 
@@ -43,6 +46,7 @@ export function startTicker(ctx: Context, onTick?: (saleId: string, r: TickResul
       const k = queueKeys(ctx.config.redisPrefix, saleId);
       await Promise.all(allQueueKeys(k).map((key) => ctx.redis.expire(key, KEEP_CLOSED_S)));
       await ctx.redis.srem(queueSalesKey(ctx.config.redisPrefix), saleId);
+      lastRound.delete(saleId);
       return;
     }
     if (r.shuffled) {
@@ -56,9 +60,18 @@ export function startTicker(ctx: Context, onTick?: (saleId: string, r: TickResul
     const sends: Array<Promise<unknown>> = [];
     if (grants.length > 0) sends.push(publishTo(ctx.redis, ch.admitted, JSON.stringify({ saleId, grants })));
     if (r.soldOutChanged && r.soldOut > 0) sends.push(publish(saleId, 'sold_out', msg.soldOut(r.soldOut === 2)));
-    // one broadcast per admission tick (and at once when stock comes back)
+    // One broadcast per admission tick (and at once when stock comes back); each gateway sends it to the
+    // tiers due in this slot (tiers.ts). A sale that ticks slower than MAX_REFRESH_MS also gets refreshes
+    // for every tier in between, so nobody waits longer than that.
+    const round = () => JSON.stringify({ serving: r.serving, perSecond: Math.round((r.rateMilli >= 0 ? r.rateMilli / 1000 : perSecond(sale, -1)) * 100) / 100, slot: r.slot });
+    const now = Date.now();
+    if (!lastRound.has(saleId)) lastRound.set(saleId, now);
     if (r.status === 'OPEN' && r.soldOut === 0 && (r.ticked || r.soldOutChanged)) {
-      sends.push(publish(saleId, 'tick', msg.serving(r.serving, r.rateMilli >= 0 ? r.rateMilli / 1000 : perSecond(sale, -1))));
+      sends.push(publish(saleId, r.soldOutChanged && !r.ticked ? 'refresh' : 'tick', round()));
+      lastRound.set(saleId, now);
+    } else if (r.status === 'OPEN' && r.soldOut === 0 && r.slot > 0 && now - (lastRound.get(saleId) ?? 0) >= MAX_REFRESH_MS) {
+      sends.push(publish(saleId, 'refresh', round()));
+      lastRound.set(saleId, now);
     }
     await Promise.all(sends);
   }

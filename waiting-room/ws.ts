@@ -5,12 +5,13 @@ import { parseId } from '../infra/http.js';
 import { userFromToken } from '../infra/auth.js';
 import type { us_socket_context_t } from 'uWebSockets.js';
 import uws, { type HttpResponse, type TemplatedApp } from '../infra/uws.js';
-import { getSale, saleEnded } from '../reservation/index.js';
+import { checkAccountAge, getSale, saleEnded, takeAddressPlace, type Sale } from '../reservation/index.js';
 import type { Conn, Hub, Socket } from './hub.js';
 import { CLOSE, msg } from './messages.js';
 import { checkPow } from './pow.js';
 import { moveSocket } from './socket-state.js';
 import { joinQueue, leaveQueue } from './queue.js';
+import { NO_TIER } from './room.js';
 
 /** Limits of a waiting-room socket. */
 export const WS_LIMITS = {
@@ -51,7 +52,7 @@ function strike(hub: Hub, ws: Socket, code: string, message: string): void {
 /** Joins (or rejoins) the queue for an open socket; checks the queue's hours and the proof of work. */
 async function join(ctx: Context, hub: Hub, ws: Socket): Promise<void> {
   const c = ws.getUserData();
-  const sale = await getSale(ctx, c.saleId);
+  const sale = await getSale(ctx, c.room.saleId);
   if (c.closed) return;
   const now = Date.now();
   if (!sale || saleEnded(sale, now)) {
@@ -71,10 +72,10 @@ async function join(ctx: Context, hub: Hub, ws: Socket): Promise<void> {
     return;
   }
   moveSocket(c, 'joining');
-  const [place] = await Promise.all([joinQueue(ctx, sale, c.userId, c.connId, true), hub.noteSale(sale.id)]);
+  const [place] = await Promise.all([joinQueue(ctx, sale, c.userId, hub.connIdOf(c), true), hub.noteSale(sale.id)]);
   if (c.closed) {
     // closed while joining: make sure the grace period starts
-    await leaveQueue(ctx, c.saleId, c.userId, c.connId);
+    await leaveQueue(ctx, sale.id, c.userId, hub.connIdOf(c));
     return;
   }
   if (place.kind !== 'closed') hub.register(ws, place.previousConn);
@@ -84,17 +85,17 @@ async function join(ctx: Context, hub: Hub, ws: Socket): Promise<void> {
 /** Answers a status request or resyncs a socket after dropped messages. */
 async function status(ctx: Context, hub: Hub, ws: Socket): Promise<void> {
   const c = ws.getUserData();
-  const sale = await getSale(ctx, c.saleId);
+  const sale = await getSale(ctx, c.room.saleId);
   if (!sale || c.closed) return;
-  const place = await joinQueue(ctx, sale, c.userId, c.connId, false);
+  const place = await joinQueue(ctx, sale, c.userId, hub.connIdOf(c), false);
   hub.deliver(ws, place, false);
 }
 
 function onMessage(ctx: Context, hub: Hub, ws: Socket, data: ArrayBuffer, isBinary: boolean): void {
   const c = ws.getUserData();
-  const now = Date.now();
-  if (now - c.windowStart >= 1000) {
-    c.windowStart = now;
+  const second = Math.floor(Date.now() / 1000);
+  if (second !== c.windowStart) {
+    c.windowStart = second;
     c.messages = 0;
   }
   if (++c.messages > WS_LIMITS.maxMessagesPerSecond) return strike(hub, ws, 'rate_limited', `at most ${WS_LIMITS.maxMessagesPerSecond} messages a second`);
@@ -108,7 +109,7 @@ function onMessage(ctx: Context, hub: Hub, ws: Socket, data: ArrayBuffer, isBina
   }
   const type = m && typeof m === 'object' && !Array.isArray(m) ? (m as { type?: unknown }).type : undefined;
   const fail = (err: unknown) => {
-    ctx.log.warn({ err, saleId: c.saleId }, 'waiting-room socket step failed');
+    ctx.log.warn({ err, saleId: c.room.saleId }, 'waiting-room socket step failed');
     hub.send(ws, msg.error('internal', 'something went wrong; try again'));
   };
   switch (type) {
@@ -151,25 +152,30 @@ export function mountQueueSocket(ctx: Context, hub: Hub, app: TemplatedApp): voi
       const key = req.getHeader('sec-websocket-key');
       const protocol = req.getHeader('sec-websocket-protocol');
       const extensions = req.getHeader('sec-websocket-extensions');
-      const ip = Buffer.from(res.getRemoteAddressAsText()).toString();
-      const userId = userFromToken(ctx.config, query.get('token') ?? undefined);
+      const pow = query.get('pow');
+      const userId = userFromToken(ctx, query.get('token') ?? undefined);
       if (!userId) return refuse(res, state, new AppError('unauthorized', 'a valid user token is required as ?token='));
       if (!parseId(saleId)) return refuse(res, state, new AppError('not_found', 'sale not found'));
-      if (!hub.takeIp(ip)) return refuse(res, state, new AppError('too_many_requests', 'too many connections from this address'));
-      getSale(ctx, saleId).then(
+      const ip = hub.takeIp(Buffer.from(res.getRemoteAddressAsText()).toString());
+      if (ip === null) return refuse(res, state, new AppError('too_many_requests', 'too many connections from this address'));
+      // The sale's anti-bot options (reservation/anti-bot.ts) are checked before the socket opens.
+      const checked = (sale: Sale | null) =>
+        sale && sale.waitingRoom ? checkAccountAge(ctx, sale, userId).then(() => takeAddressPlace(ctx, sale, userId, ip)).then(() => sale) : sale;
+      getSale(ctx, saleId).then(checked).then(
         (sale) => {
           if (state.aborted) return hub.releaseIp(ip);
           if (!sale) return hub.releaseIp(ip), refuse(res, state, new AppError('not_found', 'sale not found'));
           if (!sale.waitingRoom) return hub.releaseIp(ip), refuse(res, state, new AppError('no_waiting_room', 'this sale has no waiting room'));
           state.aborted = true;
           const conn: Conn = {
-            saleId, userId, connId: hub.nextConnId(), ip, pow: query.get('pow'), state: 'joining', ticket: null,
+            room: hub.room(sale), userId, seq: hub.nextSeq(), ip, pow, state: 'joining', ticket: null, tier: NO_TIER,
             closed: false, strikes: 0, windowStart: 0, messages: 0, resync: false,
           };
           res.cork(() => res.upgrade(conn, key, protocol, extensions, context));
         },
         (err) => {
           hub.releaseIp(ip);
+          if (err instanceof AppError) return refuse(res, state, err);
           ctx.log.error({ err, saleId }, 'waiting-room upgrade failed');
           refuse(res, state, new AppError('unavailable', 'try again'));
         },
@@ -197,7 +203,7 @@ export function mountQueueSocket(ctx: Context, hub: Hub, app: TemplatedApp): voi
       hub.releaseIp(c.ip);
       // the grace period starts, unless the socket ended because the place is over (sale closed) or the gateway stops
       if (hub.unregister(ws) && !hub.stopping && c.state !== 'done') {
-        void leaveQueue(ctx, c.saleId, c.userId, c.connId).catch((err) => ctx.log.warn({ err }, 'waiting-room leave failed'));
+        void leaveQueue(ctx, c.room.saleId, c.userId, hub.connIdOf(c)).catch((err) => ctx.log.warn({ err }, 'waiting-room leave failed'));
       }
     },
   });

@@ -4,7 +4,7 @@ import { documentOf, type ApiDocs } from '../../infra/openapi.js';
 
 /** The request bodies the simulator validates. */
 export const chargeBody = z.object({
-  amountCents: z.number().int().min(0).max(100_000_000),
+  amountCents: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
   currency: z.string().regex(/^[a-z]{3}$/, 'must be a 3-letter lower-case ISO code').default('usd'),
   paymentMethod: z.string().min(1).max(100),
   metadata: z.record(z.string(), z.string().max(500)).optional(),

@@ -29,6 +29,8 @@ export const cartKeys = (prefix: string) => ({
   allDirty: () => Array.from({ length: CART_BUCKETS }, (_, b) => `${prefix}cart:{c${b}}:dirty`),
   /** A key in an anonymous cart's slot that is never written (the dirty-set slot of a script call). */
   anonNoDirty: (cartId: string) => `${prefix}cart:{a:${cartId}}:none`,
+  /** Set when an anonymous cart was merged into an account: its token is void from then on. */
+  anonMerged: (cartId: string) => `${prefix}cart:{a:${cartId}}:merged`,
   checkoutLock: (userId: string, keyHash: string) => `${prefix}checkout:{u:${userId}}:${keyHash}`,
   flushLease: `${prefix}cart:flush-lease`,
 });

@@ -5,13 +5,20 @@ import type { Config } from '../../infra/config.js';
 
 /**
  * Anonymous cart tokens: an HMAC-signed random cart id (kind `cart`), so a client cannot guess or forge
- * another shopper's cart. The token lives a year; the cart behind it lives as long as its Redis TTL.
+ * another shopper's cart. A token lives 30 days and every answer about the cart carries a fresh one (the
+ * client keeps the last), while the cart behind it lives 7 days after its last use. A merged cart's token is
+ * void (storefront/cart/service.ts), and that mark need only outlive the token.
  */
-const TOKEN_TTL_SECONDS = 365 * 24 * 3600;
+export const CART_TOKEN_TTL_SECONDS = 30 * 24 * 3600;
 
 export function issueCartToken(config: Config, nowMs = Date.now()): { cartId: string; token: string } {
   const cartId = randomBytes(16).toString('base64url');
-  return { cartId, token: signToken({ k: 'cart', sub: cartId, exp: Math.floor(nowMs / 1000) + TOKEN_TTL_SECONDS }, config.tokenSecret) };
+  return { cartId, token: cartTokenFor(config, cartId, nowMs) };
+}
+
+/** A fresh token for an existing anonymous cart. */
+export function cartTokenFor(config: Config, cartId: string, nowMs = Date.now()): string {
+  return signToken({ k: 'cart', sub: cartId, exp: Math.floor(nowMs / 1000) + CART_TOKEN_TTL_SECONDS }, config.tokenSecret);
 }
 
 /** The cart id a token proves, or null when the token is malformed, forged or expired. */

@@ -1,14 +1,22 @@
+import { createHash } from 'node:crypto';
 import type { Db } from '../../infra/db.js';
 import { inTransaction } from '../../infra/db.js';
 import { allDocuments, countProducts } from './documents.js';
 import { queryWords } from './params.js';
+import { browseSql, postingsFit, scanSql, wordSql, type TextQuery } from './pg-query.js';
+import { addPostings, buildPostings, dropPostings } from './postings.js';
 import { TermCorrector } from './terms.js';
 import type { SearchBackend, SearchDocument, SearchParams, SearchResult } from './types.js';
 
+/**
+ * A one-word search reads only its page from the indexes when the products holding two of its words (found
+ * through all of them but the biggest) are at most this many postings; past it, the scan path answers.
+ */
+const maxOverlap = 5000;
+/** The tables a reindex builds beside the live ones and swaps in together. */
+const rebuilt = ['product_search', 'search_postings', 'search_lexemes', 'search_counts'];
 /** Held (per schema) by a drain of the outbox and by a reindex, so the two never interleave. */
 export const searchSyncLock = 'flash-sale:search-sync';
-/** Matches re-ordered by the costlier second-phase score. */
-const rescoreWindow = 100;
 
 /**
  * The default backend: full text (a weighted tsvector, GIN) plus trigrams (pg_trgm) over `product_search`,
@@ -20,61 +28,43 @@ export class PostgresSearch implements SearchBackend {
   readonly name = 'postgres' as const;
   private readonly terms: TermCorrector;
 
-  constructor(private readonly db: Db) {
+  /**
+   * `path` picks how a text search is answered: from the postings index (default) or by scanning whole search
+   * rows (the first design, kept as the reference the equivalence test compares against).
+   */
+  constructor(
+    private readonly db: Db,
+    private readonly path: 'postings' | 'scan' = 'postings',
+  ) {
     this.terms = new TermCorrector(db);
   }
 
   async search(p: SearchParams): Promise<SearchResult> {
-    const args: unknown[] = [];
-    const arg = (v: unknown) => `$${args.push(v)}`;
-    const where: string[] = [];
-    if (p.category !== undefined) where.push(`category = ${arg(p.category)}`);
-    if (p.minPrice !== undefined) where.push(`price_cents >= ${arg(p.minPrice)}`);
-    if (p.maxPrice !== undefined) where.push(`price_cents <= ${arg(p.maxPrice)}`);
-    if (p.inStock !== undefined) where.push(`in_stock = ${arg(p.inStock)}`);
-    const limit = `${arg(p.pageSize)}::int`;
-    const offset = `${arg((p.page - 1) * p.pageSize)}::int`;
-    const byPrice = p.sort === 'price_asc' ? 'price_cents, product_id' : p.sort === 'price_desc' ? 'price_cents DESC, product_id' : null;
-    let sql: string;
-    if (p.q === '') {
-      // Browsing: no text, so facets and the page are two plain index-backed queries (no ranking).
-      const filter = where.length ? `WHERE ${where.join(' AND ')}` : '';
-      const order = byPrice ?? 'product_id';
-      sql = `SELECT
-        (SELECT coalesce(json_agg(json_build_array(category, n) ORDER BY n DESC, category), '[]')
-           FROM (SELECT category, count(*) AS n FROM product_search ${filter} GROUP BY category) c) AS facets,
-        (SELECT coalesce(json_agg(json_build_array(product_id, name, price_cents, category, in_stock) ORDER BY ${order}), '[]')
-           FROM (SELECT * FROM product_search ${filter} ORDER BY ${order} LIMIT ${limit} OFFSET ${offset}) h) AS hits`;
-    } else {
+    let query: { sql: string; args: unknown[] };
+    const none: SearchResult = { total: 0, hits: [], facets: { category: [] } };
+    if (p.q === '') query = browseSql(p);
+    else {
       const words = queryWords(p.q);
-      if (words.length === 0) return { total: 0, hits: [], facets: { category: [] } };
-      const query = `to_tsquery('simple', ${arg(await this.terms.tsquery(words))})`;
-      where.unshift(`document @@ ${query}`);
-      // Relevance is ranked in two phases, like an Elasticsearch rescore: ts_rank orders every match, then
-      // the best `rescoreWindow` are re-ordered by ts_rank plus trigram word similarity of the typed words
-      // to the name (too costly to compute for thousands of matches). Pages past the window keep ts_rank order.
-      const hits = byPrice
-        ? `SELECT *, 0 AS tier, 0 AS key FROM matched ORDER BY ${byPrice} LIMIT ${limit} OFFSET ${offset}`
-        : `SELECT * FROM (
-             SELECT *, 0 AS tier, rank + 0.5 * public.word_similarity(${arg(words.join(' '))}, name) AS key
-               FROM (SELECT * FROM matched ORDER BY rank DESC, product_id LIMIT ${rescoreWindow}) w
-             UNION ALL
-             SELECT *, 1 AS tier, rank AS key
-               FROM (SELECT * FROM matched ORDER BY rank DESC, product_id OFFSET ${rescoreWindow}
-                     LIMIT greatest(0, ${offset} + ${limit} - ${rescoreWindow})) r
-           ) t ORDER BY tier, key DESC, product_id LIMIT ${limit} OFFSET ${offset}`;
-      const order = byPrice ?? 'tier, key DESC, product_id';
-      sql = `WITH matched AS MATERIALIZED (
-          SELECT product_id, name, category, price_cents, in_stock, ${byPrice ? '0' : `ts_rank(document, ${query})`} AS rank
-          FROM product_search WHERE ${where.join(' AND ')}
-        )
-        SELECT
-          (SELECT coalesce(json_agg(json_build_array(category, n) ORDER BY n DESC, category), '[]')
-             FROM (SELECT category, count(*) AS n FROM matched GROUP BY category) c) AS facets,
-          (SELECT coalesce(json_agg(json_build_array(product_id, name, price_cents, category, in_stock) ORDER BY ${order}), '[]')
-             FROM (${hits}) h) AS hits`;
+      if (words.length === 0) return none;
+      const corrections = await this.terms.correct(words);
+      const text: TextQuery = { words, tsquery: TermCorrector.tsquery(words, corrections), corrections: words.map((w) => corrections.get(w)!) };
+      if (this.path === 'scan' || !postingsFit(text)) query = scanSql(p, text);
+      else if (words.length > 1) query = scanSql(p, text); // GIN intersects the words' lists faster than postings union them
+      else {
+        const lexemes = await this.lexemes(words[0]!, text.corrections[0]!);
+        if (lexemes.length === 0) return none;
+        const items = 1 + text.corrections[0]!.length;
+        // All words but the one in most products: products holding two of the words hold one of these.
+        const small = [...lexemes].sort((a, b) => b.docs - a.docs).slice(1);
+        const overlap = small.reduce((sum, l) => sum + l.docs, 0);
+        query =
+          [1, 2, 4].includes(items) && overlap <= maxOverlap
+            ? wordSql(p, text, lexemes.map((l) => l.lexeme), small.map((l) => l.lexeme))
+            : scanSql(p, text);
+      }
     }
-    const { rows } = await this.db.query(sql, args);
+    // A named (prepared) statement per SQL shape: each connection plans a shape once, not on every search.
+    const { rows } = await this.db.query({ name: `search_${createHash('sha1').update(query.sql).digest('hex').slice(0, 16)}`, text: query.sql, values: query.args });
     const facets = (rows[0].facets as Array<[string, number]>).map(([value, count]) => ({ value, count }));
     return {
       total: facets.reduce((sum, f) => sum + f.count, 0),
@@ -89,29 +79,55 @@ export class PostgresSearch implements SearchBackend {
     };
   }
 
+  /** The words of the index a query word matches: those it starts (a b-tree range) and its corrections. */
+  private async lexemes(word: string, corrections: string[]): Promise<Array<{ lexeme: string; docs: number }>> {
+    const next = word.slice(0, -1) + String.fromCharCode(word.charCodeAt(word.length - 1) + 1);
+    const { rows } = await this.db.query({
+      name: 'search_lexemes',
+      text: `SELECT l.lexeme, (SELECT coalesce(sum(n), 0) FROM search_counts c WHERE c.lexeme = l.lexeme)::int AS docs
+             FROM search_lexemes l WHERE (l.lexeme >= $1 AND l.lexeme < $2) OR l.lexeme = ANY($3::text[])`,
+      values: [word, next, corrections],
+    });
+    return rows.map((r) => ({ lexeme: r.lexeme as string, docs: r.docs as number }));
+  }
+
   async apply({ upserts, deletes, version }: { upserts: SearchDocument[]; deletes: number[]; version: number }): Promise<void> {
-    if (upserts.length) {
-      await this.db.query(
-        `INSERT INTO product_search (product_id, name, description, category, price_cents, seller_id, in_stock, version)
-         SELECT *, $8::bigint FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::int[], $6::bigint[], $7::bool[])
-         ON CONFLICT (product_id) DO UPDATE SET name = EXCLUDED.name, description = EXCLUDED.description,
-           category = EXCLUDED.category, price_cents = EXCLUDED.price_cents, seller_id = EXCLUDED.seller_id,
-           in_stock = EXCLUDED.in_stock, version = EXCLUDED.version
-         WHERE product_search.version <= EXCLUDED.version`,
-        [
-          upserts.map((d) => d.id),
-          upserts.map((d) => d.name),
-          upserts.map((d) => d.description),
-          upserts.map((d) => d.category),
-          upserts.map((d) => d.priceCents),
-          upserts.map((d) => d.sellerId),
-          upserts.map((d) => d.inStock),
-          version,
-        ],
-      );
-      await this.terms.learn(upserts);
-    }
-    if (deletes.length) await this.db.query('DELETE FROM product_search WHERE product_id = ANY($1::bigint[]) AND version <= $2', [deletes, version]);
+    // The postings follow the search rows in the same transaction: dropped through the old document, written
+    // from the row as it is after the change (unchanged when the version guard kept a newer row).
+    await inTransaction(this.db, async (client) => {
+      if (upserts.length) {
+        const ids = upserts.map((d) => d.id);
+        await dropPostings(client, ids);
+        await client.query(
+          `INSERT INTO product_search (product_id, name, description, category, price_cents, seller_id, in_stock, version)
+           SELECT *, $8::bigint FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::int[], $6::bigint[], $7::bool[])
+           ON CONFLICT (product_id) DO UPDATE SET name = EXCLUDED.name, description = EXCLUDED.description,
+             category = EXCLUDED.category, price_cents = EXCLUDED.price_cents, seller_id = EXCLUDED.seller_id,
+             in_stock = EXCLUDED.in_stock, version = EXCLUDED.version
+           WHERE product_search.version <= EXCLUDED.version`,
+          [
+            ids,
+            upserts.map((d) => d.name),
+            upserts.map((d) => d.description),
+            upserts.map((d) => d.category),
+            upserts.map((d) => d.priceCents),
+            upserts.map((d) => d.sellerId),
+            upserts.map((d) => d.inStock),
+            version,
+          ],
+        );
+        await addPostings(client, ids);
+      }
+      if (deletes.length) {
+        const { rows } = await client.query('SELECT product_id FROM product_search WHERE product_id = ANY($1::bigint[]) AND version <= $2', [deletes, version]);
+        const gone = rows.map((r) => Number(r.product_id));
+        if (gone.length) {
+          await dropPostings(client, gone);
+          await client.query('DELETE FROM product_search WHERE product_id = ANY($1::bigint[])', [gone]);
+        }
+      }
+    });
+    if (upserts.length) await this.terms.learn(upserts);
   }
 
   /**
@@ -139,28 +155,41 @@ export class PostgresSearch implements SearchBackend {
         done += docs.length;
         onProgress?.(done, Math.max(total, done));
       }
-      // Bulk-load first, index after: much faster than maintaining GIN indexes row by row.
-      const { rows: indexes } = await client.query(
-        `SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'product_search'`,
-      );
-      await client.query('ALTER TABLE product_search_next ADD PRIMARY KEY (product_id)');
-      for (const ix of indexes) {
-        if (ix.indexname === 'product_search_pkey') continue;
-        const def = (ix.indexdef as string).replace(/ ON (\S+\.)?product_search /, ' ON product_search_next ').replace(`INDEX ${ix.indexname} `, `INDEX ${ix.indexname}_next `);
-        await client.query(def);
+      // Bulk-load first, index after: much faster than maintaining GIN and b-tree indexes row by row.
+      const indexes = new Map<string, Array<{ indexname: string; indexdef: string }>>();
+      for (const table of rebuilt) {
+        const { rows: ix } = await client.query(`SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename = $1`, [table]);
+        indexes.set(table, ix);
+        if (table !== 'product_search') {
+          await client.query(`DROP TABLE IF EXISTS ${table}_next`);
+          await client.query(`CREATE TABLE ${table}_next (LIKE ${table} INCLUDING DEFAULTS)`);
+        }
       }
-      await client.query('ANALYZE product_search_next');
+      await buildPostings(client, 'product_search_next', '_next');
+      for (const table of rebuilt) {
+        for (const ix of indexes.get(table)!) {
+          await client.query(
+            ix.indexdef.replace(new RegExp(` ON (\\S+\\.)?${table} `), ` ON ${table}_next `).replace(`INDEX ${ix.indexname} `, `INDEX ${ix.indexname}_next `),
+          );
+          if (ix.indexname === `${table}_pkey`) await client.query(`ALTER TABLE ${table}_next ADD PRIMARY KEY USING INDEX ${table}_pkey_next`);
+        }
+        await client.query(`ANALYZE ${table}_next`);
+      }
+      await client.query('ALTER TABLE product_search_next SET (parallel_workers = 0)');
+      await client.query('ALTER TABLE search_postings_next SET (parallel_workers = 0)');
       await TermCorrector.rebuild(client, 'product_search_next');
       // The swap: searches wait only for these few catalog updates.
-      await client.query('DROP TABLE product_search');
-      await client.query('ALTER TABLE product_search_next RENAME TO product_search');
-      await client.query('ALTER INDEX product_search_next_pkey RENAME TO product_search_pkey');
-      for (const ix of indexes) if (ix.indexname !== 'product_search_pkey') await client.query(`ALTER INDEX ${ix.indexname}_next RENAME TO ${ix.indexname}`);
+      for (const table of rebuilt) {
+        await client.query(`DROP TABLE ${table}`);
+        await client.query(`ALTER TABLE ${table}_next RENAME TO ${table}`);
+        for (const ix of indexes.get(table)!) await client.query(`ALTER INDEX ${ix.indexname}_next RENAME TO ${ix.indexname}`);
+      }
       this.terms.forget();
       return done;
     });
     // Sets the visibility map, so facet counts can be index-only scans (VACUUM cannot run in a transaction).
     await this.db.query('VACUUM (ANALYZE) product_search');
+    await this.db.query('VACUUM (ANALYZE) search_postings');
     return indexed;
   }
 

@@ -24,7 +24,10 @@ export class TermCorrector {
 
   /** A to_tsquery('simple') text: every word (as a prefix, or one of its corrections) must match. */
   async tsquery(words: string[]): Promise<string> {
-    const corrections = await this.correct(words);
+    return TermCorrector.tsquery(words, await this.correct(words));
+  }
+
+  static tsquery(words: string[], corrections: Map<string, string[]>): string {
     return words.map((w) => `(${[`${w}:*`, ...corrections.get(w)!].join(' | ')})`).join(' & ');
   }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { backoffDelay } from './queue-socket.js';
-import { applyLocal, applyMessage, initialState, isFinished, progress, type QueueState } from './queue-state.js';
+import { applyLocal, applyMessage, initialState, isFinished, progress, shownEta, shownPosition, type QueueState } from './queue-state.js';
 import { toMessages } from './queue-poll.js';
 
 const queued = (ticket: number, position: number): QueueState => applyMessage(initialState, { type: 'queued', ticket, position, etaSeconds: 60 });
@@ -103,5 +103,26 @@ describe('proof of work', () => {
     const nonce = await solve('42', '7', 12, 500);
     expect(checkPow('42', '7', nonce, 12)).toBe(true);
     expect(checkPow('42', '8', nonce, 12)).toBe(false);
+  });
+
+  it('between refreshes far back the page moves position and ETA on with the measured rate, up to the promised next refresh, never up', () => {
+    const t0 = 1_000_000;
+    let s = applyMessage(initialState, { type: 'queued', ticket: 5000, position: 4000, etaSeconds: 40 }, t0);
+    s = applyMessage(s, { type: 'position', serving: 1000, perSecond: 100, nextRefreshMs: 4000 }, t0 + 100);
+    expect(shownPosition(s, t0 + 100)).toBe(3990); // the estimate from `queued` had moved on already
+    expect(shownPosition(s, t0 + 2100)).toBe(3800);
+    expect(shownEta(s, t0 + 2100)).toBe(38);
+    expect(shownPosition(s, t0 + 60_000)).toBe(3600); // no farther than the promised refresh (4 s)
+    expect(progress(s, t0 + 2100)).toBeCloseTo(0.05);
+    // the next refresh comes in behind the estimate (the line slowed): the page holds, it does not go back
+    s = applyMessage(s, { type: 'position', serving: 1300, perSecond: 50, nextRefreshMs: 4000 }, t0 + 4100);
+    expect(s.position).toBe(3600);
+    expect(shownPosition(s, t0 + 5100)).toBe(3600);
+    expect(shownPosition(s, t0 + 8100)).toBe(3500);
+    // a server that sends no rate: position / ETA; nothing at all: as heard
+    const p = applyMessage(initialState, { type: 'queued', ticket: 300, position: 200, etaSeconds: 20 }, t0);
+    expect(shownPosition(p, t0 + 1000)).toBe(190);
+    const q = applyMessage(initialState, { type: 'queued', ticket: 300, position: 200, etaSeconds: null }, t0);
+    expect(shownPosition(q, t0 + 1000)).toBe(200);
   });
 });

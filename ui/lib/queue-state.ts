@@ -4,8 +4,10 @@
  *
  * Server messages (WS /ws/sales/:id, see docs/waiting-room.md):
  *   queued   {ticket, position, etaSeconds}     on join and on every (re)connect
- *   position {position?, etaSeconds?, serving?} per admission tick; `serving` is the broadcast form (the
- *                                                client derives its position from its ticket)
+ *   position {position?, etaSeconds?, serving?, perSecond?, nextRefreshMs?} the broadcast form carries
+ *                                                `serving` (the client derives its position from its ticket);
+ *                                                far back in line it comes every few seconds (nextRefreshMs), and
+ *                                                the page interpolates in between (`shownPosition`, `shownEta`)
  *   admitted {admissionToken, expiresAt}
  *   sold_out {final}                             final=false while holds may still return stock
  *   closed   {}
@@ -57,6 +59,11 @@ export interface QueueState {
   etaSeconds?: number;
   /** Highest serving position broadcast so far (used with `ticket` when ticks carry `serving`). */
   serving?: number;
+  /**
+   * What the page interpolates from between refreshes: the serving position it last heard (or worked out),
+   * the rate, when it heard it (local clock, ms) and how far ahead it may extrapolate (ms).
+   */
+  anchor?: { serving: number; perSecond: number; at: number; horizonMs: number };
   admissionToken?: string;
   admissionExpiresAt?: string;
   /** Set by sold_out; false while outstanding holds may still free units. */
@@ -71,7 +78,7 @@ export interface QueueState {
 
 export type ServerMessage =
   | { type: 'queued'; ticket: number | null; position: number | null; etaSeconds?: number | null }
-  | { type: 'position'; position?: number | null; etaSeconds?: number | null; serving?: number; perSecond?: number }
+  | { type: 'position'; position?: number | null; etaSeconds?: number | null; serving?: number; perSecond?: number; nextRefreshMs?: number }
   | { type: 'admitted'; admissionToken: string; expiresAt: string }
   | { type: 'sold_out'; final?: boolean }
   | { type: 'closed' }
@@ -102,8 +109,57 @@ function withPosition(s: QueueState, position: number, etaSeconds: number | null
   };
 }
 
-export function applyMessage(s: QueueState, msg: ServerMessage): QueueState {
+/** How far past its last refresh the page extrapolates when the server did not say (older servers: every tick). */
+const DEFAULT_HORIZON_MS = 5000;
+
+/**
+ * The position to show at `now`: the last one heard, moved on by the measured rate since then (up to the
+ * next refresh the server promised), never above the last one shown and never below 1 (only the server
+ * admits).
+ */
+export function shownPosition(s: QueueState, now: number): number | undefined {
+  const a = s.anchor;
+  if (s.position === undefined || s.ticket === undefined || !a || a.perSecond <= 0 || s.phase !== 'queued') return s.position;
+  const elapsed = Math.max(0, Math.min(now - a.at, a.horizonMs));
+  const estimate = Math.max(1, s.ticket - Math.floor(a.serving + (a.perSecond * elapsed) / 1000));
+  return Math.min(s.position, estimate);
+}
+
+/** The ETA to show at `now`: from the shown position and the rate when there is one, else as last heard. */
+export function shownEta(s: QueueState, now: number): number | undefined {
+  const p = shownPosition(s, now);
+  if (p !== undefined && s.anchor && s.anchor.perSecond > 0 && s.phase === 'queued') return Math.ceil(p / s.anchor.perSecond);
+  return s.etaSeconds;
+}
+
+/**
+ * Applies a server message. `now` (local clock) anchors the interpolation; what was shown until now is
+ * folded into the position first, so a refresh that comes in behind the estimate never moves the shopper
+ * back: the page holds until the estimate from the new refresh passes it.
+ */
+export function applyMessage(s: QueueState, msg: ServerMessage, now: number = Date.now()): QueueState {
   if (s.phase === 'closed') return s;
+  const shown = (msg.type === 'position' || msg.type === 'queued') && s.anchor ? shownPosition(s, now) : s.position;
+  const folded = shown === s.position ? s : { ...s, position: shown };
+  const next = applyServer(folded, msg);
+  return next === folded ? s : withAnchor(next, msg, now);
+}
+
+/** Sets the interpolation anchor from a message that tells the position (with a rate, or position / ETA). */
+function withAnchor(s: QueueState, msg: ServerMessage, now: number): QueueState {
+  if (s.ticket === undefined || s.position === undefined) return s;
+  if (msg.type === 'position' && finite(msg.serving) && finite(msg.perSecond)) {
+    const horizonMs = finite(msg.nextRefreshMs) && msg.nextRefreshMs > 0 ? msg.nextRefreshMs : DEFAULT_HORIZON_MS;
+    return { ...s, anchor: { serving: s.serving ?? msg.serving, perSecond: msg.perSecond, at: now, horizonMs } };
+  }
+  if ((msg.type === 'position' || msg.type === 'queued') && finite(msg.position) && finite(msg.etaSeconds) && msg.etaSeconds > 0) {
+    // no rate in the message: position / ETA (ETA is rounded up, so this errs slow)
+    return { ...s, anchor: { serving: s.ticket - msg.position, perSecond: msg.position / msg.etaSeconds, at: now, horizonMs: DEFAULT_HORIZON_MS } };
+  }
+  return s;
+}
+
+function applyServer(s: QueueState, msg: ServerMessage): QueueState {
   switch (msg.type) {
     case 'queued': {
       // Before the start everyone who joined waits for the shuffle: a place, but no ticket yet.
@@ -183,11 +239,12 @@ export function applyLocal(s: QueueState, ev: LocalEvent): QueueState {
   }
 }
 
-/** Progress from the first position seen (0) to the head of the line (1). */
-export function progress(s: QueueState): number {
+/** Progress from the first position seen (0) to the head of the line (1), at `now` (interpolated). */
+export function progress(s: QueueState, now?: number): number {
   if (s.phase === 'admitted' || s.phase === 'reserving' || s.phase === 'reserved') return 1;
-  if (s.position === undefined || !s.startPosition) return 0;
-  return Math.min(1, Math.max(0, 1 - s.position / s.startPosition));
+  const p = now === undefined ? s.position : shownPosition(s, now);
+  if (p === undefined || !s.startPosition) return 0;
+  return Math.min(1, Math.max(0, 1 - p / s.startPosition));
 }
 
 /** "1 h 05 min", "4 min 10 s", "12 s". */

@@ -1,5 +1,5 @@
 import { cents, h } from './api.js';
-import { formatDuration, progress, type QueueState, type SaleView } from './queue-state.js';
+import { formatDuration, progress, shownEta, shownPosition, type QueueState, type SaleView } from './queue-state.js';
 import type { SocketStatus } from './queue-socket.js';
 
 /**
@@ -142,7 +142,9 @@ export function createQueueView(root: HTMLElement, sale: SaleView, handlers: Que
     if (s.phase === 'early' && sale.queueOpensAt) {
       dyn.opens.textContent = formatDuration((Date.parse(sale.queueOpensAt) - now) / 1000);
     } else if (s.phase === 'queued') {
-      const p = s.position;
+      // between refreshes (every few seconds far back in line) position and ETA move on with the measured rate
+      const p = shownPosition(s, now);
+      const eta = shownEta(s, now);
       if (p === undefined) {
         dyn.position.textContent = 'Place saved';
         dyn.caption.textContent = 'Places are drawn at random when the sale starts: everyone who joins before then has the same chance.';
@@ -150,9 +152,9 @@ export function createQueueView(root: HTMLElement, sale: SaleView, handlers: Que
       } else {
         dyn.position.textContent = p <= 1 ? "You're next" : `#${p.toLocaleString('en-US')}`;
         dyn.caption.textContent = p <= 1 ? '' : 'your place in line';
-        dyn.eta.textContent = s.etaSeconds === undefined ? 'Estimating your wait…' : `About ${formatDuration(s.etaSeconds)} to go`;
+        dyn.eta.textContent = eta === undefined ? 'Estimating your wait…' : `About ${formatDuration(eta)} to go`;
       }
-      const pct = Math.round(progress(s) * 100);
+      const pct = Math.round(progress(s, now) * 100);
       dyn.bar.style.width = `${pct}%`;
       dyn.bar.parentElement!.setAttribute('aria-valuenow', String(pct));
     } else if ((s.phase === 'admitted' || s.phase === 'reserving') && s.admissionExpiresAt) {

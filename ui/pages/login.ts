@@ -1,15 +1,15 @@
 /**
  * Sign in (`/login`) and create an account (`/register`). The anonymous cart token goes along with the
  * request (ui/lib/api.ts sends it), so the server merges that cart into the account; the token is then
- * dropped. Returns to `?next=` (a local path) afterwards.
+ * dropped. Returns to `?next=` afterwards when it is a path of this site (ui/lib/next.ts).
  */
+import { safeNext } from '../lib/next.js';
 import { api, errorText, h, message, session, shell } from '../lib/shop.js';
 
 const registering = location.pathname === '/register';
 const main = shell(registering ? 'Create an account' : 'Sign in');
 const params = new URLSearchParams(location.search);
-const nextRaw = params.get('next') ?? '/';
-const next = nextRaw.startsWith('/') && !nextRaw.startsWith('//') ? nextRaw : '/';
+const next = safeNext(params.get('next'), location.origin);
 
 const email = h('input', { type: 'email', name: 'email', autocomplete: 'email', required: '', placeholder: 'you@example.com', 'data-testid': 'email' }) as HTMLInputElement;
 const password = h('input', {
