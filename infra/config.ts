@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { ClusterNode } from 'ioredis';
+import { parseClusterNodes } from './redis.js';
 
 /** Everything the engine reads from the environment, parsed once. */
 export interface Config {
@@ -8,6 +10,8 @@ export interface Config {
   port: number;
   host: string;
   redisUrl: string | undefined;
+  /** REDIS_CLUSTER_NODES=host:port,...: a Redis Cluster for every use (wins over redisUrl). */
+  redisClusterNodes: ClusterNode[] | undefined;
   databaseUrl: string | undefined;
   /** Prefix for every Redis key and channel this process touches (tests give each file its own). */
   redisPrefix: string;
@@ -127,6 +131,7 @@ function readConfig(env: NodeJS.ProcessEnv, overrides: Partial<Config>): Config 
     port: num(env, 'PORT', 3000),
     host: env.HOST ?? '0.0.0.0',
     redisUrl: env.REDIS_URL || undefined,
+    redisClusterNodes: env.REDIS_CLUSTER_NODES ? parseClusterNodes(env.REDIS_CLUSTER_NODES) : undefined,
     databaseUrl: env.DATABASE_URL || undefined,
     redisPrefix: env.REDIS_PREFIX ?? 'fs:',
     dbSchema: env.DB_SCHEMA ?? 'public',

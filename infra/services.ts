@@ -69,7 +69,9 @@ export async function ensureServices(opts: ServiceOptions): Promise<Services> {
   };
   const wanted = new Set<Kind>();
   const result: Omit<Services, 'stop'> = { redisUrl: '', databaseUrl: '', redisSource: 'external', postgresSource: 'external' };
-  if (env.REDIS_URL && (await redisAnswers(env.REDIS_URL))) result.redisUrl = env.REDIS_URL;
+  if (env.REDIS_CLUSTER_NODES) {
+    // a Redis Cluster is the user's own (REDIS_CLUSTER_NODES wins over REDIS_URL): nothing to start
+  } else if (env.REDIS_URL && (await redisAnswers(env.REDIS_URL))) result.redisUrl = env.REDIS_URL;
   else {
     if (env.REDIS_URL) say(`REDIS_URL ${env.REDIS_URL} does not answer; using our own Redis`);
     wanted.add('redis');

@@ -1,5 +1,5 @@
 import type { Logger } from './logger.js';
-import type { Redis } from './redis.js';
+import { publish, subscribe, type Redis } from './redis.js';
 
 /**
  * Revoked shopper tokens, checked on every authenticated request without a Redis round trip.
@@ -52,7 +52,7 @@ export class Sessions {
   async revokeToken(sid: string, expMs: number): Promise<void> {
     this.revoked.set(sid, expMs);
     await this.redis.zadd(this.keys.revoked, expMs, sid);
-    await this.redis.publish(this.keys.channel, `s ${sid} ${expMs}`);
+    await publish(this.redis, this.keys.channel, `s ${sid} ${expMs}`);
   }
 
   /** Signs out every token of a user issued until now, except the one with session id `keep`. */
@@ -60,7 +60,7 @@ export class Sessions {
     const at = Date.now() + 1; // a token issued in this very millisecond is void too
     this.epochs.set(userId, { at, keep });
     await this.redis.hset(this.keys.epochs, userId, `${at}:${keep}`);
-    await this.redis.publish(this.keys.channel, `u ${userId} ${at}:${keep}`);
+    await publish(this.redis, this.keys.channel, `u ${userId} ${at}:${keep}`);
   }
 
   /** Loads the revocations and follows new ones; resolves (to the stop function) once loaded. */
@@ -68,9 +68,8 @@ export class Sessions {
     if (this.started) return async () => {};
     this.started = true;
     const sub = this.newSubscriber();
-    sub.on('message', (_channel: string, message: string) => this.apply(message));
     sub.on('ready', () => void this.reload().catch((err) => this.log.warn({ err }, 'could not reload token revocations')));
-    await sub.subscribe(this.keys.channel);
+    await subscribe(sub, [this.keys.channel], (_channel, message) => this.apply(message));
     await this.reload();
     const timer = setInterval(() => void this.reload().catch((err) => this.log.warn({ err }, 'could not reload token revocations')), this.reloadMs);
     timer.unref();

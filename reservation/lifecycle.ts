@@ -3,6 +3,7 @@ import type { Context } from '../infra/context.js';
 import { inTransaction, type DbClient } from '../infra/db.js';
 import { invalid, notFound } from '../infra/errors.js';
 import { writeOutbox } from '../infra/outbox.js';
+import { publish } from '../infra/redis.js';
 import { activeSalesKey, saleKeys, saleStatusChannel } from './keys.js';
 import { saleStatus, type SaleStatus } from './sale-status.js';
 import { forgetSale, loadSale, saleStats, DEFAULT_ADMISSION, type Sale } from './sales.js';
@@ -83,7 +84,7 @@ async function moveSale(c: DbClient, saleId: string, to: SaleStatus, set = '', p
 
 async function publishStatus(ctx: Context, saleId: string, status: SaleStatus): Promise<void> {
   forgetSale(ctx, saleId);
-  await ctx.redis.publish(saleStatusChannel(ctx.config.redisPrefix), JSON.stringify({ saleId, status }));
+  await publish(ctx.redis, saleStatusChannel(ctx.config.redisPrefix), JSON.stringify({ saleId, status }));
 }
 
 /**

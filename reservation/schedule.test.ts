@@ -80,7 +80,7 @@ describe('schedule', () => {
     await shutDown(a);
 
     // While nothing runs, the start time passes and the second sale's jobs vanish from Redis.
-    const q = new Queue(SCHEDULE_QUEUE, { connection: world.ctx.bull.connection, prefix: world.ctx.bull.prefix });
+    const q = new Queue(SCHEDULE_QUEUE, { connection: world.ctx.bull.connection, prefix: world.ctx.bull.prefixFor(SCHEDULE_QUEUE) });
     expect(await q.getJob(`open-${kept}`)).toBeTruthy();
     await (await q.getJob(`open-${lost}`))!.remove();
     await (await q.getJob(`close-${lost}`))!.remove();

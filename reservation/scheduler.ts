@@ -24,7 +24,7 @@ export class SaleScheduler {
   constructor(private readonly ctx: Context) {
     this.queue = new Queue<JobData>(SCHEDULE_QUEUE, {
       connection: ctx.bull.connection,
-      prefix: ctx.bull.prefix,
+      prefix: ctx.bull.prefixFor(SCHEDULE_QUEUE),
       defaultJobOptions: {
         attempts: 12,
         backoff: { type: 'exponential', delay: 250 },
@@ -57,7 +57,7 @@ export class SaleScheduler {
     const ctx = this.ctx;
     const worker = new Worker<JobData>(SCHEDULE_QUEUE, (job) => handle(ctx, job), {
       connection: ctx.bull.connection,
-      prefix: ctx.bull.prefix,
+      prefix: ctx.bull.prefixFor(SCHEDULE_QUEUE),
       concurrency: 4,
     });
     worker.on('failed', (job, err) => ctx.log.warn({ err, job: job?.id, attempts: job?.attemptsMade }, 'sale schedule job failed'));

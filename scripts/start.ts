@@ -41,9 +41,10 @@ try {
   const config = loadConfig({ ...process.env, REDIS_URL: services.redisUrl, DATABASE_URL: services.databaseUrl });
   const log = createLogger(config.logLevel);
   const redact = redactUrl;
+  const redis = process.env.REDIS_CLUSTER_NODES ? `cluster ${process.env.REDIS_CLUSTER_NODES}` : redact(services.redisUrl);
   log.info(
-    { redis: redact(services.redisUrl), redisSource: services.redisSource, postgres: redact(services.databaseUrl), postgresSource: services.postgresSource },
-    `using Redis ${redact(services.redisUrl)} (${services.redisSource}) and Postgres ${redact(services.databaseUrl)} (${services.postgresSource})`,
+    { redis, redisSource: services.redisSource, postgres: redact(services.databaseUrl), postgresSource: services.postgresSource },
+    `using Redis ${redis} (${services.redisSource}) and Postgres ${redact(services.databaseUrl)} (${services.postgresSource})`,
   );
 
   // The bundled PSP simulator, unless a real PSP (PSP_URL) is configured or --no-psp is given; the engine

@@ -12,7 +12,7 @@ export type SettlementQueue = Queue<SettlementJobData>;
 export const checkoutsOf = (data: SettlementJobData): SettleJob[] => ('checkouts' in data ? data.checkouts : [data]);
 
 export function createSettlementQueue(ctx: Context): SettlementQueue {
-  return new Queue<SettlementJobData>(SETTLEMENT_QUEUE, { connection: ctx.bull.connection, prefix: ctx.bull.prefix });
+  return new Queue<SettlementJobData>(SETTLEMENT_QUEUE, { connection: ctx.bull.connection, prefix: ctx.bull.prefixFor(SETTLEMENT_QUEUE) });
 }
 
 /**

@@ -1,5 +1,6 @@
 import { Queue, Worker } from 'bullmq';
 import type { Context } from '../infra/context.js';
+import { subscribe, unsubscribe } from '../infra/redis.js';
 import { saleStatusChannel } from '../reservation/index.js';
 import { RECONCILE_QUEUE } from './keys.js';
 import { reconcileSale, salesToReconcile, type ReconcileDeps } from './reconcile.js';
@@ -13,7 +14,7 @@ type ReconcileJob = { saleId?: string };
  */
 export async function startReconciliation(deps: ReconcileDeps): Promise<() => Promise<void>> {
   const { ctx } = deps;
-  const queue = new Queue<ReconcileJob>(RECONCILE_QUEUE, { connection: ctx.bull.connection, prefix: ctx.bull.prefix });
+  const queue = new Queue<ReconcileJob>(RECONCILE_QUEUE, { connection: ctx.bull.connection, prefix: ctx.bull.prefixFor(RECONCILE_QUEUE) });
   await queue.upsertJobScheduler('all-sales', { every: ctx.config.reconcileIntervalMs }, { name: 'all', opts: { removeOnComplete: 100, removeOnFail: 100 } });
   const worker = new Worker<ReconcileJob>(
     RECONCILE_QUEUE,
@@ -23,14 +24,14 @@ export async function startReconciliation(deps: ReconcileDeps): Promise<() => Pr
       for (const saleId of ids) if (!(await reconcileSale(deps, saleId)).ok) mismatched++;
       return { sales: ids.length, mismatched };
     },
-    { connection: ctx.newRedis('queue'), prefix: ctx.bull.prefix, concurrency: 1 },
+    { connection: ctx.newRedis('queue'), prefix: ctx.bull.prefixFor(RECONCILE_QUEUE), concurrency: 1 },
   );
   worker.on('error', (err) => ctx.log.error({ err }, 'reconciliation worker error'));
   worker.on('failed', (job, err) => ctx.log.error({ err, saleId: job?.data.saleId }, 'reconciliation run failed'));
 
   const sub = ctx.newRedis('subscriber');
   const channel = saleStatusChannel(ctx.config.redisPrefix);
-  sub.on('message', (_ch: string, message: string) => {
+  await subscribe(sub, [channel], (_ch: string, message: string) => {
     let event: { saleId?: string | number; status?: string };
     try {
       event = JSON.parse(message);
@@ -43,7 +44,6 @@ export async function startReconciliation(deps: ReconcileDeps): Promise<() => Pr
       .add('sale', { saleId }, { jobId: `closed-${saleId}`, removeOnComplete: true, removeOnFail: 100 })
       .catch((err) => ctx.log.error({ err, saleId }, 'could not enqueue reconciliation of a closed sale'));
   });
-  await sub.subscribe(channel);
 
   // A Redis restart or failover (its run_id changes) may have lost acknowledged writes: reconcile every
   // active sale at once, which rebuilds any sale Redis is found behind on (rebuild.ts).
@@ -65,7 +65,7 @@ export async function startReconciliation(deps: ReconcileDeps): Promise<() => Pr
 
   return async () => {
     ctx.redis.off('ready', onReady);
-    await sub.unsubscribe(channel).catch(() => {});
+    await unsubscribe(sub, [channel]).catch(() => {});
     sub.disconnect();
     await worker.close();
     await queue.close();

@@ -1,5 +1,5 @@
 import type { Context } from '../infra/context.js';
-import type { Redis } from '../infra/redis.js';
+import { isCluster, masters, type Redis } from '../infra/redis.js';
 
 export interface RedisDurability {
   policy: string | null;
@@ -19,9 +19,18 @@ function durabilityOf(appendonly: string | null, appendfsync: string | null): st
  * The Redis behind holds, queues and settlement: an evicted or lost key is a lost hold or order. It must run
  * with `maxmemory-policy noeviction` (refused in production, a warning otherwise). Its persistence is logged
  * at start: the engine's own Redis runs `appendonly yes` + `appendfsync always`; with an external one the log
- * says which durability it gets, and production refuses `appendfsync no` (or no AOF at all).
+ * says which durability it gets, and production refuses `appendfsync no` (or no AOF at all). On a Redis
+ * Cluster every master is checked, and the first one that falls short answers for the cluster.
  */
 export async function checkQueueRedis(ctx: Context, redis: Redis = ctx.bull.connection): Promise<RedisDurability> {
+  if (!isCluster(redis)) return checkNode(ctx, redis);
+  await redis.ping(); // the cluster has connected and knows its masters
+  const all = await Promise.all(masters(redis).map((node) => checkNode(ctx, node)));
+  return all.find((r) => r.policy !== 'noeviction') ?? all.find((r) => r.appendonly !== 'yes') ?? all.find((r) => r.appendfsync !== 'always') ?? all[0];
+}
+
+async function checkNode(ctx: Context, redis: Redis): Promise<RedisDurability> {
+  const node = `${redis.options.host}:${redis.options.port}`;
   const found: RedisDurability = { policy: null, appendonly: null, appendfsync: null };
   try {
     const [p, a, f] = (await Promise.all([redis.config('GET', 'maxmemory-policy'), redis.config('GET', 'appendonly'), redis.config('GET', 'appendfsync')])) as string[][];
@@ -34,7 +43,7 @@ export async function checkQueueRedis(ctx: Context, redis: Redis = ctx.bull.conn
   }
   const production = ctx.config.env === 'production';
   if (found.policy !== 'noeviction') {
-    const message = `the queue Redis has maxmemory-policy "${found.policy}": it must be "noeviction", or settlement jobs can be evicted and orders lost`;
+    const message = `the queue Redis (${node}) has maxmemory-policy "${found.policy}": it must be "noeviction", or settlement jobs can be evicted and orders lost`;
     if (production) throw new Error(message);
     ctx.log.warn(message);
   }
@@ -42,6 +51,6 @@ export async function checkQueueRedis(ctx: Context, redis: Redis = ctx.bull.conn
   if (production && (found.appendonly !== 'yes' || found.appendfsync === 'no')) {
     throw new Error(`Redis durability refused in production: ${durability}; use appendonly yes with appendfsync always (or everysec)`);
   }
-  ctx.log.info({ appendonly: found.appendonly, appendfsync: found.appendfsync }, `Redis durability: ${durability}`);
+  ctx.log.info({ node, appendonly: found.appendonly, appendfsync: found.appendfsync }, `Redis durability: ${durability}`);
   return found;
 }

@@ -54,7 +54,7 @@ export function startSettlementWorker(ctx: Context, provider: PaymentProvider, o
     },
     {
       connection: ctx.newRedis('queue'),
-      prefix: ctx.bull.prefix,
+      prefix: ctx.bull.prefixFor(SETTLEMENT_QUEUE),
       concurrency: opts.concurrency ?? ctx.config.workerConcurrency,
       lockDuration: ctx.config.settleLockMs,
       // Jobs of a crashed worker go back to the queue once their lock lapses and a live worker's stalled

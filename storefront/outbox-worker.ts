@@ -101,11 +101,11 @@ async function drainBatch(ctx: Pick<Context, 'db' | 'log'>, sink: SearchSink, ba
 /** Starts the scheduler and the worker; resolves to the stop function. */
 export async function startOutboxWorker(ctx: Context, sink: SearchSink, opts: OutboxOptions = {}): Promise<() => Promise<void>> {
   const intervalMs = opts.intervalMs ?? 200;
-  const queue = new Queue(OUTBOX_QUEUE, { connection: ctx.bull.connection, prefix: ctx.bull.prefix });
+  const queue = new Queue(OUTBOX_QUEUE, { connection: ctx.bull.connection, prefix: ctx.bull.prefixFor(OUTBOX_QUEUE) });
   await queue.upsertJobScheduler('drain', { every: intervalMs }, { name: 'drain', opts: { removeOnComplete: true, removeOnFail: 100 } });
   const worker = new Worker(OUTBOX_QUEUE, () => drainOutbox(ctx, sink, opts), {
     connection: ctx.newRedis('queue'),
-    prefix: ctx.bull.prefix,
+    prefix: ctx.bull.prefixFor(OUTBOX_QUEUE),
     concurrency: 1,
   });
   worker.on('failed', (job, err) => ctx.log.warn({ err, job: job?.id }, 'outbox drain failed; the next one retries'));

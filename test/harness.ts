@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { loadConfig, type Config } from '../infra/config.js';
 import { createContext, type Context } from '../infra/context.js';
 import { migrate } from '../infra/migrate.js';
+import { createRedis, masters } from '../infra/redis.js';
 
 /**
  * One isolated world per test file: its own Redis key prefix (BullMQ queues included) and its own Postgres
@@ -35,15 +36,18 @@ export async function createTestWorld(overrides: Partial<Config> = {}): Promise<
 
 /** Removes a world's Redis keys and Postgres schema (with fresh connections; the context is closed). */
 export async function dropWorld(config: Config): Promise<void> {
-  const { Redis } = await import('ioredis');
   const pg = (await import('pg')).default;
-  const redis = new Redis(config.redisUrl!);
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${config.redisPrefix}*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length) await redis.unlink(...keys);
-  } while (cursor !== '0');
+  const redis = createRedis(config, { name: 'fs-cleanup' });
+  await redis.ping(); // a cluster client knows its masters once it has connected
+  // SCAN sees one node's keys: on a cluster, scan every master and unlink key by key (keys differ in slot)
+  for (const node of masters(redis)) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await node.scan(cursor, 'MATCH', `${config.redisPrefix}*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) await Promise.all(keys.map((k) => node.unlink(k)));
+    } while (cursor !== '0');
+  }
   await redis.quit();
   const client = new pg.Client({ connectionString: config.databaseUrl });
   await client.connect();

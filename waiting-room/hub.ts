@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Context } from '../infra/context.js';
-import type { Redis } from '../infra/redis.js';
+import { publish, subscribe, type Redis } from '../infra/redis.js';
 import { getSale, saleEnded, saleStatusChannel, type Sale } from '../reservation/index.js';
 import type { TemplatedApp, WebSocket } from '../infra/uws.js';
 import { channels, queueKeys, queueSalesKey } from './keys.js';
@@ -158,7 +158,7 @@ export class Hub {
     const claimed = this.claims.get(`${saleId}|${c.userId}`);
     if (claimed && claimed !== connId) void this.checkCurrent(ws);
     if (!previousConn || (old && this.connIdOf(old.getUserData()) === previousConn)) return;
-    void this.ctx.redis.publish(channels(this.ctx.config.redisPrefix).claim, `${saleId}|${c.userId}|${connId}`).catch(() => {});
+    void publish(this.ctx.redis, channels(this.ctx.config.redisPrefix).claim, `${saleId}|${c.userId}|${connId}`).catch(() => {});
   }
 
   /**
@@ -350,14 +350,14 @@ export class Hub {
   async start(): Promise<void> {
     const ch = channels(this.ctx.config.redisPrefix);
     this.subscriber = this.ctx.newRedis('subscriber');
-    this.subscriber.on('message', (channel: string, message: string) => {
+    const all = [ch.broadcast, ch.admitted, ch.claim, ch.user, saleStatusChannel(this.ctx.config.redisPrefix)];
+    await subscribe(this.subscriber, all, (channel, message) => {
       try {
         this.onMessage(channel, message);
       } catch (err) {
         this.ctx.log.warn({ err, channel }, 'waiting-room message failed');
       }
     });
-    await this.subscriber.subscribe(ch.broadcast, ch.admitted, ch.claim, ch.user, saleStatusChannel(this.ctx.config.redisPrefix));
     // after a lost subscriber connection, catch up on what may have been missed meanwhile
     this.subscriber.on('ready', () => void this.catchUp().catch((err) => this.ctx.log.warn({ err }, 'waiting-room catch-up failed')));
     const every = Math.min(10_000, Math.max(100, Math.floor(graceMs(this.ctx) / 4)));

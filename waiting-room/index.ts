@@ -1,5 +1,6 @@
 import type { Context } from '../infra/context.js';
 import type { Part } from '../infra/part.js';
+import { publish } from '../infra/redis.js';
 import { waitingRoomRoutes } from './routes.js';
 import { Hub } from './hub.js';
 import { channels } from './keys.js';
@@ -49,7 +50,7 @@ export function waitingRoomPart(ctx: Context): Part {
  * settlement's {"type":"order","orderId","status"}). Fire and forget: nobody connected, nobody told.
  */
 export async function notifyUser(ctx: Context, userId: string, message: Record<string, unknown>): Promise<void> {
-  await ctx.redis.publish(channels(ctx.config.redisPrefix).user, JSON.stringify({ userId: String(userId), message }));
+  await publish(ctx.redis, channels(ctx.config.redisPrefix).user, JSON.stringify({ userId: String(userId), message }));
 }
 
 export { checkPow, solvePow } from './pow.js';

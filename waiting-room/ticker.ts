@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Context } from '../infra/context.js';
 import { release, tryAcquire } from '../infra/lease.js';
+import { publish as publishTo } from '../infra/redis.js';
 import { getSale } from '../reservation/index.js';
 import { allQueueKeys, channels, queueKeys, queueSalesKey, tickerLeaseKey } from './keys.js';
 import { msg } from './messages.js';
@@ -30,7 +31,7 @@ export function startTicker(ctx: Context, onTick?: (saleId: string, r: TickResul
   /** When each sale's sockets last got a broadcast from this ticker (for the refreshes of slow sales). */
   const lastRound = new Map<string, number>();
 
-  const publish = (saleId: string, kind: string, payload = '') => ctx.redis.publish(ch.broadcast, `${saleId}|${kind}|${payload}`);
+  const publish = (saleId: string, kind: string, payload = '') => publishTo(ctx.redis, ch.broadcast, `${saleId}|${kind}|${payload}`);
 
   async function stepSale(saleId: string): Promise<void> {
     const sale = await getSale(ctx, saleId);
@@ -57,7 +58,7 @@ export function startTicker(ctx: Context, onTick?: (saleId: string, r: TickResul
     countAdmissions(saleId, r.admitted.length);
     const grants = r.admitted.length > 0 ? await grantAll(ctx, sale, r.admitted) : [];
     const sends: Array<Promise<unknown>> = [];
-    if (grants.length > 0) sends.push(ctx.redis.publish(ch.admitted, JSON.stringify({ saleId, grants })));
+    if (grants.length > 0) sends.push(publishTo(ctx.redis, ch.admitted, JSON.stringify({ saleId, grants })));
     if (r.soldOutChanged && r.soldOut > 0) sends.push(publish(saleId, 'sold_out', msg.soldOut(r.soldOut === 2)));
     // One broadcast per admission tick (and at once when stock comes back); each gateway sends it to the
     // tiers due in this slot (tiers.ts). A sale that ticks slower than MAX_REFRESH_MS also gets refreshes

@@ -110,7 +110,9 @@ export class SearchCache {
   private async follow(from: number, to: number): Promise<void> {
     if (to - from > 50 || this.entries.size === 0) return this.dropAll();
     const gens = Array.from({ length: to - from }, (_, i) => from + 1 + i);
-    const raw = await this.redis.mget(...gens.map((g) => changesKey(this.prefix, g)));
+    // one GET per generation, not an MGET: the keys sit in different slots on a Redis Cluster (auto-pipelining
+    // sends them in one round trip per node either way)
+    const raw = await Promise.all(gens.map((g) => this.redis.get(changesKey(this.prefix, g))));
     if (raw.some((r) => r === null)) return this.dropAll();
     const flips = new Map<number, boolean>();
     for (const r of raw) for (const [id, inStock] of JSON.parse(r!) as Array<[number, boolean]>) flips.set(id, inStock);
