@@ -68,7 +68,12 @@ export function cartRoutes(ctx: Context, carts: CartService, checkout: Checkout,
       path: '/api/cart',
       handler: async (req) => {
         const cart = whose(req);
-        if (!cart) return reply(carts.empty());
+        if (!cart) {
+          // A first look: a token to use from now on (signed, nothing stored); the cart itself is made, and
+          // counted against the per-address limit, when a line is first added without a token.
+          const fresh = issueCartToken(ctx.config);
+          return reply(carts.empty(fresh.token), fresh.token);
+        }
         await live(cart);
         return reply(await carts.view(cart.ref, cart.token), cart.token);
       },

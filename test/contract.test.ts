@@ -104,6 +104,14 @@ describe('the OpenAPI contract', () => {
     await call('error', { method: 'POST', path: '/api/auth/register', body: { email: 'not-an-email', password: 'x' } });
     await call('ok', { method: 'POST', path: '/api/auth/login', body: { email, password: 'correct horse battery staple' } });
     await call('error', { method: 'POST', path: '/api/auth/login', body: { email, password: 'wrong horse battery staple' } });
+    const session = await call('ok', { method: 'POST', path: '/api/auth/login', body: { email, password: 'correct horse battery staple' } });
+    await call('ok', { method: 'POST', path: '/api/auth/password', token: session.body.token, body: { currentPassword: 'correct horse battery staple', newPassword: 'a quite different phrase' } });
+    await call('error', { method: 'POST', path: '/api/auth/password', token: session.body.token, body: { currentPassword: 'not the password at all', newPassword: 'another different phrase' } });
+    await call('ok', { method: 'POST', path: '/api/auth/logout', token: session.body.token });
+    await call('error', { method: 'POST', path: '/api/auth/logout', token: session.body.token });
+    const again = await call('ok', { method: 'POST', path: '/api/auth/login', body: { email, password: 'a quite different phrase' } });
+    await call('ok', { method: 'POST', path: '/api/auth/logout-all', token: again.body.token });
+    await call('error', { method: 'POST', path: '/api/auth/logout-all' });
     await call('ok', { method: 'GET', path: '/healthz' });
     await call('ok', { method: 'GET', path: '/metrics', token: admin });
     await call('error', { method: 'GET', path: '/metrics' });

@@ -120,7 +120,7 @@ describe('self-started services', () => {
     expect(engineB.pspUrl).not.toMatch(/:4010$/);
     const product = await api(engineB.url, 'POST', '/admin/products', { sku: 'SIDE-1', name: 'Side by side', priceCents: 1234, stock: 5 });
     expect(product.status).toBe(201);
-    const shopper = await api(engineB.url, 'POST', '/api/auth/register', { email: 'side@example.test', password: 'side-by-side' }, '');
+    const shopper = await api(engineB.url, 'POST', '/api/auth/register', { email: 'side@example.test', password: 'two clones at once' }, '');
     expect(shopper.status).toBe(201);
     expect((await api(engineB.url, 'PUT', `/api/cart/items/${product.body.id}`, { quantity: 1 }, shopper.body.token)).status).toBe(200);
     const order = await api(engineB.url, 'POST', '/api/checkout', { paymentMethod: 'pm_card_ok' }, shopper.body.token, { 'idempotency-key': 'side-1' });

@@ -1,4 +1,5 @@
 import type { Context } from '../../infra/context.js';
+import { deploymentId, pspKey } from '../../infra/deployment.js';
 import type { Check } from './report.js';
 import type { Journal } from './shopper.js';
 
@@ -68,7 +69,8 @@ export async function checkInvariants(input: CheckInput): Promise<Check[]> {
   });
 
   if (input.pspUrl) {
-    const psp = await netCharges(input.pspUrl, journal.checkedOut);
+    const deployment = await deploymentId(ctx.db, ctx.config);
+    const psp = await netCharges(input.pspUrl, journal.checkedOut.map((rid) => pspKey(deployment, rid)));
     checks.push({
       name: 'paid orders = net PSP charges',
       ok: psp.net === paid.orders && journal.paid === paid.orders && psp.missing === 0,

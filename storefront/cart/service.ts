@@ -42,9 +42,9 @@ export class CartService {
     return this.storeOf(ref).read(ref).then(({ lines }) => this.render(lines, cartToken));
   }
 
-  /** An empty cart's answer (no cart is made for it). */
-  empty(): string {
-    return renderCart(new Map(), () => null);
+  /** An empty cart's answer (no cart is made for it), with the anonymous cart token to use when there is one. */
+  empty(cartToken?: string): string {
+    return renderCart(new Map(), () => null, cartToken);
   }
 
   /** True when the anonymous cart was merged into an account (its token is void). */

@@ -13,12 +13,13 @@ afterAll(() => t?.cleanup());
 const anonKeys = async () => (await t.ctx.redis.keys(`${t.config.redisPrefix}cart:{a:*`)).filter((k) => !k.endsWith(':merged'));
 
 describe('anonymous carts', () => {
-  it('reading or removing without a token makes no cart and no token; adding a line makes one, with a 7-day TTL', async () => {
+  it('reading or removing without a token makes no cart (a first read gets a token, nothing stored); adding a line makes one, with a 7-day TTL', async () => {
     const before = (await anonKeys()).length;
     const get = await t.api('GET', '/api/cart');
     expect(get.status).toBe(200);
-    expect(get.body).toEqual({ items: [], itemCount: 0, totalCents: 0, available: true });
-    expect(get.headers.get('x-cart-token')).toBeNull();
+    expect(get.body).toEqual({ items: [], itemCount: 0, totalCents: 0, available: true, cartToken: expect.any(String) });
+    expect(get.headers.get('x-cart-token')).toBe(get.body.cartToken);
+    expect(await anonKeys()).toHaveLength(before);
     const del = await t.api('DELETE', `/api/cart/items/${productId}`);
     expect(del.status).toBe(200);
     expect(await anonKeys()).toHaveLength(before);
