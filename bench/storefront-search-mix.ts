@@ -6,20 +6,9 @@
  * prefixes (the first letters of a word, as while typing), with and without category, price and stock
  * filters, all three sort orders, and pages beyond the first; plus category browsing with sorts and pages.
  */
-import { catalogProduct, categories } from '../scripts/catalog-data.js';
+import { catalogProduct, categories, rng } from '../scripts/catalog-data.js';
 import { parseSearchParams } from '../storefront/search/params.js';
 import type { PostgresSearch, SearchParams, SearchResult } from '../storefront/search/index.js';
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const wordsOf = (s: string): string[] => s.toLowerCase().match(/[a-z0-9]+/g) ?? [];
 

@@ -15,7 +15,7 @@ export interface SeedProduct {
 }
 
 /** mulberry32: a tiny, well-known 32-bit PRNG; good enough for test data, and stable across Node versions. */
-function rng(seed: number): () => number {
+export function rng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
